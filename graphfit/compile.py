@@ -1,0 +1,194 @@
+"""The compiler: a factor graph becomes one ``pm.Model``.
+
+This is the only module that builds PyMC models.  It follows the :class:`~graphfit.plan.GraphPlan`:
+one random variable per prior group (``dims="dataset"`` for per-dataset groups), one
+``pm.Deterministic`` per relation group, and per dataset either a real observed node (for an
+analysis that declares an :class:`~graphfit.observations.Observation`) or a potential with its
+pointwise log-likelihood recorded (for a custom ``log_likelihood_function``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphfit.exceptions import FactorGraphError
+from graphfit.observations import GaussianObservation, Observation
+from graphfit.plan import GraphPlan, Group
+from graphfit.priors import (
+    GaussianPrior,
+    LogGaussianPrior,
+    LogUniformPrior,
+    Prior,
+    UniformPrior,
+)
+from graphfit.tensor_namespace import pytensor_namespace
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+    from graphfit.factor_graph import FactorGraphModel
+
+__all__ = ["CompiledGraph", "FactorNode", "compile_graph"]
+
+
+@dataclass
+class FactorNode:
+    """What the compiler made for one dataset."""
+
+    name: str
+    #: Joint name of the variable holding the dataset's pointwise log-likelihood.
+    loglike_name: str
+    #: ``"observed"`` for a PyMC observed node, ``"potential"`` for a custom likelihood.
+    kind: str
+    #: Map from the joint model's dim names of that variable to the per-dataset names.
+    dims: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CompiledGraph:
+    """A compiled factor graph: the PyMC model and the maps needed to split results."""
+
+    model: pm.Model
+    plan: GraphPlan
+    nodes: list[FactorNode]
+
+    @property
+    def potential_loglikes(self) -> list[str]:
+        """Names of deterministics that hold custom pointwise log-likelihoods."""
+        return [n.loglike_name for n in self.nodes if n.kind == "potential"]
+
+
+def _stack(priors: list[Prior], attribute: str, vector: bool) -> Any:
+    values = [getattr(p, attribute) for p in priors]
+    return np.asarray(values, dtype=float) if vector else values[0]
+
+
+def _log_uniform(name: str, lower: Any, upper: Any, dims: Any) -> Any:
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions import transforms
+
+    log_lower, log_upper = np.log(lower), np.log(upper)
+
+    def dist(lo: Any, hi: Any, size: Any) -> Any:
+        return pt.exp(pm.Uniform.dist(pt.log(lo), pt.log(hi), size=size))
+
+    transform = transforms.Chain(
+        [
+            transforms.log,
+            transforms.Interval(
+                bounds_fn=lambda *_: (pt.as_tensor(log_lower), pt.as_tensor(log_upper))
+            ),
+        ]
+    )
+    return pm.CustomDist(name, lower, upper, dist=dist, dims=dims, transform=transform)
+
+
+def _prior_variable(group: Group) -> Any:
+    """Create the PyMC random variable of one prior group (inside a model context)."""
+    import pymc as pm
+
+    priors: list[Prior] = group.members
+    first, vector = priors[0], group.vector
+    dims = "dataset" if vector else None
+
+    def arg(attribute: str) -> Any:
+        return _stack(priors, attribute, vector)
+
+    if isinstance(first, UniformPrior):
+        return pm.Uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims=dims)
+    if isinstance(first, LogUniformPrior):
+        return _log_uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims)
+    if isinstance(first, GaussianPrior):
+        if first.truncated:
+            lower = arg("lower_limit") if np.isfinite(first.lower_limit) else None
+            upper = arg("upper_limit") if np.isfinite(first.upper_limit) else None
+            return pm.TruncatedNormal(
+                group.name, mu=arg("mean"), sigma=arg("sigma"), lower=lower, upper=upper, dims=dims
+            )
+        return pm.Normal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
+    if isinstance(first, LogGaussianPrior):
+        return pm.LogNormal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
+    raise TypeError(f"graphfit cannot compile a prior of type {type(first).__name__}")
+
+
+def _observed_node(
+    name: str, observation: Observation, model: pm.Model
+) -> tuple[str, dict[str, str]]:
+    import pymc as pm
+
+    if not isinstance(observation, GaussianObservation):
+        raise FactorGraphError(
+            f"dataset {name!r}: observation() returned {type(observation).__name__}; "
+            "supported observations: GaussianObservation."
+        )
+    data = observation.data
+    local_dims = observation.dims or tuple(f"obs_dim_{k}" for k in range(data.ndim))
+    if len(local_dims) != data.ndim:
+        raise FactorGraphError(
+            f"dataset {name!r}: observation dims {local_dims} do not match the data's "
+            f"{data.ndim} dimension(s)."
+        )
+    joint_dims = tuple(f"{name}.{d}" for d in local_dims)
+    for dim, size in zip(joint_dims, data.shape, strict=True):
+        model.add_coord(dim, np.arange(size))
+    var_name = f"{name}.obs"
+    pm.Normal(
+        var_name,
+        mu=observation.model_data,
+        sigma=observation.noise_map,
+        observed=data,
+        dims=joint_dims,
+    )
+    return var_name, dict(zip(joint_dims, local_dims, strict=True))
+
+
+def _loglike_shape(factor: Any, loglike: Any) -> tuple[int, ...]:
+    """Shape of a custom log-likelihood: static if PyTensor knows it, else from numpy."""
+    if all(size is not None for size in loglike.type.shape):
+        return tuple(int(s) for s in loglike.type.shape)
+    medians = {p: p.median() for p in factor.prior_model.priors()}
+    instance = factor.prior_model.instance_from(medians, np)
+    return np.shape(factor.analysis.log_likelihood_function(instance, np))
+
+
+def compile_graph(graph: FactorGraphModel) -> CompiledGraph:
+    """Compile ``graph`` into a :class:`CompiledGraph` holding one ``pm.Model``."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    xp = pytensor_namespace()
+    plan = graph.compile_plan()
+    nodes: list[FactorNode] = []
+    with pm.Model(coords={"dataset": plan.names}) as model:
+        tensors: dict[Prior, Any] = {}
+        for group in plan.prior_groups:
+            variable = _prior_variable(group)
+            for k, prior in enumerate(group.members):
+                tensors[prior] = variable[k] if group.vector else variable
+        for group in plan.relation_groups:
+            values = [relation.evaluate(tensors, xp) for relation in group.members]
+            value = pt.stack([pt.as_tensor(v) for v in values]) if group.vector else values[0]
+            pm.Deterministic(group.name, value, dims="dataset" if group.vector else None)
+        for name, factor in zip(plan.names, graph.factors, strict=True):
+            instance = factor.prior_model.instance_from(tensors, xp)
+            analysis = factor.analysis
+            if analysis.uses_observation():
+                observation = analysis.observation(instance, xp)
+                var_name, dims = _observed_node(name, observation, model)
+                nodes.append(FactorNode(name, var_name, "observed", dims))
+            else:
+                loglike = pt.as_tensor(analysis.log_likelihood_function(instance, xp))
+                pm.Potential(f"{name}.log_likelihood", loglike.sum())
+                var_name = f"{name}.obs"
+                joint_dims = tuple(f"{name}.obs_dim_{k}" for k in range(loglike.ndim))
+                shape = _loglike_shape(factor, loglike)
+                for dim, size in zip(joint_dims, shape, strict=True):
+                    model.add_coord(dim, np.arange(size))
+                pm.Deterministic(var_name, loglike, dims=joint_dims or None)
+                local = {d: d.removeprefix(f"{name}.") for d in joint_dims}
+                nodes.append(FactorNode(name, var_name, "potential", local))
+    return CompiledGraph(model=model, plan=plan, nodes=nodes)

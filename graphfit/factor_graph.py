@@ -1,0 +1,231 @@
+"""Factor graphs: one model fitted to many datasets.
+
+An :class:`AnalysisFactor` pairs a model with the analysis of one dataset.  A
+:class:`FactorGraphModel` joins factors: priors shared by identity across factors are one
+parameter, the log-likelihoods add up.  :meth:`FactorGraphModel.to_pymc` compiles the graph to
+one ``pm.Model`` whose ``coords["dataset"]`` are the factor names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from graphfit.analysis import Analysis
+from graphfit.exceptions import FactorGraphError
+from graphfit.model import AbstractModel
+from graphfit.priors import Prior
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+    from graphfit.compile import CompiledGraph
+    from graphfit.plan import GraphPlan
+
+__all__ = ["AnalysisFactor", "FactorGraphModel", "GlobalPriorModel"]
+
+
+class AnalysisFactor:
+    """One dataset's analysis paired with the model fitted to it.
+
+    Parameters
+    ----------
+    prior_model
+        A :class:`~graphfit.model.Model` or :class:`~graphfit.model.Collection`.  Priors that
+        are the same objects in several factors' models are shared parameters.
+    analysis
+        An :class:`~graphfit.analysis.Analysis` holding the dataset.
+    name
+        The dataset's name in results and in the PyMC model's ``dataset`` coordinate; by default
+        ``dataset_<i>`` from the factor's position in its graph.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=1)
+    >>> factor = gf.AnalysisFactor(gf.Model(gf.ex.Gaussian), gf.ex.Analysis(data, noise_map))
+    >>> factor.prior_model.total_free_parameters
+    3
+    """
+
+    def __init__(
+        self, prior_model: AbstractModel, analysis: Analysis, name: str | None = None
+    ) -> None:
+        if not isinstance(prior_model, AbstractModel):
+            raise FactorGraphError(
+                f"AnalysisFactor: prior_model must be a gf.Model or gf.Collection, got "
+                f"{prior_model!r} of type {type(prior_model).__name__}."
+            )
+        if not isinstance(analysis, Analysis):
+            raise FactorGraphError(
+                f"AnalysisFactor: analysis must be an instance of a gf.Analysis subclass, got "
+                f"{analysis!r} of type {type(analysis).__name__}."
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise FactorGraphError(f"AnalysisFactor: name must be a non-empty string, got {name!r}.")
+        label = f"AnalysisFactor {name!r}" if name else "AnalysisFactor"
+        prior_model.check_complete(context=label)
+        self.prior_model = prior_model
+        self.analysis = analysis
+        self.name = name
+
+    def __repr__(self) -> str:
+        return (
+            f"AnalysisFactor(name={self.name!r}, model={self.prior_model!r}, "
+            f"analysis={type(self.analysis).__name__})"
+        )
+
+
+class FactorGraphModel:
+    """Several :class:`AnalysisFactor` objects fitted jointly.
+
+    Parameters
+    ----------
+    *factors
+        One factor per dataset, at least one.
+
+    Raises
+    ------
+    FactorGraphError
+        With no factors, a non-factor argument, or two factors with the same name.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> model = gf.Model(gf.ex.Gaussian)
+    >>> factors = [
+    ...     gf.AnalysisFactor(model, gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)))
+    ...     for s in range(3)
+    ... ]
+    >>> graph = gf.FactorGraphModel(*factors)
+    >>> graph.names
+    ['dataset_0', 'dataset_1', 'dataset_2']
+    >>> graph.global_prior_model.total_free_parameters
+    3
+    """
+
+    def __init__(self, *factors: AnalysisFactor) -> None:
+        if not factors:
+            raise FactorGraphError(
+                "FactorGraphModel needs at least one AnalysisFactor; got none. Pass them as "
+                "gf.FactorGraphModel(*analysis_factor_list)."
+            )
+        for index, factor in enumerate(factors):
+            if not isinstance(factor, AnalysisFactor):
+                raise FactorGraphError(
+                    f"FactorGraphModel: argument {index} is {factor!r} of type "
+                    f"{type(factor).__name__}; every argument must be a gf.AnalysisFactor."
+                )
+        names = [f.name if f.name is not None else f"dataset_{i}" for i, f in enumerate(factors)]
+        seen: dict[str, int] = {}
+        for index, name in enumerate(names):
+            if name in seen:
+                raise FactorGraphError(
+                    f"FactorGraphModel: factors {seen[name]} and {index} are both named "
+                    f"{name!r}; every dataset needs a unique name (AnalysisFactor(..., name=...))."
+                )
+            seen[name] = index
+        self.factors: tuple[AnalysisFactor, ...] = tuple(factors)
+        self.names: list[str] = names
+        self._compiled: CompiledGraph | None = None
+
+    def __len__(self) -> int:
+        return len(self.factors)
+
+    @property
+    def global_prior_model(self) -> GlobalPriorModel:
+        """The joint model of all factors (pass it as ``model=`` to a search)."""
+        return GlobalPriorModel(self)
+
+    def priors(self) -> list[Prior]:
+        """Distinct free priors of the whole graph, in order of first appearance."""
+        found: dict[int, Prior] = {}
+        for factor in self.factors:
+            for prior in factor.prior_model.priors():
+                found.setdefault(id(prior), prior)
+        return list(found.values())
+
+    @property
+    def info(self) -> str:
+        """Same as ``global_prior_model.info``."""
+        return self.global_prior_model.info
+
+    def compile_plan(self) -> GraphPlan:
+        """The :class:`~graphfit.plan.GraphPlan`: joint variable names and per-dataset maps."""
+        from graphfit.plan import plan_graph
+
+        return plan_graph(self)
+
+    def compile(self) -> CompiledGraph:
+        """Compile (once) and return the :class:`~graphfit.compile.CompiledGraph`."""
+        if self._compiled is None:
+            from graphfit.compile import compile_graph
+
+            self._compiled = compile_graph(self)
+        return self._compiled
+
+    def to_pymc(self) -> pm.Model:
+        """The compiled ``pm.Model``: one observed node per dataset, ``coords["dataset"]``.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> graph = gf.FactorGraphModel(
+        ...     gf.AnalysisFactor(model, gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0)))
+        ... )
+        >>> pymc_model = graph.to_pymc()
+        >>> list(pymc_model.coords["dataset"])
+        ['dataset_0']
+        """
+        return self.compile().model
+
+    def __repr__(self) -> str:
+        return f"FactorGraphModel({len(self.factors)} factors: {', '.join(self.names)})"
+
+
+class GlobalPriorModel:
+    """The joint model of a factor graph, as given to ``search.fit(model=...)``.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> graph = gf.FactorGraphModel(
+    ...     gf.AnalysisFactor(gf.Model(gf.ex.Gaussian),
+    ...                       gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0)))
+    ... )
+    >>> print(graph.global_prior_model.info.splitlines()[0])
+    Total Free Parameters = 3
+    """
+
+    def __init__(self, graph: FactorGraphModel) -> None:
+        self.graph = graph
+
+    def priors(self) -> list[Prior]:
+        """Distinct free priors of the whole graph."""
+        return self.graph.priors()
+
+    @property
+    def prior_count(self) -> int:
+        """Number of free parameters of the joint model."""
+        return len(self.priors())
+
+    @property
+    def total_free_parameters(self) -> int:
+        """Alias of :attr:`prior_count`."""
+        return self.prior_count
+
+    @property
+    def info(self) -> str:
+        """The joint model in text: shared parameters once, per-dataset ones by dataset."""
+        from graphfit.info import graph_info
+
+        return graph_info(self.graph)
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, GlobalPriorModel) and other.graph is self.graph
+
+    def __hash__(self) -> int:
+        return hash(id(self.graph))
+
+    def __repr__(self) -> str:
+        return f"GlobalPriorModel({self.graph!r}, free parameters: {self.prior_count})"

@@ -1,0 +1,243 @@
+"""Results: the joint posterior and its per-dataset views.
+
+``search.fit`` returns a :class:`ResultList` holding the joint ``InferenceData`` of the compiled
+model and one :class:`Result` per dataset.  A result's ``idata`` holds only what belongs to its
+dataset: the shared parameters and its own, named as in its own model (``centre``,
+``gaussian.sigma``; relations included), its observed data and its pointwise log-likelihood, each
+under the name ``obs``.  Per-dataset views are built on first use from the joint one by selection
+and renaming, so nothing is copied per dataset up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import arviz as az
+    import pandas as pd
+    import xarray as xr
+
+    from graphfit.compile import CompiledGraph
+    from graphfit.diagnostics import Diagnostics
+    from graphfit.factor_graph import AnalysisFactor, FactorGraphModel
+
+__all__ = ["Result", "ResultList"]
+
+#: Name of a dataset's observed / log-likelihood variable in its own ``idata``.
+OBS = "obs"
+
+
+def _sample_index(values: Any) -> tuple[int, int]:
+    """(chain, draw) of the largest value of a (chain, draw) array."""
+    array = np.asarray(values)
+    array = np.where(np.isfinite(array), array, -np.inf)
+    chain, draw = np.unravel_index(int(np.argmax(array)), array.shape)
+    return int(chain), int(draw)
+
+
+class Result:
+    """The fit of one dataset, from a joint fit.
+
+    Not created by users; see :class:`ResultList`.
+    """
+
+    def __init__(self, result_list: ResultList, index: int) -> None:
+        self._list = result_list
+        self.index = index
+        self.name: str = result_list.names[index]
+
+    @property
+    def factor(self) -> AnalysisFactor:
+        """The :class:`~graphfit.factor_graph.AnalysisFactor` of this dataset."""
+        return self._list.graph.factors[self.index]
+
+    @property
+    def model(self) -> Any:
+        """The dataset's prior model."""
+        return self.factor.prior_model
+
+    @property
+    def analysis(self) -> Any:
+        """The dataset's analysis."""
+        return self.factor.analysis
+
+    @cached_property
+    def idata(self) -> az.InferenceData:
+        """``InferenceData`` of this dataset: shared and own parameters, data, log-likelihood."""
+        import arviz as az
+        import xarray as xr
+
+        joint = self._list.idata
+        compiled = self._list.compiled
+        plan = compiled.plan
+        posterior = {}
+        for local, ref in plan.factor_vars[self.index]:
+            array = joint.posterior[ref.name]
+            if ref.dataset is not None:
+                array = array.sel(dataset=ref.dataset, drop=True)
+            posterior[local] = array.rename(local)
+        groups: dict[str, xr.Dataset] = {
+            "posterior": xr.Dataset(posterior, attrs=dict(joint.posterior.attrs))
+        }
+        node = compiled.nodes[self.index]
+        for group in ("log_likelihood", "observed_data", "posterior_predictive"):
+            if group in joint.groups() and node.loglike_name in joint[group]:
+                array = joint[group][node.loglike_name]
+                renames = {old: new for old, new in node.dims.items() if old in array.dims}
+                array = array.rename(renames).rename(OBS)
+                groups[group] = xr.Dataset({OBS: array}, attrs=dict(joint[group].attrs))
+        if "sample_stats" in joint.groups():
+            groups["sample_stats"] = joint.sample_stats
+        return az.InferenceData(**groups)
+
+    def _values_at(self, chain: int, draw: int) -> dict[Any, float]:
+        plan = self._list.compiled.plan
+        posterior = self._list.idata.posterior
+        values = {}
+        for prior in plan.factor_priors[self.index]:
+            ref = plan.prior_refs[prior]
+            array = posterior[ref.name].isel(chain=chain, draw=draw)
+            if ref.dataset is not None:
+                array = array.sel(dataset=ref.dataset)
+            values[prior] = float(array)
+        return values
+
+    def instance_at(self, chain: int, draw: int) -> Any:
+        """Instance of the user's model class at one posterior sample."""
+        return self.model.instance_from(self._values_at(chain, draw), np)
+
+    @property
+    def max_log_likelihood_instance(self) -> Any:
+        """Instance at the sample with the highest joint log-likelihood (all datasets)."""
+        return self.instance_at(*self._list.max_log_likelihood_index)
+
+    @property
+    def max_log_posterior_instance(self) -> Any:
+        """Instance at the sample with the highest joint log posterior density."""
+        return self.instance_at(*self._list.max_log_posterior_index)
+
+    @property
+    def median_pdf_instance(self) -> Any:
+        """Instance built from the posterior median of each free parameter.
+
+        Relations are evaluated at those medians.
+        """
+        plan = self._list.compiled.plan
+        posterior = self._list.idata.posterior
+        values = {}
+        for prior in plan.factor_priors[self.index]:
+            ref = plan.prior_refs[prior]
+            array = posterior[ref.name]
+            if ref.dataset is not None:
+                array = array.sel(dataset=ref.dataset)
+            values[prior] = float(array.median(("chain", "draw")))
+        return self.model.instance_from(values, np)
+
+    def summary(self, **kwargs: Any) -> pd.DataFrame:
+        """``az.summary`` of this dataset's posterior (keyword arguments pass through)."""
+        import arviz as az
+
+        return az.summary(self.idata, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Result(name={self.name!r}, parameters={list(self.idata.posterior.data_vars)})"
+
+
+class ResultList(Sequence[Result]):
+    """Results of a joint fit: one :class:`Result` per dataset, in factor order.
+
+    Index by position (``result_list[0]``) or by dataset name (``result_list["dataset_0"]``).
+
+    Attributes
+    ----------
+    idata
+        The joint ``InferenceData`` of the compiled model.
+    graph
+        The fitted :class:`~graphfit.factor_graph.FactorGraphModel`.
+    compiled
+        The :class:`~graphfit.compile.CompiledGraph` (``compiled.model`` is the ``pm.Model``).
+    diagnostics
+        Convergence figures (:class:`~graphfit.diagnostics.Diagnostics`), or ``None`` for an
+        optimiser.
+    """
+
+    def __init__(
+        self,
+        graph: FactorGraphModel,
+        compiled: CompiledGraph,
+        idata: az.InferenceData,
+        diagnostics: Diagnostics | None = None,
+    ) -> None:
+        self.graph = graph
+        self.compiled = compiled
+        self.idata = idata
+        self.diagnostics = diagnostics
+        self.names: list[str] = list(compiled.plan.names)
+        self._results = [Result(self, k) for k in range(len(self.names))]
+
+    @overload
+    def __getitem__(self, key: int | str) -> Result: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[Result]: ...
+
+    def __getitem__(self, key: int | str | slice) -> Result | list[Result]:
+        if isinstance(key, str):
+            if key not in self.names:
+                raise KeyError(f"no dataset named {key!r}; datasets: {', '.join(self.names)}")
+            return self._results[self.names.index(key)]
+        return self._results[key]
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __iter__(self) -> Iterator[Result]:
+        return iter(self._results)
+
+    @property
+    def model(self) -> Any:
+        """The pm.Model that was fitted."""
+        return self.compiled.model
+
+    def joint_log_likelihood(self) -> xr.DataArray:
+        """Total log-likelihood of all datasets per (chain, draw)."""
+        loglike = self.idata.log_likelihood
+        total = 0.0
+        for node in self.compiled.nodes:
+            array = loglike[node.loglike_name]
+            other = [d for d in array.dims if d not in ("chain", "draw")]
+            total = total + (array.sum(other) if other else array)
+        return total
+
+    @cached_property
+    def max_log_likelihood_index(self) -> tuple[int, int]:
+        """(chain, draw) of the sample with the highest joint log-likelihood."""
+        return _sample_index(self.joint_log_likelihood().transpose("chain", "draw").values)
+
+    @cached_property
+    def max_log_posterior_index(self) -> tuple[int, int]:
+        """(chain, draw) of the sample with the highest log posterior density."""
+        stats = self.idata.sample_stats
+        for name in ("lp", "logp"):
+            if name in stats:
+                return _sample_index(stats[name].transpose("chain", "draw").values)
+        return self.max_log_likelihood_index
+
+    def to_datatree(self) -> xr.DataTree:
+        """One ``xarray.DataTree`` with a child per dataset (its groups below it)."""
+        import xarray as xr
+
+        return xr.DataTree(children={r.name: r.idata.to_datatree() for r in self._results})
+
+    def summary(self, **kwargs: Any) -> pd.DataFrame:
+        """``az.summary`` of the joint posterior."""
+        import arviz as az
+
+        return az.summary(self.idata, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"ResultList({len(self)} datasets: {', '.join(self.names)})"

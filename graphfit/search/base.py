@@ -1,0 +1,149 @@
+"""What every search shares: turning ``fit(model, analysis)`` into a compiled graph and results."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphfit.analysis import Analysis
+from graphfit.exceptions import SearchError
+from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
+from graphfit.model import AbstractModel
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from graphfit.compile import CompiledGraph
+    from graphfit.results import Result, ResultList
+
+__all__ = ["Search", "as_graph", "finish_idata"]
+
+logger = logging.getLogger("graphfit")
+
+
+def as_graph(model: Any, analysis: Any) -> tuple[FactorGraphModel, bool]:
+    """The factor graph to fit and whether the user fitted a single analysis."""
+    if isinstance(analysis, FactorGraphModel):
+        if model is not None and not (
+            isinstance(model, GlobalPriorModel) and model.graph is analysis
+        ):
+            raise SearchError(
+                "fit: with a FactorGraphModel as analysis, model must be that graph's "
+                f"global_prior_model (got {model!r}); call "
+                "search.fit(model=factor_graph.global_prior_model, analysis=factor_graph)."
+            )
+        return analysis, False
+    if isinstance(analysis, Analysis):
+        if not isinstance(model, AbstractModel):
+            raise SearchError(
+                f"fit: model must be a gf.Model or gf.Collection for a single analysis, got "
+                f"{model!r} of type {type(model).__name__}."
+            )
+        return FactorGraphModel(AnalysisFactor(model, analysis)), True
+    raise SearchError(
+        f"fit: analysis must be a gf.Analysis or a gf.FactorGraphModel, got {analysis!r} of "
+        f"type {type(analysis).__name__}."
+    )
+
+
+def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.InferenceData:
+    """Complete a joint ``InferenceData``: log-likelihood for every dataset, observed data.
+
+    Custom log-likelihoods were recorded as deterministics; they move to ``log_likelihood``.
+    Observed nodes get their pointwise log-likelihood from PyMC when it is missing.
+    """
+    import pymc as pm
+    import xarray as xr
+
+    model = compiled.model
+    observed = [n.loglike_name for n in compiled.nodes if n.kind == "observed"]
+    if observed and (
+        "log_likelihood" not in idata.groups()
+        or any(name not in idata.log_likelihood for name in observed)
+    ):
+        pm.compute_log_likelihood(idata, var_names=observed, model=model, progressbar=False)
+    custom = compiled.potential_loglikes
+    if custom:
+        moved = idata.posterior[custom]
+        idata.posterior = idata.posterior.drop_vars(custom)
+        if "log_likelihood" in idata.groups():
+            idata.log_likelihood = xr.merge([idata.log_likelihood, moved])
+        else:
+            idata.add_groups(log_likelihood=moved)
+    if observed and "observed_data" not in idata.groups():
+        from pymc.backends.arviz import find_observations
+
+        data = find_observations(model)
+        arrays = {
+            name: xr.DataArray(
+                np.asarray(data[name]),
+                dims=model.named_vars_to_dims[name],
+                coords={d: np.asarray(model.coords[d]) for d in model.named_vars_to_dims[name]},
+            )
+            for name in observed
+        }
+        idata.add_groups(observed_data=xr.Dataset(arrays))
+    return idata
+
+
+class Search:
+    """Base class of searches.
+
+    Parameters
+    ----------
+    name, path_prefix
+        Labels of the fit (used for output folders by later releases; kept on the search).
+    random_seed
+        Seed for everything random in the search.
+    progressbar
+        Show progress while working.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        path_prefix: str | None = None,
+        random_seed: int | None = None,
+        progressbar: bool = True,
+    ) -> None:
+        if random_seed is not None and not isinstance(random_seed, int | np.integer):
+            raise SearchError(f"{type(self).__name__}: random_seed must be an int or None, got {random_seed!r}.")
+        self.name = name
+        self.path_prefix = path_prefix
+        self.random_seed = None if random_seed is None else int(random_seed)
+        self.progressbar = bool(progressbar)
+
+    def fit(self, model: Any, analysis: Any) -> ResultList | Result:
+        """Fit ``model`` to ``analysis``.
+
+        Parameters
+        ----------
+        model
+            ``factor_graph.global_prior_model`` for a factor graph, or a ``gf.Model`` /
+            ``gf.Collection`` for a single analysis.
+        analysis
+            A :class:`~graphfit.factor_graph.FactorGraphModel` or a single
+            :class:`~graphfit.analysis.Analysis`.
+
+        Returns
+        -------
+        ResultList or Result
+            A :class:`~graphfit.results.ResultList` (one result per dataset) for a factor graph;
+            a single :class:`~graphfit.results.Result` for a single analysis.
+        """
+        from graphfit.results import ResultList
+
+        graph, single = as_graph(model, analysis)
+        compiled = graph.compile()
+        idata, diagnostics = self._run(compiled)
+        result_list = ResultList(graph, compiled, idata, diagnostics)
+        return result_list[0] if single else result_list
+
+    def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Any]:
+        raise NotImplementedError
+
+    def _rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.random_seed)

@@ -1,0 +1,166 @@
+"""``gf.NUTS``: Hamiltonian Monte Carlo with PyMC's sampler or nutpie."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
+from graphfit.exceptions import SearchError
+from graphfit.search.base import Search, finish_idata
+from graphfit.start import StartFinder
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from graphfit.compile import CompiledGraph
+    from graphfit.diagnostics import Diagnostics
+
+__all__ = ["NUTS"]
+
+logger = logging.getLogger("graphfit")
+
+SAMPLERS = ("pymc", "nutpie")
+
+
+def _positive_int(owner: str, field: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise SearchError(f"{owner}: {field} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+class NUTS(Search):
+    """The No-U-Turn sampler on the compiled PyMC model.
+
+    Chains start near the best of several quick optimisations (see :mod:`graphfit.start`),
+    jittered by the local curvature, so they begin where the model is well defined.  After
+    sampling, R-hat, ESS and divergences are checked and any failure is warned about by name.
+
+    Parameters
+    ----------
+    draws, tune
+        Draws kept per chain and tuning steps per chain.
+    chains
+        Number of chains (at least 2 for R-hat).
+    cores
+        Processes to run chains in (PyMC sampler) or threads (nutpie); default ``min(chains, 2)``.
+    random_seed
+        Seed of the start search and the sampler.
+    name, path_prefix
+        Labels of the fit.
+    progressbar
+        Show the sampler's progress bar.
+    sampler
+        ``"pymc"`` (PyMC's own NUTS) or ``"nutpie"`` (needs the ``nutpie`` extra).
+    target_accept
+        Target acceptance rate of step size adaptation.
+    **sampler_kwargs
+        Passed to ``pm.sample`` or ``nutpie.sample``.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> search = gf.NUTS(draws=500, tune=500, chains=2, random_seed=1, progressbar=False)
+    >>> search.sampler
+    'pymc'
+    """
+
+    def __init__(
+        self,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        random_seed: int | None = None,
+        name: str | None = None,
+        path_prefix: str | None = None,
+        progressbar: bool = True,
+        sampler: str = "pymc",
+        *,
+        cores: int | None = None,
+        target_accept: float = 0.8,
+        **sampler_kwargs: Any,
+    ) -> None:
+        super().__init__(
+            name=name, path_prefix=path_prefix, random_seed=random_seed, progressbar=progressbar
+        )
+        self.draws = _positive_int("NUTS", "draws", draws, 1)
+        self.tune = _positive_int("NUTS", "tune", tune, 0)
+        self.chains = _positive_int("NUTS", "chains", chains, 1)
+        self.cores = min(self.chains, 2) if cores is None else _positive_int("NUTS", "cores", cores, 1)
+        if sampler not in SAMPLERS:
+            raise SearchError(f"NUTS: sampler must be one of {SAMPLERS}, got {sampler!r}.")
+        if sampler == "nutpie":
+            try:
+                import nutpie  # noqa: F401
+            except ImportError:
+                raise SearchError(
+                    "NUTS(sampler='nutpie') needs nutpie: pip install 'graphfit[nutpie]'."
+                ) from None
+        if not 0.0 < float(target_accept) < 1.0:
+            raise SearchError(f"NUTS: target_accept must be in (0, 1), got {target_accept!r}.")
+        self.sampler = sampler
+        self.target_accept = float(target_accept)
+        self.sampler_kwargs = sampler_kwargs
+
+    def __repr__(self) -> str:
+        return (
+            f"NUTS(draws={self.draws}, tune={self.tune}, chains={self.chains}, "
+            f"sampler={self.sampler!r}, random_seed={self.random_seed})"
+        )
+
+    def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
+        model = compiled.model
+        rng = self._rng()
+        finder = StartFinder(model, jacobian=True)
+        optimum = finder.optimise(rng)
+        starts = finder.chain_starts(optimum, self.chains, rng)
+        seed = int(rng.integers(2**31 - 1))
+        if self.sampler == "pymc":
+            idata = self._sample_pymc(model, [finder.free_values(x) for x in starts], seed)
+        else:
+            idata = self._sample_nutpie(model, finder.free_values(starts[0]), seed)
+        idata = finish_idata(idata, compiled)
+        var_names = [g.name for g in compiled.plan.prior_groups] + [
+            g.name for g in compiled.plan.relation_groups
+        ]
+        diagnostics = check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
+        return idata, diagnostics
+
+    def _sample_pymc(self, model: Any, initvals: list[dict], seed: int) -> az.InferenceData:
+        import pymc as pm
+
+        kwargs = dict(self.sampler_kwargs)
+        kwargs.setdefault("target_accept", self.target_accept)
+        return pm.sample(
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            cores=self.cores,
+            random_seed=seed,
+            progressbar=self.progressbar,
+            initvals=initvals,
+            init="adapt_diag",
+            compute_convergence_checks=False,
+            idata_kwargs={"log_likelihood": True},
+            model=model,
+            **kwargs,
+        )
+
+    def _sample_nutpie(self, model: Any, initial: dict, seed: int) -> az.InferenceData:
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model, initial_points=initial, jitter_rvs=set())
+        kwargs = dict(self.sampler_kwargs)
+        kwargs.setdefault("target_accept", self.target_accept)
+        return nutpie.sample(
+            compiled,
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            cores=self.cores,
+            seed=seed,
+            progress_bar=self.progressbar,
+            **kwargs,
+        )
