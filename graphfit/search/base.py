@@ -58,6 +58,15 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
     import xarray as xr
 
     model = compiled.model
+    # Samplers other than PyMC's keep the unconstrained (transformed) values: drop them.
+    hidden = [
+        model.rvs_to_values[rv].name
+        for rv in model.free_RVs
+        if model.rvs_to_values[rv].name != rv.name
+    ]
+    hidden = [name for name in hidden if name in idata.posterior]
+    if hidden:
+        idata.posterior = idata.posterior.drop_vars(hidden)
     observed = [n.loglike_name for n in compiled.nodes if n.kind == "observed"]
     if observed and (
         "log_likelihood" not in idata.groups()
