@@ -40,7 +40,7 @@ def check_data(data: Any, *, field: str = "data", owner: str = "Analysis") -> np
         where = index[0] if len(index) == 1 else index
         raise DataError(
             f"{owner}: {field} has {int(bad.sum())} NaN or inf value(s), the first at index "
-            f"{where} ({array[index]!r}); all values must be finite. Mask or remove them."
+            f"{where} ({float(array[index])!r}); all values must be finite. Mask or remove them."
         )
     return array
 
@@ -67,7 +67,7 @@ def check_noise_map(
         where = index[0] if len(index) == 1 else index
         raise DataError(
             f"{owner}: {field} has {int(bad.sum())} value(s) <= 0, the first at index {where} "
-            f"({noise[index]!r}); a noise map holds standard deviations, which must be > 0."
+            f"({float(noise[index])!r}); a noise map holds standard deviations, which must be > 0."
         )
     return noise
 
