@@ -24,6 +24,8 @@ OUTPUT = Path(__file__).resolve().parent / "output"
 def save_fit_plot(results: Iterable[gf.Result], filename: str, title: str) -> Path:
     """Save data + max-likelihood model of every result as ``examples/output/<filename>``.
 
+    Prints the path of the file it wrote.
+
     Parameters
     ----------
     results
@@ -60,4 +62,5 @@ def save_fit_plot(results: Iterable[gf.Result], filename: str, title: str) -> Pa
     path = OUTPUT / filename
     figure.savefig(path, dpi=100)
     plt.close(figure)
+    print(f"fit plot: {path}")
     return path

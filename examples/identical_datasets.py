@@ -55,19 +55,15 @@ def main(random_seed: int = 1) -> gf.ResultList:
     result_list = search.fit(model=factor_graph.global_prior_model, analysis=factor_graph)
 
     # The model is shared, so every result holds the same max-log-likelihood instance.
-    for result in result_list:
-        instance = result.max_log_likelihood_instance
-        print(
-            f"{result.name}: centre = {instance.centre:.4f}, "
-            f"normalization = {instance.normalization:.4f}, sigma = {instance.sigma:.4f}"
-        )
+    print(result_list[0].max_log_likelihood_instance)
+    print(result_list[1].max_log_likelihood_instance)
+    print(result_list[2].max_log_likelihood_instance)
     print()
     print(result_list.diagnostics.table)
     print()
     print(result_list[0].summary(kind="stats"))
 
-    path = save_fit_plot(result_list, "identical_datasets.png", "Identical datasets, one model")
-    print(f"\nfit plot: {path}")
+    save_fit_plot(result_list, "identical_datasets.png", "Identical datasets, one model")
     return result_list
 
 

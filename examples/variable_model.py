@@ -32,12 +32,13 @@ SEEDS = (10, 11, 12)
 
 def main(random_seed: int = 2) -> gf.ResultList:
     """Simulate the datasets, fit the 7-parameter model with NUTS, print and plot the results."""
-    analysis_list = []
-    for sigma, seed in zip(SIGMAS, SEEDS, strict=True):
-        data, noise_map = gf.ex.simulate_gaussian_dataset(
+    datasets = [
+        gf.ex.simulate_gaussian_dataset(
             centre=CENTRE, normalization=NORMALIZATION, sigma=sigma, seed=seed
         )
-        analysis_list.append(gf.ex.Analysis(data=data, noise_map=noise_map))
+        for sigma, seed in zip(SIGMAS, SEEDS, strict=True)
+    ]
+    analysis_list = [gf.ex.Analysis(data=data, noise_map=noise_map) for data, noise_map in datasets]
 
     model = gf.Model(gf.ex.Gaussian)
     model.centre = gf.UniformPrior(lower_limit=0.0, upper_limit=100.0)
@@ -69,8 +70,7 @@ def main(random_seed: int = 2) -> gf.ResultList:
     # Joint posterior: per-dataset parameters are one variable with dims "dataset".
     print(result_list.diagnostics.table)
 
-    path = save_fit_plot(result_list, "variable_model.png", "Shared centre, per-dataset sigma")
-    print(f"\nfit plot: {path}")
+    save_fit_plot(result_list, "variable_model.png", "Shared centre, per-dataset sigma")
     return result_list
 
 
