@@ -56,8 +56,9 @@ def main(random_seed: int = 3) -> gf.ResultList:
         sigma_relation = (sigma_m * x) + sigma_c
         model_analysis = model.copy()
         model_analysis.gaussian.sigma = sigma_relation
-        analysis_factor = gf.AnalysisFactor(prior_model=model_analysis, analysis=analysis)
-        analysis_factor_list.append(analysis_factor)
+        analysis_factor_list.append(
+            gf.AnalysisFactor(prior_model=model_analysis, analysis=analysis)
+        )
 
     factor_graph = gf.FactorGraphModel(*analysis_factor_list)
     print(factor_graph.global_prior_model.info)
@@ -65,35 +66,29 @@ def main(random_seed: int = 3) -> gf.ResultList:
     search = gf.NUTS(random_seed=random_seed, progressbar=False)
     result_list = search.fit(model=factor_graph.global_prior_model, analysis=factor_graph)
 
-    for result in result_list:
+    # Each result's sigma follows the relation: at the max-log-likelihood sample, whose
+    # sigma_m and sigma_c are shown, and in every posterior draw.
+    chain, draw = result_list.max_log_likelihood_index
+    for x, result in zip(X_LIST, result_list, strict=True):
         instance = result.max_log_likelihood_instance
+        posterior = result.idata.posterior
+        m = float(posterior["sigma_m"][chain, draw])
+        c = float(posterior["sigma_c"][chain, draw])
+        follows = np.allclose(
+            posterior["gaussian.sigma"], posterior["sigma_m"] * x + posterior["sigma_c"]
+        )
         print("Max Log Likelihood Model:", result.name)
         print("Centre = ", instance.gaussian.centre)
         print("Normalization = ", instance.gaussian.normalization)
         print("Sigma = ", instance.gaussian.sigma)
+        print(f"sigma_m * x + sigma_c = {m:.4f} * {x} + {c:.4f} = {m * x + c:.4f}")
+        print("sigma == sigma_m * x + sigma_c in every draw:", follows)
         print()
-
-    # Every result's sigma follows the relation, at the best sample and in every draw.
-    chain, draw = result_list.max_log_likelihood_index
-    for x, result in zip(X_LIST, result_list, strict=True):
-        posterior = result.idata.posterior
-        m = float(posterior["sigma_m"][chain, draw])
-        c = float(posterior["sigma_c"][chain, draw])
-        sigma = result.max_log_likelihood_instance.gaussian.sigma
-        follows = np.allclose(
-            posterior["gaussian.sigma"], posterior["sigma_m"] * x + posterior["sigma_c"]
-        )
-        print(
-            f"{result.name}: sigma = {sigma:.4f} = {m:.4f} * {x} + {c:.4f}; "
-            f"sigma == sigma_m * x + sigma_c in all draws: {follows}"
-        )
-    print()
     print(result_list.diagnostics.table)
     print()
     print(result_list.summary(var_names=list(TRUTH), kind="stats"))
 
-    path = save_fit_plot(result_list, "relational_model.png", "sigma = sigma_m * x + sigma_c")
-    print(f"\nfit plot: {path}")
+    save_fit_plot(result_list, "relational_model.png", "sigma = sigma_m * x + sigma_c")
     return result_list
 
 
