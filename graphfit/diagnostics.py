@@ -120,5 +120,7 @@ def check_convergence(
         )
     if warn:
         for problem in problems:
-            warnings.warn(f"graphfit convergence check: {problem}", ConvergenceWarning, stacklevel=3)
+            warnings.warn(
+                f"graphfit convergence check: {problem}", ConvergenceWarning, stacklevel=3
+            )
     return Diagnostics(table=table, divergences=divergences, problems=problems)

@@ -61,7 +61,9 @@ class AnalysisFactor:
                 f"{analysis!r} of type {type(analysis).__name__}."
             )
         if name is not None and (not isinstance(name, str) or not name):
-            raise FactorGraphError(f"AnalysisFactor: name must be a non-empty string, got {name!r}.")
+            raise FactorGraphError(
+                f"AnalysisFactor: name must be a non-empty string, got {name!r}."
+            )
         label = f"AnalysisFactor {name!r}" if name else "AnalysisFactor"
         prior_model.check_complete(context=label)
         self.prior_model = prior_model

@@ -117,9 +117,7 @@ def graph_info(graph: FactorGraphModel) -> str:
     n = len(graph.factors)
     index = {p: k for k, p in enumerate(plan.priors)}
     names = plan.display_names()
-    rows: list[tuple[int, str, str]] = [
-        (0, "model", f"GlobalPriorModel (N={len(plan.priors)})")
-    ]
+    rows: list[tuple[int, str, str]] = [(0, "model", f"GlobalPriorModel (N={len(plan.priors)})")]
 
     # Model structure, once per group of datasets with the same component tree.
     structures: dict[tuple, list[int]] = {}
@@ -149,7 +147,9 @@ def graph_info(graph: FactorGraphModel) -> str:
             if isinstance(value, Relation):
                 for prior in value.priors():
                     prior_owners = tuple(plan.users[prior])
-                    if not any(isinstance(v, Prior) and v is prior for _, v in factor.prior_model.leaves()):
+                    if not any(
+                        isinstance(v, Prior) and v is prior for _, v in factor.prior_model.leaves()
+                    ):
                         operand_entries = sections.setdefault(prior_owners, [])
                         entry = ((*path, names[prior]), prior.info_text(index[prior]))
                         if entry not in operand_entries:

@@ -356,8 +356,9 @@ class Collection(AbstractModel):
 
     def instance_from(self, values: Mapping[Prior, Any], xp: Any = np) -> CollectionInstance:
         self.check_complete()
-        return CollectionInstance({k: self._resolve(v, values, xp) for k, v in self._values.items()})
+        return CollectionInstance(
+            {k: self._resolve(v, values, xp) for k, v in self._values.items()}
+        )
 
     def __repr__(self) -> str:
         return f"Collection({', '.join(self._values)}; free parameters: {len(self.priors())})"
-

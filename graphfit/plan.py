@@ -130,10 +130,16 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
     if n > 1:
         for path, _ in leaves[0]:
             at_path = [dict(factor_leaves).get(path) for factor_leaves in leaves]
-            if all(
-                isinstance(v, Prior) and v.name is None and is_local(v) and v not in plan.prior_refs
-                for v in at_path
-            ) and len({_vector_key(v) for v in at_path}) == 1:
+            if (
+                all(
+                    isinstance(v, Prior)
+                    and v.name is None
+                    and is_local(v)
+                    and v not in plan.prior_refs
+                    for v in at_path
+                )
+                and len({_vector_key(v) for v in at_path}) == 1
+            ):
                 group = Group(names.take(path_text(path)), at_path, vector=True)
                 plan.prior_groups.append(group)
                 for name, prior in zip(plan.names, at_path, strict=True):

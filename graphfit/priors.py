@@ -47,8 +47,7 @@ def _number(prior: str, field: str, value: Any, *, allow_inf: bool = False) -> f
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise PriorError(
-            f"{prior}: {field} must be a real number, got {value!r} "
-            f"of type {type(value).__name__}."
+            f"{prior}: {field} must be a real number, got {value!r} of type {type(value).__name__}."
         )
     value = float(value)
     if math.isnan(value):
@@ -112,7 +111,9 @@ class Prior(Expression):
     # -- text --------------------------------------------------------------------------------
     def shown_values(self) -> dict[str, float]:
         """Arguments shown in ``repr`` and ``model.info`` (infinite limits are left out)."""
-        return {k: v for k, v in self.values.items() if not (k.endswith("_limit") and math.isinf(v))}
+        return {
+            k: v for k, v in self.values.items() if not (k.endswith("_limit") and math.isinf(v))
+        }
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.shown_values().items())
@@ -150,7 +151,9 @@ class UniformPrior(Prior):
     __slots__ = ("lower_limit", "upper_limit")
     arguments = ("lower_limit", "upper_limit")
 
-    def __init__(self, lower_limit: float = 0.0, upper_limit: float = 1.0, *, name: str | None = None):
+    def __init__(
+        self, lower_limit: float = 0.0, upper_limit: float = 1.0, *, name: str | None = None
+    ):
         kind = type(self).__name__
         self.lower_limit = _number(kind, "lower_limit", lower_limit)
         self.upper_limit = _number(kind, "upper_limit", upper_limit)
@@ -176,7 +179,9 @@ class LogUniformPrior(Prior):
     __slots__ = ("lower_limit", "upper_limit")
     arguments = ("lower_limit", "upper_limit")
 
-    def __init__(self, lower_limit: float = 1e-6, upper_limit: float = 1e6, *, name: str | None = None):
+    def __init__(
+        self, lower_limit: float = 1e-6, upper_limit: float = 1e6, *, name: str | None = None
+    ):
         kind = type(self).__name__
         self.lower_limit = _number(kind, "lower_limit", lower_limit)
         self.upper_limit = _number(kind, "upper_limit", upper_limit)

@@ -209,9 +209,7 @@ class Relation(Expression):
         return out
 
     def evaluate(self, values: Mapping[Prior, Any], xp: Any = np) -> Any:
-        args = [
-            o.evaluate(values, xp) if isinstance(o, Expression) else o for o in self.operands
-        ]
+        args = [o.evaluate(values, xp) if isinstance(o, Expression) else o for o in self.operands]
         if self.op in _BINARY:
             return _BINARY[self.op][1](*args)
         if self.op == "neg":
@@ -231,9 +229,7 @@ class Relation(Expression):
         if self.op == "neg":
             return f"-{text(self.operands[0])}"
         inner = self.operands[0]
-        inner_text = (
-            inner.expression_text(names) if isinstance(inner, Expression) else text(inner)
-        )
+        inner_text = inner.expression_text(names) if isinstance(inner, Expression) else text(inner)
         return f"{self.op}({inner_text})"
 
     def __repr__(self) -> str:

@@ -20,7 +20,7 @@ from graphfit.exceptions import SearchError
 if TYPE_CHECKING:
     import pymc as pm
 
-__all__ = ["StartFinder", "Optimum"]
+__all__ = ["Optimum", "StartFinder"]
 
 
 @dataclass
@@ -50,8 +50,12 @@ class StartFinder:
         self.model = model
         self.initial_point = model.initial_point()
         self._start = DictToArrayBijection.map(self.initial_point)
-        self._logp = DictToArrayBijection.mapf(model.compile_logp(jacobian=jacobian), self.initial_point)
-        self._dlogp = DictToArrayBijection.mapf(model.compile_dlogp(jacobian=jacobian), self.initial_point)
+        self._logp = DictToArrayBijection.mapf(
+            model.compile_logp(jacobian=jacobian), self.initial_point
+        )
+        self._dlogp = DictToArrayBijection.mapf(
+            model.compile_dlogp(jacobian=jacobian), self.initial_point
+        )
         self._values_fn: Any = None
 
     @property
@@ -79,7 +83,12 @@ class StartFinder:
         return -logp, -grad
 
     def optimise(
-        self, rng: np.random.Generator, *, n_random: int = 200, n_optimise: int = 4, spread: float = 2.0
+        self,
+        rng: np.random.Generator,
+        *,
+        n_random: int = 200,
+        n_optimise: int = 4,
+        spread: float = 2.0,
     ) -> Optimum:
         """Random restarts in unconstrained space, then L-BFGS from the best few.
 
@@ -92,15 +101,14 @@ class StartFinder:
 
         x0 = self.x0
         candidates = [x0] + [x0 + rng.uniform(-spread, spread, x0.size) for _ in range(n_random)]
-        scored = sorted(
-            ((self.logp(x), k) for k, x in enumerate(candidates)), key=lambda t: -t[0]
-        )
+        scored = sorted(((self.logp(x), k) for k, x in enumerate(candidates)), key=lambda t: -t[0])
         finite = [(lp, k) for lp, k in scored if np.isfinite(lp)]
         if not finite:
             raise SearchError(
                 f"no starting point with a finite log density was found among {len(candidates)} "
                 "points drawn around the priors' centres; check that the model's prediction is "
-                "finite for typical parameter values (e.g. no division by a parameter that can be 0)."
+                "finite for typical parameter values (e.g. no division by a parameter that can "
+                "be 0)."
             )
         best: Optimum | None = None
         for _, k in finite[:n_optimise]:
@@ -124,7 +132,9 @@ class StartFinder:
 
         if self._values_fn is None:
             outs = self.model.unobserved_value_vars
-            self._values_fn = self.model.compile_fn(outs, inputs=self.model.value_vars, point_fn=True)
+            self._values_fn = self.model.compile_fn(
+                outs, inputs=self.model.value_vars, point_fn=True
+            )
             self._value_names = [v.name for v in outs]
         from pymc.blocking import DictToArrayBijection
 
@@ -137,7 +147,9 @@ class StartFinder:
         names = {rv.name for rv in self.model.free_RVs}
         return {k: v for k, v in self.values(x).items() if k in names}
 
-    def chain_starts(self, optimum: Optimum, chains: int, rng: np.random.Generator) -> list[np.ndarray]:
+    def chain_starts(
+        self, optimum: Optimum, chains: int, rng: np.random.Generator
+    ) -> list[np.ndarray]:
         """One unconstrained start per chain: the optimum jittered by its curvature scale."""
         starts = []
         for _ in range(chains):

@@ -80,8 +80,12 @@ def variable_graph() -> gf.FactorGraphModel:
 
 def relational_graph(named: bool = True) -> gf.FactorGraphModel:
     model = gf.Collection(gaussian=gf.Model(gf.ex.Gaussian))
-    sigma_m = gf.UniformPrior(lower_limit=-10.0, upper_limit=10.0, name="sigma_m" if named else None)
-    sigma_c = gf.UniformPrior(lower_limit=-10.0, upper_limit=10.0, name="sigma_c" if named else None)
+    sigma_m = gf.UniformPrior(
+        lower_limit=-10.0, upper_limit=10.0, name="sigma_m" if named else None
+    )
+    sigma_c = gf.UniformPrior(
+        lower_limit=-10.0, upper_limit=10.0, name="sigma_c" if named else None
+    )
     factors = []
     for x, analysis in zip(X_RELATIONAL, relational_analyses(), strict=True):
         model_analysis = model.copy()

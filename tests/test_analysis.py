@@ -7,11 +7,31 @@ import graphfit as gf
 @pytest.mark.parametrize(
     ("data", "noise", "message"),
     [
-        (np.ones(5), np.ones(4), r"ex.Analysis: data has shape \(5,\) but noise_map has shape \(4,\); they must have the same shape"),
-        (np.array([1.0, np.nan, 2.0]), np.ones(3), r"ex.Analysis: data has 1 NaN or inf value\(s\), the first at index 1 \(nan\); all values must be finite"),
-        (np.array([1.0, 2.0, np.inf]), np.ones(3), r"ex.Analysis: data has 1 NaN or inf value\(s\), the first at index 2 \(inf\)"),
-        (np.ones(3), np.array([1.0, np.inf, 1.0]), r"ex.Analysis: noise_map has 1 NaN or inf value\(s\), the first at index 1"),
-        (np.ones(3), np.array([1.0, 0.0, -1.0]), r"ex.Analysis: noise_map has 2 value\(s\) <= 0, the first at index 1 \(0.0\); a noise map holds standard deviations, which must be > 0"),
+        (
+            np.ones(5),
+            np.ones(4),
+            r"ex.Analysis: data has shape \(5,\) but noise_map has shape \(4,\); they must have the same shape",
+        ),
+        (
+            np.array([1.0, np.nan, 2.0]),
+            np.ones(3),
+            r"ex.Analysis: data has 1 NaN or inf value\(s\), the first at index 1 \(nan\); all values must be finite",
+        ),
+        (
+            np.array([1.0, 2.0, np.inf]),
+            np.ones(3),
+            r"ex.Analysis: data has 1 NaN or inf value\(s\), the first at index 2 \(inf\)",
+        ),
+        (
+            np.ones(3),
+            np.array([1.0, np.inf, 1.0]),
+            r"ex.Analysis: noise_map has 1 NaN or inf value\(s\), the first at index 1",
+        ),
+        (
+            np.ones(3),
+            np.array([1.0, 0.0, -1.0]),
+            r"ex.Analysis: noise_map has 2 value\(s\) <= 0, the first at index 1 \(0.0\); a noise map holds standard deviations, which must be > 0",
+        ),
         (np.ones((2, 2)), np.ones((2, 2)), r"ex.Analysis: data must be 1D, got shape \(2, 2\)"),
         ([], [], r"ex.Analysis: data is empty"),
         (["a", "b"], [1.0, 1.0], r"ex.Analysis: data could not be read as numbers"),
@@ -53,7 +73,10 @@ def test_uses_observation_follows_the_most_derived_override():
 
 
 def test_base_analysis_says_what_to_override():
-    with pytest.raises(NotImplementedError, match="defines neither observation\\(\\) nor log_likelihood_function\\(\\)"):
+    with pytest.raises(
+        NotImplementedError,
+        match="defines neither observation\\(\\) nor log_likelihood_function\\(\\)",
+    ):
         gf.Analysis().log_likelihood_function(None)
 
 

@@ -63,8 +63,14 @@ def test_plot_profile_1d(tmp_path):
     data, noise = gf.ex.simulate_gaussian_dataset(seed=0)
     model_data = gf.ex.Gaussian(50.0, 25.0, 10.0).model_data_from(np.arange(100.0))
     output = tmp_path / "fit.png"
-    figure = gf.ex.plot_profile_1d(range(100), data, noise_map=noise, model_data=model_data,
-                                   title="fit", output_path=str(output))
+    figure = gf.ex.plot_profile_1d(
+        range(100),
+        data,
+        noise_map=noise,
+        model_data=model_data,
+        title="fit",
+        output_path=str(output),
+    )
     ax = figure.axes[0]
     assert len(ax.containers) == 1  # one errorbar container
     red = [line for line in ax.get_lines() if line.get_color() == "r"]
@@ -80,7 +86,9 @@ def test_collection_analysis_sums_components():
         [gf.ex.Gaussian(30.0, 10.0, 5.0), gf.ex.Exponential(70.0, 5.0, 0.2)], seed=1
     )
     analysis = gf.ex.Analysis(data, noise)
-    collection = gf.Collection(gaussian=gf.Model(gf.ex.Gaussian), exponential=gf.Model(gf.ex.Exponential))
+    collection = gf.Collection(
+        gaussian=gf.Model(gf.ex.Gaussian), exponential=gf.Model(gf.ex.Exponential)
+    )
     values = {}
     for prior, value in zip(collection.priors(), [30.0, 10.0, 5.0, 70.0, 5.0, 0.2], strict=True):
         values[prior] = value

@@ -25,25 +25,43 @@ def test_free_parameter_counts():
 
 
 def test_no_factors():
-    with pytest.raises(gf.FactorGraphError, match=r"FactorGraphModel needs at least one AnalysisFactor; got none"):
+    with pytest.raises(
+        gf.FactorGraphError, match=r"FactorGraphModel needs at least one AnalysisFactor; got none"
+    ):
         gf.FactorGraphModel()
 
 
 def test_duplicate_names():
     model, analysis = cookbook_model(), identical_analyses()[0]
-    with pytest.raises(gf.FactorGraphError, match=r"factors 0 and 1 are both named 'a'; every dataset needs a unique name"):
-        gf.FactorGraphModel(gf.AnalysisFactor(model, analysis, name="a"), gf.AnalysisFactor(model, analysis, name="a"))
+    with pytest.raises(
+        gf.FactorGraphError,
+        match=r"factors 0 and 1 are both named 'a'; every dataset needs a unique name",
+    ):
+        gf.FactorGraphModel(
+            gf.AnalysisFactor(model, analysis, name="a"),
+            gf.AnalysisFactor(model, analysis, name="a"),
+        )
     with pytest.raises(gf.FactorGraphError, match=r"factors 0 and 1 are both named 'dataset_1'"):
-        gf.FactorGraphModel(gf.AnalysisFactor(model, analysis, name="dataset_1"), gf.AnalysisFactor(model, analysis))
+        gf.FactorGraphModel(
+            gf.AnalysisFactor(model, analysis, name="dataset_1"), gf.AnalysisFactor(model, analysis)
+        )
 
 
 def test_bad_factor_arguments():
     model, analysis = cookbook_model(), identical_analyses()[0]
-    with pytest.raises(gf.FactorGraphError, match=r"argument 1 is 3 of type int; every argument must be a gf.AnalysisFactor"):
+    with pytest.raises(
+        gf.FactorGraphError,
+        match=r"argument 1 is 3 of type int; every argument must be a gf.AnalysisFactor",
+    ):
         gf.FactorGraphModel(gf.AnalysisFactor(model, analysis), 3)
-    with pytest.raises(gf.FactorGraphError, match=r"prior_model must be a gf.Model or gf.Collection, got 'm'"):
+    with pytest.raises(
+        gf.FactorGraphError, match=r"prior_model must be a gf.Model or gf.Collection, got 'm'"
+    ):
         gf.AnalysisFactor("m", analysis)
-    with pytest.raises(gf.FactorGraphError, match=r"analysis must be an instance of a gf.Analysis subclass, got 1.0"):
+    with pytest.raises(
+        gf.FactorGraphError,
+        match=r"analysis must be an instance of a gf.Analysis subclass, got 1.0",
+    ):
         gf.AnalysisFactor(model, 1.0)
 
 
@@ -53,7 +71,11 @@ def test_to_pymc_structure_identical():
     pymc_model = graph.to_pymc()
     assert list(pymc_model.coords["dataset"]) == ["dataset_0", "dataset_1", "dataset_2"]
     assert sorted(rv.name for rv in pymc_model.free_RVs) == ["centre", "normalization", "sigma"]
-    assert [rv.name for rv in pymc_model.observed_RVs] == ["dataset_0.obs", "dataset_1.obs", "dataset_2.obs"]
+    assert [rv.name for rv in pymc_model.observed_RVs] == [
+        "dataset_0.obs",
+        "dataset_1.obs",
+        "dataset_2.obs",
+    ]
     assert pymc_model.named_vars_to_dims["dataset_1.obs"] == ("dataset_1.x",)
     assert graph.to_pymc() is pymc_model  # compiled once
 
@@ -65,7 +87,10 @@ def test_to_pymc_structure_variable_and_relational():
     assert "centre" not in pymc_model.named_vars_to_dims
     pymc_model = relational_graph().to_pymc()
     assert sorted(rv.name for rv in pymc_model.free_RVs) == [
-        "gaussian.centre", "gaussian.normalization", "sigma_c", "sigma_m"
+        "gaussian.centre",
+        "gaussian.normalization",
+        "sigma_c",
+        "sigma_m",
     ]
     assert [d.name for d in pymc_model.deterministics] == ["gaussian.sigma"]
     assert pymc_model.named_vars_to_dims["gaussian.sigma"] == ("dataset",)
@@ -74,7 +99,10 @@ def test_to_pymc_structure_variable_and_relational():
 def test_unnamed_relation_priors_get_path_names():
     pymc_model = relational_graph(named=False).to_pymc()
     assert sorted(rv.name for rv in pymc_model.free_RVs) == [
-        "gaussian.centre", "gaussian.normalization", "gaussian.sigma_0", "gaussian.sigma_1"
+        "gaussian.centre",
+        "gaussian.normalization",
+        "gaussian.sigma_0",
+        "gaussian.sigma_1",
     ]
 
 
@@ -84,15 +112,26 @@ def test_partly_shared_priors_get_dataset_prefixed_names():
     other = model.copy()
     other.sigma = gf.UniformPrior(0.0, 30.0)  # only dataset_2 has its own sigma
     graph = gf.FactorGraphModel(
-        gf.AnalysisFactor(model, analyses[0]), gf.AnalysisFactor(model, analyses[1]),
+        gf.AnalysisFactor(model, analyses[0]),
+        gf.AnalysisFactor(model, analyses[1]),
         gf.AnalysisFactor(other, analyses[2]),
     )
     plan = graph.compile_plan()
-    assert [g.name for g in plan.prior_groups] == ["centre", "normalization", "sigma", "dataset_2.sigma"]
+    assert [g.name for g in plan.prior_groups] == [
+        "centre",
+        "normalization",
+        "sigma",
+        "dataset_2.sigma",
+    ]
     assert dict(plan.factor_vars[2])["sigma"].name == "dataset_2.sigma"
     assert dict(plan.factor_vars[0])["sigma"].name == "sigma"
     pymc_model = graph.to_pymc()
-    assert sorted(rv.name for rv in pymc_model.free_RVs) == ["centre", "dataset_2.sigma", "normalization", "sigma"]
+    assert sorted(rv.name for rv in pymc_model.free_RVs) == [
+        "centre",
+        "dataset_2.sigma",
+        "normalization",
+        "sigma",
+    ]
 
 
 def test_fixed_values_are_not_parameters():

@@ -27,7 +27,9 @@ def test_single_model_info():
 
 
 def test_collection_with_relation_info():
-    model = gf.Collection(gaussian=gf.Model(gf.ex.Gaussian), exponential=gf.Model(gf.ex.Exponential))
+    model = gf.Collection(
+        gaussian=gf.Model(gf.ex.Gaussian), exponential=gf.Model(gf.ex.Exponential)
+    )
     width = gf.UniformPrior(0.0, 10.0, name="width")
     model.gaussian.sigma = width * 2.0 + 1.0
     model.exponential.centre = 40.0

@@ -58,7 +58,9 @@ def test_copy_keeps_prior_identity_and_new_priors_are_new_parameters():
 
 
 def test_collection_instance_by_name_and_index():
-    collection = gf.Collection(gaussian=gf.Model(gf.ex.Gaussian), exponential=gf.Model(gf.ex.Exponential))
+    collection = gf.Collection(
+        gaussian=gf.Model(gf.ex.Gaussian), exponential=gf.Model(gf.ex.Exponential)
+    )
     assert collection.total_free_parameters == 6
     values = {p: p.median() for p in collection.priors()}
     instance = collection.instance_from(values)
@@ -78,7 +80,10 @@ def test_default_priors_declared_in_code():
 
 def test_missing_prior_is_an_error_naming_path():
     model = gf.Model(WithDefaults)
-    with pytest.raises(gf.MissingPriorError, match=r"model: 'b' \(parameter of WithDefaults\) has neither a prior nor a value"):
+    with pytest.raises(
+        gf.MissingPriorError,
+        match=r"model: 'b' \(parameter of WithDefaults\) has neither a prior nor a value",
+    ):
         model.total_free_parameters
     collection = gf.Collection(component=gf.Model(WithDefaults))
     with pytest.raises(gf.MissingPriorError, match=r"'component.b' \(parameter of WithDefaults\)"):
@@ -101,7 +106,10 @@ def test_unknown_attribute_is_an_error():
 
 def test_bad_values_are_errors():
     model = gf.Model(gf.ex.Gaussian)
-    with pytest.raises(gf.ModelAttributeError, match=r"Gaussian.centre: got '50' of type str; a parameter may be set to a prior"):
+    with pytest.raises(
+        gf.ModelAttributeError,
+        match=r"Gaussian.centre: got '50' of type str; a parameter may be set to a prior",
+    ):
         model.centre = "50"
     with pytest.raises(gf.ModelAttributeError, match=r"Gaussian.centre: the fixed value is NaN"):
         model.centre = float("nan")
@@ -116,5 +124,8 @@ def test_bad_default_priors():
         def __init__(self, a):
             self.a = a
 
-    with pytest.raises(gf.ModelAttributeError, match=r"Bad.default_priors names 'z', which is not an argument of Bad.__init__ \(arguments: a\)"):
+    with pytest.raises(
+        gf.ModelAttributeError,
+        match=r"Bad.default_priors names 'z', which is not an argument of Bad.__init__ \(arguments: a\)",
+    ):
         gf.Model(Bad)

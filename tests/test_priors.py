@@ -8,7 +8,10 @@ import graphfit as gf
 
 def test_reprs_are_readable():
     assert repr(gf.UniformPrior(0.0, 100.0)) == "UniformPrior(lower_limit=0.0, upper_limit=100.0)"
-    assert repr(gf.LogUniformPrior(1e-2, 1e2)) == "LogUniformPrior(lower_limit=0.01, upper_limit=100.0)"
+    assert (
+        repr(gf.LogUniformPrior(1e-2, 1e2))
+        == "LogUniformPrior(lower_limit=0.01, upper_limit=100.0)"
+    )
     assert (
         repr(gf.GaussianPrior(10.0, 5.0, lower_limit=0.0, upper_limit=np.inf))
         == "GaussianPrior(mean=10.0, sigma=5.0, lower_limit=0.0)"
@@ -19,7 +22,10 @@ def test_reprs_are_readable():
         == "TruncatedGaussianPrior(mean=1.0, sigma=2.0, lower_limit=-1.0, upper_limit=3.0)"
     )
     assert repr(gf.LogGaussianPrior(0.0, 1.0)) == "LogGaussianPrior(mean=0.0, sigma=1.0)"
-    assert repr(gf.UniformPrior(0, 1, name="m")) == "UniformPrior(lower_limit=0.0, upper_limit=1.0, name='m')"
+    assert (
+        repr(gf.UniformPrior(0, 1, name="m"))
+        == "UniformPrior(lower_limit=0.0, upper_limit=1.0, name='m')"
+    )
 
 
 def test_info_text():
@@ -49,23 +55,50 @@ def test_gaussian_truncation_flag_and_medians():
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: gf.UniformPrior(1.0, 1.0), r"UniformPrior: lower_limit = 1.0 must be smaller than upper_limit = 1.0"),
-        (lambda: gf.UniformPrior(5.0, 1.0), r"UniformPrior: lower_limit = 5.0 must be smaller than upper_limit = 1.0"),
+        (
+            lambda: gf.UniformPrior(1.0, 1.0),
+            r"UniformPrior: lower_limit = 1.0 must be smaller than upper_limit = 1.0",
+        ),
+        (
+            lambda: gf.UniformPrior(5.0, 1.0),
+            r"UniformPrior: lower_limit = 5.0 must be smaller than upper_limit = 1.0",
+        ),
         (lambda: gf.UniformPrior(float("nan"), 1.0), r"UniformPrior: lower_limit is NaN"),
         (lambda: gf.UniformPrior(0.0, np.inf), r"UniformPrior: upper_limit = inf is not finite"),
-        (lambda: gf.UniformPrior("0", 1.0), r"UniformPrior: lower_limit must be a real number, got '0' of type str"),
+        (
+            lambda: gf.UniformPrior("0", 1.0),
+            r"UniformPrior: lower_limit must be a real number, got '0' of type str",
+        ),
         (lambda: gf.LogUniformPrior(0.0, 1.0), r"LogUniformPrior: lower_limit = 0.0 must be > 0"),
         (lambda: gf.LogUniformPrior(-1.0, 1.0), r"LogUniformPrior: lower_limit = -1.0 must be > 0"),
-        (lambda: gf.LogUniformPrior(2.0, 1.0), r"LogUniformPrior: lower_limit = 2.0 must be smaller"),
+        (
+            lambda: gf.LogUniformPrior(2.0, 1.0),
+            r"LogUniformPrior: lower_limit = 2.0 must be smaller",
+        ),
         (lambda: gf.GaussianPrior(0.0, 0.0), r"GaussianPrior: sigma = 0.0 must be > 0"),
         (lambda: gf.GaussianPrior(0.0, -1.0), r"GaussianPrior: sigma = -1.0 must be > 0"),
-        (lambda: gf.GaussianPrior(0.0, 1.0, lower_limit=2.0, upper_limit=1.0), r"GaussianPrior: lower_limit = 2.0 must be smaller"),
-        (lambda: gf.GaussianPrior(0.0, 1.0, lower_limit=float("nan")), r"GaussianPrior: lower_limit is NaN"),
+        (
+            lambda: gf.GaussianPrior(0.0, 1.0, lower_limit=2.0, upper_limit=1.0),
+            r"GaussianPrior: lower_limit = 2.0 must be smaller",
+        ),
+        (
+            lambda: gf.GaussianPrior(0.0, 1.0, lower_limit=float("nan")),
+            r"GaussianPrior: lower_limit is NaN",
+        ),
         (lambda: gf.GaussianPrior(float("nan"), 1.0), r"GaussianPrior: mean is NaN"),
-        (lambda: gf.TruncatedGaussianPrior(0.0, 1.0, 3.0, 3.0), r"TruncatedGaussianPrior: lower_limit = 3.0 must be smaller"),
-        (lambda: gf.TruncatedGaussianPrior(0.0, -2.0, 0.0, 3.0), r"TruncatedGaussianPrior: sigma = -2.0 must be > 0"),
+        (
+            lambda: gf.TruncatedGaussianPrior(0.0, 1.0, 3.0, 3.0),
+            r"TruncatedGaussianPrior: lower_limit = 3.0 must be smaller",
+        ),
+        (
+            lambda: gf.TruncatedGaussianPrior(0.0, -2.0, 0.0, 3.0),
+            r"TruncatedGaussianPrior: sigma = -2.0 must be > 0",
+        ),
         (lambda: gf.LogGaussianPrior(0.0, 0.0), r"LogGaussianPrior: sigma = 0.0 must be > 0"),
-        (lambda: gf.UniformPrior(0.0, 1.0, name=""), r"UniformPrior: name must be a non-empty string"),
+        (
+            lambda: gf.UniformPrior(0.0, 1.0, name=""),
+            r"UniformPrior: name must be a non-empty string",
+        ),
     ],
 )
 def test_bad_prior_arguments_raise_value_errors(build, message):

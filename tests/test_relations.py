@@ -13,8 +13,18 @@ def test_arithmetic_builds_relations(m_c):
     m, c = m_c
     values = {m: 3.0, c: 2.0}
     cases = {
-        m + c: 5.0, m - c: 1.0, m * c: 6.0, m / c: 1.5, m**c: 9.0, -m: -3.0,
-        2.0 + m: 5.0, 2.0 - m: -1.0, 2.0 * m: 6.0, 6.0 / m: 2.0, 2.0**m: 8.0, abs(-m): 3.0,
+        m + c: 5.0,
+        m - c: 1.0,
+        m * c: 6.0,
+        m / c: 1.5,
+        m**c: 9.0,
+        -m: -3.0,
+        2.0 + m: 5.0,
+        2.0 - m: -1.0,
+        2.0 * m: 6.0,
+        6.0 / m: 2.0,
+        2.0**m: 8.0,
+        abs(-m): 3.0,
         m * 2 + c: 8.0,
     }
     for relation, expected in cases.items():
@@ -55,7 +65,10 @@ def test_relation_evaluates_with_pytensor(m_c):
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda m: m + "x", r"relation '\+': got 'x' of type str; a relation may only mix priors, relations and finite real numbers"),
+        (
+            lambda m: m + "x",
+            r"relation '\+': got 'x' of type str; a relation may only mix priors, relations and finite real numbers",
+        ),
         (lambda m: m * [1.0], r"relation '\*': got \[1.0\] of type list"),
         (lambda m: m * float("nan"), r"relation '\*': the number nan is not finite"),
         (lambda m: m / np.inf, r"relation '/': the number inf is not finite"),

@@ -44,9 +44,7 @@ class Analysis(_AnalysisBase):
         if self.data.ndim != 1:
             from graphfit.exceptions import DataError
 
-            raise DataError(
-                f"ex.Analysis: data must be 1D, got shape {self.data.shape}."
-            )
+            raise DataError(f"ex.Analysis: data must be 1D, got shape {self.data.shape}.")
         self.noise_map = check_noise_map(noise_map, self.data, owner="ex.Analysis")
         self.xvalues = np.arange(self.data.shape[0], dtype=float)
 

@@ -56,8 +56,17 @@ def plot_profile_1d(
     x = np.asarray(list(xvalues), dtype=float)
     y = np.asarray(profile_1d, dtype=float)
     if noise_map is not None:
-        ax.errorbar(x, y, yerr=noise_map, color="k", ecolor="k", linestyle=" ",
-                    elinewidth=1, capsize=2, label="data")
+        ax.errorbar(
+            x,
+            y,
+            yerr=noise_map,
+            color="k",
+            ecolor="k",
+            linestyle=" ",
+            elinewidth=1,
+            capsize=2,
+            label="data",
+        )
     else:
         ax.plot(x, y, color="k", label="data")
     if model_data is not None:

@@ -119,7 +119,9 @@ class Search:
         progressbar: bool = True,
     ) -> None:
         if random_seed is not None and not isinstance(random_seed, int | np.integer):
-            raise SearchError(f"{type(self).__name__}: random_seed must be an int or None, got {random_seed!r}.")
+            raise SearchError(
+                f"{type(self).__name__}: random_seed must be an int or None, got {random_seed!r}."
+            )
         self.name = name
         self.path_prefix = path_prefix
         self.random_seed = None if random_seed is None else int(random_seed)

@@ -76,13 +76,17 @@ class MAP(Search):
             )
             coords = {d: np.asarray(model.coords[d]) for d in dims if d in model.coords}
             arrays[name] = xr.DataArray(
-                np.asarray(value)[None, None, ...], dims=("chain", "draw", *dims),
+                np.asarray(value)[None, None, ...],
+                dims=("chain", "draw", *dims),
                 coords={"chain": [0], "draw": [0], **coords},
             )
         posterior = xr.Dataset(arrays)
         sample_stats = xr.Dataset(
-            {"lp": xr.DataArray([[optimum.logp]], dims=("chain", "draw"),
-                                coords={"chain": [0], "draw": [0]})}
+            {
+                "lp": xr.DataArray(
+                    [[optimum.logp]], dims=("chain", "draw"), coords={"chain": [0], "draw": [0]}
+                )
+            }
         )
         idata = az.InferenceData(posterior=posterior, sample_stats=sample_stats)
         return finish_idata(idata, compiled), None

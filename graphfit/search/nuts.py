@@ -10,7 +10,7 @@ import numpy as np
 from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 from graphfit.exceptions import SearchError
 from graphfit.search.base import Search, finish_idata
-from graphfit.start import StartFinder
+from graphfit.start import Optimum, StartFinder
 
 if TYPE_CHECKING:
     import arviz as az
@@ -88,7 +88,9 @@ class NUTS(Search):
         self.draws = _positive_int("NUTS", "draws", draws, 1)
         self.tune = _positive_int("NUTS", "tune", tune, 0)
         self.chains = _positive_int("NUTS", "chains", chains, 1)
-        self.cores = min(self.chains, 2) if cores is None else _positive_int("NUTS", "cores", cores, 1)
+        self.cores = (
+            min(self.chains, 2) if cores is None else _positive_int("NUTS", "cores", cores, 1)
+        )
         if sampler not in SAMPLERS:
             raise SearchError(f"NUTS: sampler must be one of {SAMPLERS}, got {sampler!r}.")
         if sampler == "nutpie":
@@ -118,7 +120,8 @@ class NUTS(Search):
         starts = finder.chain_starts(optimum, self.chains, rng)
         seed = int(rng.integers(2**31 - 1))
         if self.sampler == "pymc":
-            idata = self._sample_pymc(model, [finder.free_values(x) for x in starts], seed)
+            initvals = [finder.free_values(x) for x in starts]
+            idata = self._sample_pymc(model, initvals, optimum, seed)
         else:
             idata = self._sample_nutpie(model, finder.free_values(starts[0]), seed)
         idata = finish_idata(idata, compiled)
@@ -128,11 +131,23 @@ class NUTS(Search):
         diagnostics = check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
         return idata, diagnostics
 
-    def _sample_pymc(self, model: Any, initvals: list[dict], seed: int) -> az.InferenceData:
+    def _sample_pymc(
+        self, model: Any, initvals: list[dict], optimum: Optimum, seed: int
+    ) -> az.InferenceData:
         import pymc as pm
+        from pymc.step_methods.hmc.quadpotential import QuadPotentialDiagAdapt
 
         kwargs = dict(self.sampler_kwargs)
-        kwargs.setdefault("target_accept", self.target_accept)
+        # Start the mass matrix at the optimiser's curvature rather than at the identity, so
+        # the first steps have the posterior's scale (parameters can differ by 1e4 in width).
+        variance = optimum.scale**2
+        potential = QuadPotentialDiagAdapt(variance.size, optimum.x, variance, 10)
+        step = pm.NUTS(
+            vars=model.value_vars,
+            potential=potential,
+            target_accept=kwargs.pop("target_accept", self.target_accept),
+            model=model,
+        )
         return pm.sample(
             draws=self.draws,
             tune=self.tune,
@@ -141,7 +156,7 @@ class NUTS(Search):
             random_seed=seed,
             progressbar=self.progressbar,
             initvals=initvals,
-            init="adapt_diag",
+            step=step,
             compute_convergence_checks=False,
             idata_kwargs={"log_likelihood": True},
             model=model,

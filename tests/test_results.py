@@ -1,0 +1,140 @@
+"""Exact structure of the per-dataset results and their use with ArviZ."""
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+
+import graphfit as gf
+from tests.conftest import identical_analyses, relational_analyses
+
+pytestmark = pytest.mark.slow
+
+
+def test_result_list_is_a_sequence_in_factor_order(identical_fit):
+    assert len(identical_fit) == 3
+    assert [r.name for r in identical_fit] == ["dataset_0", "dataset_1", "dataset_2"]
+    assert identical_fit["dataset_1"] is identical_fit[1]
+    with pytest.raises(
+        KeyError, match="no dataset named 'nope'; datasets: dataset_0, dataset_1, dataset_2"
+    ):
+        identical_fit["nope"]
+
+
+def test_per_dataset_idata_structure(identical_fit):
+    analyses = identical_analyses()
+    for result, analysis in zip(identical_fit, analyses, strict=True):
+        idata = result.idata
+        assert isinstance(idata, az.InferenceData)
+        assert set(idata.groups()) == {
+            "posterior",
+            "log_likelihood",
+            "observed_data",
+            "sample_stats",
+        }
+        assert sorted(idata.posterior.data_vars) == ["centre", "normalization", "sigma"]
+        assert all(idata.posterior[v].dims == ("chain", "draw") for v in idata.posterior.data_vars)
+        assert list(idata.log_likelihood.data_vars) == ["obs"]
+        assert idata.log_likelihood["obs"].dims == ("chain", "draw", "x")
+        assert idata.log_likelihood["obs"].shape == (4, 1000, 100)
+        assert list(idata.observed_data.data_vars) == ["obs"]
+        np.testing.assert_array_equal(idata.observed_data["obs"].values, analysis.data)
+        assert "dataset" not in idata.posterior.dims
+
+
+def test_per_dataset_log_likelihood_is_its_own(identical_fit):
+    joint = identical_fit.idata.log_likelihood
+    for result in identical_fit:
+        np.testing.assert_array_equal(
+            result.idata.log_likelihood["obs"].values, joint[f"{result.name}.obs"].values
+        )
+    a = identical_fit[0].idata.log_likelihood["obs"].values
+    b = identical_fit[1].idata.log_likelihood["obs"].values
+    assert not np.array_equal(a, b)
+
+
+def test_joint_idata_has_dataset_dims(variable_fit):
+    posterior = variable_fit.idata.posterior
+    assert posterior["normalization"].dims == ("chain", "draw", "dataset")
+    assert list(posterior["dataset"].values) == ["dataset_0", "dataset_1", "dataset_2"]
+    assert posterior["centre"].dims == ("chain", "draw")
+    for k, result in enumerate(variable_fit):
+        np.testing.assert_array_equal(
+            result.idata.posterior["sigma"].values, posterior["sigma"].isel(dataset=k).values
+        )
+
+
+def test_relational_result_names_follow_the_dataset_model(relational_fit):
+    for result, analysis in zip(relational_fit, relational_analyses(), strict=True):
+        assert sorted(result.idata.posterior.data_vars) == [
+            "gaussian.centre",
+            "gaussian.normalization",
+            "gaussian.sigma",
+            "sigma_c",
+            "sigma_m",
+        ]
+        np.testing.assert_array_equal(result.idata.observed_data["obs"].values, analysis.data)
+
+
+def test_arviz_functions_work_on_each_result(variable_fit):
+    import matplotlib.pyplot as plt
+
+    result = variable_fit[1]
+    summary = az.summary(result.idata)
+    assert list(summary.index) == ["centre", "normalization", "sigma"]  # model order
+    assert summary.loc["sigma", "r_hat"] <= 1.01
+    loo = az.loo(result.idata)
+    assert np.isfinite(loo.elpd_loo)
+    # elpd is a sum over this dataset's 100 points only
+    assert loo.n_data_points == 100
+    axes = az.plot_trace(result.idata)
+    assert axes.shape == (3, 2)
+    axes = az.plot_posterior(result.idata)
+    assert len(np.ravel(axes)) == 3
+    plt.close("all")
+    assert result.summary().shape[0] == 3
+
+
+def test_instances_hold_floats_and_compute(variable_fit):
+    x = np.arange(100.0)
+    for result in variable_fit:
+        for instance in (
+            result.max_log_likelihood_instance,
+            result.max_log_posterior_instance,
+            result.median_pdf_instance,
+        ):
+            assert isinstance(instance, gf.ex.Gaussian)
+            assert all(
+                isinstance(v, float)
+                for v in (instance.centre, instance.normalization, instance.sigma)
+            )
+            model_data = instance.model_data_from(x)
+            residual = (result.analysis.data - model_data) / result.analysis.noise_map
+            assert np.std(residual) == pytest.approx(1.0, abs=0.3)
+
+
+def test_max_log_likelihood_is_the_best_sample(variable_fit):
+    total = variable_fit.joint_log_likelihood()
+    chain, draw = variable_fit.max_log_likelihood_index
+    assert float(total.isel(chain=chain, draw=draw)) == pytest.approx(float(total.max()))
+
+
+def test_to_datatree(variable_fit):
+    tree = variable_fit.to_datatree()
+    assert isinstance(tree, xr.DataTree)
+    assert list(tree.children) == ["dataset_0", "dataset_1", "dataset_2"]
+    assert set(tree["dataset_2"].children) == {
+        "posterior",
+        "log_likelihood",
+        "observed_data",
+        "sample_stats",
+    }
+    np.testing.assert_array_equal(
+        tree["dataset_2/posterior/sigma"].values, variable_fit[2].idata.posterior["sigma"].values
+    )
+
+
+def test_views_are_not_copies(variable_fit):
+    joint = variable_fit.idata.posterior["centre"].values
+    view = variable_fit[0].idata.posterior["centre"].values
+    assert np.shares_memory(joint, view)

@@ -1,0 +1,101 @@
+"""Search settings, bad input, the MAP search and the nutpie sampler."""
+
+import numpy as np
+import pytest
+
+import graphfit as gf
+from tests.conftest import (
+    cookbook_model,
+    identical_analyses,
+    identical_graph,
+    relational_graph,
+    within_sd,
+)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"draws": 0}, r"NUTS: draws must be an integer >= 1, got 0"),
+        ({"chains": 1.5}, r"NUTS: chains must be an integer >= 1, got 1.5"),
+        ({"tune": -1}, r"NUTS: tune must be an integer >= 0, got -1"),
+        ({"sampler": "emcee"}, r"NUTS: sampler must be one of \('pymc', 'nutpie'\), got 'emcee'"),
+        ({"target_accept": 1.5}, r"NUTS: target_accept must be in \(0, 1\), got 1.5"),
+        ({"random_seed": "a"}, r"NUTS: random_seed must be an int or None, got 'a'"),
+    ],
+)
+def test_bad_search_settings(kwargs, message):
+    with pytest.raises(gf.SearchError, match=message):
+        gf.NUTS(**kwargs)
+
+
+def test_fit_checks_model_and_analysis():
+    graph = identical_graph()
+    search = gf.NUTS()
+    with pytest.raises(gf.SearchError, match=r"model must be that graph's global_prior_model"):
+        search.fit(model=cookbook_model(), analysis=graph)
+    with pytest.raises(
+        gf.SearchError, match=r"analysis must be a gf.Analysis or a gf.FactorGraphModel, got 3"
+    ):
+        search.fit(model=cookbook_model(), analysis=3)
+    with pytest.raises(
+        gf.SearchError, match=r"model must be a gf.Model or gf.Collection for a single analysis"
+    ):
+        search.fit(model=None, analysis=identical_analyses()[0])
+
+
+def test_map_recovers_relational_truth():
+    graph = relational_graph()
+    result_list = gf.MAP(random_seed=3).fit(model=graph.global_prior_model, analysis=graph)
+    assert isinstance(result_list, gf.ResultList)
+    assert result_list.diagnostics is None
+    posterior = result_list.idata.posterior
+    assert posterior.sizes["chain"] == 1 and posterior.sizes["draw"] == 1
+    assert float(posterior["sigma_m"].squeeze()) == pytest.approx(5.0, abs=0.3)
+    assert float(posterior["sigma_c"].squeeze()) == pytest.approx(3.0, abs=0.4)
+    for result, x in zip(result_list, [1.0, 2.0, 3.0], strict=True):
+        instance = result.max_log_likelihood_instance
+        assert instance.gaussian.sigma == pytest.approx(5.0 * x + 3.0, rel=0.05)
+        assert set(result.idata.groups()) == {
+            "posterior",
+            "log_likelihood",
+            "observed_data",
+            "sample_stats",
+        }
+    # the reported log-likelihood is the full Gaussian one at the optimum
+    result = result_list[0]
+    instance = result.max_log_likelihood_instance
+    expected = result.analysis.log_likelihood_function(instance).sum()
+    assert float(result.idata.log_likelihood["obs"].sum()) == pytest.approx(expected, rel=1e-9)
+
+
+def test_map_avoids_the_narrow_spike_mode():
+    """find_MAP from a single start can lock onto sigma ~ 0.2; random restarts must not."""
+    from tests.conftest import variable_graph
+
+    graph = variable_graph()
+    result_list = gf.MAP(random_seed=0).fit(model=graph.global_prior_model, analysis=graph)
+    sigmas = [r.max_log_likelihood_instance.sigma for r in result_list]
+    np.testing.assert_allclose(sigmas, [10.0, 20.0, 30.0], rtol=0.05)
+
+
+@pytest.mark.slow
+def test_nutpie_sampler_gives_the_same_result_types():
+    pytest.importorskip("nutpie")
+    graph = relational_graph()
+    result_list = gf.NUTS(random_seed=2, progressbar=False, sampler="nutpie").fit(
+        model=graph.global_prior_model, analysis=graph
+    )
+    assert result_list.diagnostics.ok, result_list.diagnostics.problems
+    posterior = result_list.idata.posterior
+    assert sorted(posterior.data_vars) == [
+        "gaussian.centre",
+        "gaussian.normalization",
+        "gaussian.sigma",
+        "sigma_c",
+        "sigma_m",
+    ]
+    assert within_sd(posterior["sigma_m"], 5.0) and within_sd(posterior["sigma_c"], 3.0)
+    idata = result_list[1].idata
+    assert set(idata.groups()) >= {"posterior", "log_likelihood", "observed_data", "sample_stats"}
+    assert idata.log_likelihood["obs"].dims == ("chain", "draw", "x")
