@@ -57,6 +57,16 @@ class Analysis:
         """
         return self.observation(instance, xp).log_likelihood(xp)
 
+    def vectorize_key(self) -> Any:
+        """A hashable that is equal for analyses whose datasets can be stacked, else ``None``.
+
+        Return a key (e.g. the class and the data shape) when :meth:`observation` depends on this
+        analysis only through its data and noise map, so that the first analysis of a group can
+        compute the model data of all of them from a batched instance.  graphfit checks the
+        claim numerically before stacking.  The default, ``None``, never stacks.
+        """
+        return None
+
     @classmethod
     def uses_observation(cls) -> bool:
         """True when this class declares an observed node rather than a custom likelihood."""

@@ -25,6 +25,7 @@ from graphfit.priors import (
     UniformPrior,
 )
 from graphfit.tensor_namespace import pytensor_namespace
+from graphfit.vectorize import BatchContext, batched_instance, group_factors, numpy_check
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -45,6 +46,8 @@ class FactorNode:
     kind: str
     #: Map from the joint model's dim names of that variable to the per-dataset names.
     dims: dict[str, str] = field(default_factory=dict)
+    #: For a vectorised node: ``{dataset dim: this dataset's name}`` to select its slice.
+    select: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,11 +57,18 @@ class CompiledGraph:
     model: pm.Model
     plan: GraphPlan
     nodes: list[FactorNode]
+    #: Groups of dataset indices compiled as one vectorised observed node.
+    vectorized_groups: list[list[int]] = field(default_factory=list)
+
+    @property
+    def loglike_names(self) -> list[str]:
+        """Distinct names of the variables holding pointwise log-likelihoods."""
+        return list(dict.fromkeys(n.loglike_name for n in self.nodes))
 
     @property
     def potential_loglikes(self) -> list[str]:
         """Names of deterministics that hold custom pointwise log-likelihoods."""
-        return [n.loglike_name for n in self.nodes if n.kind == "potential"]
+        return list(dict.fromkeys(n.loglike_name for n in self.nodes if n.kind == "potential"))
 
 
 def _stack(priors: list[Prior], attribute: str, vector: bool) -> Any:
@@ -155,31 +165,53 @@ def _loglike_shape(factor: Any, loglike: Any) -> tuple[int, ...]:
     return np.shape(factor.analysis.log_likelihood_function(instance, np))
 
 
-def compile_graph(graph: FactorGraphModel) -> CompiledGraph:
-    """Compile ``graph`` into a :class:`CompiledGraph` holding one ``pm.Model``."""
+def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGraph:
+    """Compile ``graph`` into a :class:`CompiledGraph` holding one ``pm.Model``.
+
+    With ``vectorize`` (the default), alike factors become one observed node over stacked data
+    (see :mod:`graphfit.vectorize`); otherwise every factor gets its own node.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
     xp = pytensor_namespace()
     plan = graph.compile_plan()
-    nodes: list[FactorNode] = []
+    nodes: dict[int, FactorNode] = {}
     with pm.Model(coords={"dataset": plan.names}) as model:
         tensors: dict[Prior, Any] = {}
+        vectors: dict[Prior, tuple[Any, int, int]] = {}
         for group in plan.prior_groups:
             variable = _prior_variable(group)
             for k, prior in enumerate(group.members):
                 tensors[prior] = variable[k] if group.vector else variable
+                if group.vector:
+                    vectors[prior] = (variable, k, len(group.members))
         for group in plan.relation_groups:
             values = [relation.evaluate(tensors, xp) for relation in group.members]
             value = pt.stack([pt.as_tensor(v) for v in values]) if group.vector else values[0]
             pm.Deterministic(group.name, value, dims="dataset" if group.vector else None)
-        for name, factor in zip(plan.names, graph.factors, strict=True):
+
+        groups = (
+            group_factors(graph.factors) if vectorize else [[k] for k in range(len(plan.names))]
+        )
+        batched = [g for g in groups if len(g) > 1 and _batchable(graph, g)]
+        for number, members in enumerate(batched):
+            label = (
+                "obs" if len(batched) == 1 and len(members) == len(plan.names) else f"obs_{number}"
+            )
+            for k, node in _vector_node(
+                graph, plan, members, label, tensors, vectors, model
+            ).items():
+                nodes[k] = node
+        for index, (name, factor) in enumerate(zip(plan.names, graph.factors, strict=True)):
+            if index in nodes:
+                continue
             instance = factor.prior_model.instance_from(tensors, xp)
             analysis = factor.analysis
             if analysis.uses_observation():
                 observation = analysis.observation(instance, xp)
                 var_name, dims = _observed_node(name, observation, model)
-                nodes.append(FactorNode(name, var_name, "observed", dims))
+                nodes[index] = FactorNode(name, var_name, "observed", dims)
             else:
                 loglike = pt.as_tensor(analysis.log_likelihood_function(instance, xp))
                 pm.Potential(f"{name}.log_likelihood", loglike.sum())
@@ -190,5 +222,96 @@ def compile_graph(graph: FactorGraphModel) -> CompiledGraph:
                     model.add_coord(dim, np.arange(size))
                 pm.Deterministic(var_name, loglike, dims=joint_dims or None)
                 local = {d: d.removeprefix(f"{name}.") for d in joint_dims}
-                nodes.append(FactorNode(name, var_name, "potential", local))
-    return CompiledGraph(model=model, plan=plan, nodes=nodes)
+                nodes[index] = FactorNode(name, var_name, "potential", local)
+    return CompiledGraph(
+        model=model,
+        plan=plan,
+        nodes=[nodes[k] for k in range(len(plan.names))],
+        vectorized_groups=batched,
+    )
+
+
+def _numpy_observations(graph: FactorGraphModel, members: list[int]) -> list[Observation]:
+    """Each member's observation evaluated with numpy at its prior medians."""
+    out = []
+    for k in members:
+        factor = graph.factors[k]
+        medians = {p: p.median() for p in factor.prior_model.priors()}
+        instance = factor.prior_model.instance_from(medians, np)
+        with np.errstate(all="ignore"):
+            out.append(factor.analysis.observation(instance, np))
+    return out
+
+
+def _batchable(graph: FactorGraphModel, members: list[int]) -> bool:
+    """Whether alike factors can share one node: same observation form, and the numpy check."""
+    try:
+        observations = _numpy_observations(graph, members)
+    except Exception:  # user code failing at the medians: leave it to the per-factor path
+        return False
+    first = observations[0]
+    if not all(
+        type(o) is GaussianObservation and o.data.shape == first.data.shape and o.dims == first.dims
+        for o in observations
+    ):
+        return False
+    models = [graph.factors[k].prior_model for k in members]
+    analyses = [graph.factors[k].analysis for k in members]
+    return numpy_check(models, analyses, observations, np.random.default_rng(0))
+
+
+def _vector_node(
+    graph: FactorGraphModel,
+    plan: GraphPlan,
+    members: list[int],
+    label: str,
+    tensors: dict[Prior, Any],
+    vectors: dict[Prior, tuple[Any, int, int]],
+    model: pm.Model,
+) -> dict[int, FactorNode]:
+    """One observed node for alike factors ``members``; returns each member's FactorNode."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    observations = _numpy_observations(graph, members)
+    first = observations[0]
+    local_dims = first.dims or tuple(f"obs_dim_{k}" for k in range(first.data.ndim))
+    names = [plan.names[k] for k in members]
+    if label == "obs":
+        dataset_dim, joint_dims = "dataset", tuple(local_dims)
+    else:
+        dataset_dim = f"{label}.dataset"
+        joint_dims = tuple(f"{label}.{d}" for d in local_dims)
+        model.add_coord(dataset_dim, names)
+    for dim, size in zip(joint_dims, first.data.shape, strict=True):
+        if dim not in model.coords:
+            model.add_coord(dim, np.arange(size))
+
+    def vector(priors: list[Prior]) -> Any:
+        entries = [vectors.get(p) for p in priors]
+        if all(e is not None and e[0] is entries[0][0] for e in entries):
+            variable, _, size = entries[0]
+            index = [e[1] for e in entries]
+            return variable if index == list(range(size)) else variable[np.asarray(index)]
+        return pt.stack([pt.as_tensor(tensors[p]) for p in priors])
+
+    ctx = BatchContext(
+        scalar=lambda p: tensors[p], vector=vector, xp=pytensor_namespace(), ndim=first.data.ndim
+    )
+    models = [graph.factors[k].prior_model for k in members]
+    instance = batched_instance(models, ctx)
+    observation = graph.factors[members[0]].analysis.observation(instance, pytensor_namespace())
+    data = np.stack([o.data for o in observations])
+    noise = np.stack([o.noise_map for o in observations])
+    pm.Normal(
+        label,
+        mu=observation.model_data,
+        sigma=noise,
+        observed=data,
+        dims=(dataset_dim, *joint_dims),
+    )
+    renames = dict(zip(joint_dims, local_dims, strict=True))
+    return {
+        k: FactorNode(name, label, "observed", renames, {dataset_dim: name})
+        for k, name in zip(members, names, strict=True)
+    }

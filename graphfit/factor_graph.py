@@ -84,6 +84,11 @@ class FactorGraphModel:
     ----------
     *factors
         One factor per dataset, at least one.
+    vectorize
+        Compile alike factors (same analysis type and data shape, same model structure) into
+        one observed node over stacked data, with per-dataset parameters as one variable with a
+        ``dataset`` dim (the default).  ``False`` gives one observed node per dataset, for
+        debugging and comparison; results look exactly the same either way.
 
     Raises
     ------
@@ -105,7 +110,7 @@ class FactorGraphModel:
     3
     """
 
-    def __init__(self, *factors: AnalysisFactor) -> None:
+    def __init__(self, *factors: AnalysisFactor, vectorize: bool = True) -> None:
         if not factors:
             raise FactorGraphError(
                 "FactorGraphModel needs at least one AnalysisFactor; got none. Pass them as "
@@ -128,7 +133,8 @@ class FactorGraphModel:
             seen[name] = index
         self.factors: tuple[AnalysisFactor, ...] = tuple(factors)
         self.names: list[str] = names
-        self._compiled: CompiledGraph | None = None
+        self.vectorize = bool(vectorize)
+        self._compiled: dict[bool, CompiledGraph] = {}
 
     def __len__(self) -> int:
         return len(self.factors)
@@ -157,13 +163,17 @@ class FactorGraphModel:
 
         return plan_graph(self)
 
-    def compile(self) -> CompiledGraph:
-        """Compile (once) and return the :class:`~graphfit.compile.CompiledGraph`."""
-        if self._compiled is None:
+    def compile(self, vectorize: bool | None = None) -> CompiledGraph:
+        """Compile (once per setting) and return the :class:`~graphfit.compile.CompiledGraph`.
+
+        ``vectorize`` overrides the graph's own setting.
+        """
+        vectorize = self.vectorize if vectorize is None else bool(vectorize)
+        if vectorize not in self._compiled:
             from graphfit.compile import compile_graph
 
-            self._compiled = compile_graph(self)
-        return self._compiled
+            self._compiled[vectorize] = compile_graph(self, vectorize=vectorize)
+        return self._compiled[vectorize]
 
     def to_pymc(self) -> pm.Model:
         """The compiled ``pm.Model``: one observed node per dataset, ``coords["dataset"]``.

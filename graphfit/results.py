@@ -51,6 +51,16 @@ class Result:
         self.name: str = result_list.names[index]
 
     @property
+    def result_list(self) -> ResultList:
+        """The :class:`ResultList` of the joint fit this result belongs to."""
+        return self._list
+
+    @property
+    def diagnostics(self) -> Diagnostics | None:
+        """Convergence figures of the joint fit (``None`` for an optimiser)."""
+        return self._list.diagnostics
+
+    @property
     def factor(self) -> AnalysisFactor:
         """The :class:`~graphfit.factor_graph.AnalysisFactor` of this dataset."""
         return self._list.graph.factors[self.index]
@@ -87,6 +97,8 @@ class Result:
         for group in ("log_likelihood", "observed_data", "posterior_predictive"):
             if group in joint.groups() and node.loglike_name in joint[group]:
                 array = joint[group][node.loglike_name]
+                if node.select:
+                    array = array.sel(node.select, drop=True)
                 renames = {old: new for old, new in node.dims.items() if old in array.dims}
                 array = array.rename(renames).rename(OBS)
                 groups[group] = xr.Dataset({OBS: array}, attrs=dict(joint[group].attrs))
@@ -207,8 +219,8 @@ class ResultList(Sequence[Result]):
         """Total log-likelihood of all datasets per (chain, draw)."""
         loglike = self.idata.log_likelihood
         total = 0.0
-        for node in self.compiled.nodes:
-            array = loglike[node.loglike_name]
+        for name in self.compiled.loglike_names:
+            array = loglike[name]
             other = [d for d in array.dims if d not in ("chain", "draw")]
             total = total + (array.sum(other) if other else array)
         return total

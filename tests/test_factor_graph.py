@@ -71,13 +71,30 @@ def test_to_pymc_structure_identical():
     pymc_model = graph.to_pymc()
     assert list(pymc_model.coords["dataset"]) == ["dataset_0", "dataset_1", "dataset_2"]
     assert sorted(rv.name for rv in pymc_model.free_RVs) == ["centre", "normalization", "sigma"]
+    # alike datasets: one observed node over the stacked data
+    assert [rv.name for rv in pymc_model.observed_RVs] == ["obs"]
+    assert pymc_model.named_vars_to_dims["obs"] == ("dataset", "x")
+    assert graph.to_pymc() is pymc_model  # compiled once
+    assert graph.compile().vectorized_groups == [[0, 1, 2]]
+
+
+def test_unvectorised_compile_has_one_node_per_dataset():
+    model = cookbook_model()
+    factors = [gf.AnalysisFactor(model, a) for a in identical_analyses()]
+    graph = gf.FactorGraphModel(*factors, vectorize=False)
+    pymc_model = graph.to_pymc()
     assert [rv.name for rv in pymc_model.observed_RVs] == [
         "dataset_0.obs",
         "dataset_1.obs",
         "dataset_2.obs",
     ]
     assert pymc_model.named_vars_to_dims["dataset_1.obs"] == ("dataset_1.x",)
-    assert graph.to_pymc() is pymc_model  # compiled once
+    assert graph.compile().vectorized_groups == []
+    assert [rv.name for rv in gf.FactorGraphModel(*factors).compile(vectorize=False).model.observed_RVs] == [
+        "dataset_0.obs",
+        "dataset_1.obs",
+        "dataset_2.obs",
+    ]
 
 
 def test_to_pymc_structure_variable_and_relational():

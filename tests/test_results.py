@@ -44,9 +44,11 @@ def test_per_dataset_idata_structure(identical_fit):
 
 def test_per_dataset_log_likelihood_is_its_own(identical_fit):
     joint = identical_fit.idata.log_likelihood
+    assert joint["obs"].dims == ("chain", "draw", "dataset", "x")  # one vectorised node
     for result in identical_fit:
         np.testing.assert_array_equal(
-            result.idata.log_likelihood["obs"].values, joint[f"{result.name}.obs"].values
+            result.idata.log_likelihood["obs"].values,
+            joint["obs"].sel(dataset=result.name).values,
         )
     a = identical_fit[0].idata.log_likelihood["obs"].values
     b = identical_fit[1].idata.log_likelihood["obs"].values
@@ -138,3 +140,28 @@ def test_views_are_not_copies(variable_fit):
     joint = variable_fit.idata.posterior["centre"].values
     view = variable_fit[0].idata.posterior["centre"].values
     assert np.shares_memory(joint, view)
+
+
+def test_split_is_the_same_whichever_way_the_model_was_compiled(identical_fit):
+    from tests.conftest import identical_graph, search
+
+    graph = identical_graph()
+    graph.vectorize = False
+    unvectorised = search().fit(model=graph.global_prior_model, analysis=graph)
+    assert [rv.name for rv in unvectorised.model.observed_RVs] == [
+        "dataset_0.obs",
+        "dataset_1.obs",
+        "dataset_2.obs",
+    ]
+    for a, b in zip(identical_fit, unvectorised, strict=True):
+        assert set(a.idata.groups()) == set(b.idata.groups())
+        for group in ("posterior", "log_likelihood", "observed_data"):
+            assert list(a.idata[group].data_vars) == list(b.idata[group].data_vars)
+            for name in a.idata[group].data_vars:
+                assert a.idata[group][name].dims == b.idata[group][name].dims
+                assert a.idata[group][name].shape == b.idata[group][name].shape
+        np.testing.assert_array_equal(a.idata.observed_data["obs"], b.idata.observed_data["obs"])
+        # same posterior within Monte Carlo error
+        for name in ("centre", "normalization", "sigma"):
+            x, y = a.idata.posterior[name], b.idata.posterior[name]
+            assert abs(float(x.mean()) - float(y.mean())) < 0.2 * float(x.std())

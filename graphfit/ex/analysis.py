@@ -59,6 +59,10 @@ class Analysis(_AnalysisBase):
                 total = total + component.model_data_from(self.xvalues, xp=xp)
         return total
 
+    def vectorize_key(self) -> Any:
+        """Analyses of data with the same length can be stacked (x is ``arange(len(data))``)."""
+        return (type(self), self.data.shape)
+
     def observation(self, instance: Any, xp: Any = np) -> GaussianObservation:
         return GaussianObservation(
             model_data=self.model_data_from(instance, xp),

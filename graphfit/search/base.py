@@ -67,7 +67,7 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
     hidden = [name for name in hidden if name in idata.posterior]
     if hidden:
         idata.posterior = idata.posterior.drop_vars(hidden)
-    observed = [n.loglike_name for n in compiled.nodes if n.kind == "observed"]
+    observed = list(dict.fromkeys(n.loglike_name for n in compiled.nodes if n.kind == "observed"))
     if observed and (
         "log_likelihood" not in idata.groups()
         or any(name not in idata.log_likelihood for name in observed)
