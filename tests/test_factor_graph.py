@@ -90,7 +90,9 @@ def test_unvectorised_compile_has_one_node_per_dataset():
     ]
     assert pymc_model.named_vars_to_dims["dataset_1.obs"] == ("dataset_1.x",)
     assert graph.compile().vectorized_groups == []
-    assert [rv.name for rv in gf.FactorGraphModel(*factors).compile(vectorize=False).model.observed_RVs] == [
+    assert [
+        rv.name for rv in gf.FactorGraphModel(*factors).compile(vectorize=False).model.observed_RVs
+    ] == [
         "dataset_0.obs",
         "dataset_1.obs",
         "dataset_2.obs",

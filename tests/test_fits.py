@@ -54,6 +54,7 @@ def test_single_dataset_fit_returns_a_result(single_fit):
     import graphfit as gf
 
     assert isinstance(single_fit, gf.Result)
+    assert single_fit.diagnostics.ok and single_fit.result_list[0] is single_fit
     assert sorted(single_fit.idata.posterior.data_vars) == ["centre", "normalization", "sigma"]
     for name, truth in TRUTH_IDENTICAL.items():
         assert within_sd(single_fit.idata.posterior[name], truth), name
