@@ -25,7 +25,14 @@ from graphfit.priors import (
     UniformPrior,
 )
 from graphfit.tensor_namespace import pytensor_namespace
-from graphfit.vectorize import BatchContext, batched_instance, group_factors, numpy_check
+from graphfit.vectorize import (
+    BatchContext,
+    NotBatchable,
+    batch_value,
+    batched_instance,
+    group_factors,
+    numpy_check,
+)
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -187,8 +194,10 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
                 if group.vector:
                     vectors[prior] = (variable, k, len(group.members))
         for group in plan.relation_groups:
-            values = [relation.evaluate(tensors, xp) for relation in group.members]
-            value = pt.stack([pt.as_tensor(v) for v in values]) if group.vector else values[0]
+            if group.vector:
+                value = _batched_relations(group.members, tensors, vectors)
+            else:
+                value = group.members[0].evaluate(tensors, xp)
             pm.Deterministic(group.name, value, dims="dataset" if group.vector else None)
 
         groups = (
@@ -231,6 +240,42 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
     )
 
 
+def _tensor_context(
+    tensors: dict[Prior, Any], vectors: dict[Prior, tuple[Any, int, int]], ndim: int
+) -> BatchContext:
+    """Batch context over the model's tensors: a run of one vector variable is used whole."""
+    import pytensor.tensor as pt
+
+    def vector(priors: list[Prior]) -> Any:
+        entries = [vectors.get(p) for p in priors]
+        if all(e is not None and e[0] is entries[0][0] for e in entries):
+            variable, _, size = entries[0]
+            index = [e[1] for e in entries]
+            return variable if index == list(range(size)) else variable[np.asarray(index)]
+        return pt.stack([pt.as_tensor(tensors[p]) for p in priors])
+
+    return BatchContext(
+        scalar=lambda p: tensors[p], vector=vector, xp=pytensor_namespace(), ndim=ndim
+    )
+
+
+def _batched_relations(
+    relations: list[Any], tensors: dict[Prior, Any], vectors: dict[Prior, tuple[Any, int, int]]
+) -> Any:
+    """Per-dataset relations as one vector expression (stacked one by one if not alike)."""
+    import pytensor.tensor as pt
+
+    ctx = _tensor_context(tensors, vectors, 0)
+    try:
+        value = pt.as_tensor(batch_value(list(relations), ctx))
+    except NotBatchable:
+        value = None
+    if value is None or value.ndim != 1:
+        xp = pytensor_namespace()
+        return pt.stack([pt.as_tensor(r.evaluate(tensors, xp)) for r in relations])
+    return value
+
+
 def _numpy_observations(graph: FactorGraphModel, members: list[int]) -> list[Observation]:
     """Each member's observation evaluated with numpy at its prior medians."""
     out = []
@@ -271,7 +316,6 @@ def _vector_node(
 ) -> dict[int, FactorNode]:
     """One observed node for alike factors ``members``; returns each member's FactorNode."""
     import pymc as pm
-    import pytensor.tensor as pt
 
     observations = _numpy_observations(graph, members)
     first = observations[0]
@@ -287,17 +331,7 @@ def _vector_node(
         if dim not in model.coords:
             model.add_coord(dim, np.arange(size))
 
-    def vector(priors: list[Prior]) -> Any:
-        entries = [vectors.get(p) for p in priors]
-        if all(e is not None and e[0] is entries[0][0] for e in entries):
-            variable, _, size = entries[0]
-            index = [e[1] for e in entries]
-            return variable if index == list(range(size)) else variable[np.asarray(index)]
-        return pt.stack([pt.as_tensor(tensors[p]) for p in priors])
-
-    ctx = BatchContext(
-        scalar=lambda p: tensors[p], vector=vector, xp=pytensor_namespace(), ndim=first.data.ndim
-    )
+    ctx = _tensor_context(tensors, vectors, first.data.ndim)
     models = [graph.factors[k].prior_model for k in members]
     instance = batched_instance(models, ctx)
     observation = graph.factors[members[0]].analysis.observation(instance, pytensor_namespace())

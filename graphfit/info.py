@@ -130,15 +130,14 @@ def graph_info(graph: FactorGraphModel) -> str:
 
     # Parameters, grouped by the set of datasets that share them.
     sections: dict[tuple[int, ...], list[tuple[Path, str]]] = {}
-    for k, factor in enumerate(graph.factors):
-        for path, value in factor.prior_model.leaves():
+    leaf_maps = [dict(f.prior_model.leaves()) for f in graph.factors]
+    for k in range(len(graph.factors)):
+        direct = {id(v) for v in leaf_maps[k].values() if isinstance(v, Prior)}
+        for path, value in leaf_maps[k].items():
             if isinstance(value, Prior | Relation):
                 owners = tuple(plan.users[value])
             else:  # a fixed value is shared when every dataset has the same one there
-                same = all(
-                    _same_fixed(dict(f.prior_model.leaves()).get(path), value)
-                    for f in graph.factors
-                )
+                same = all(_same_fixed(leaf_map.get(path), value) for leaf_map in leaf_maps)
                 owners = tuple(range(n)) if same else (k,)
             if owners[0] != k:
                 continue  # listed with the first dataset that has it
@@ -147,9 +146,7 @@ def graph_info(graph: FactorGraphModel) -> str:
             if isinstance(value, Relation):
                 for prior in value.priors():
                     prior_owners = tuple(plan.users[prior])
-                    if not any(
-                        isinstance(v, Prior) and v is prior for _, v in factor.prior_model.leaves()
-                    ):
+                    if id(prior) not in direct:
                         operand_entries = sections.setdefault(prior_owners, [])
                         entry = ((*path, names[prior]), prior.info_text(index[prior]))
                         if entry not in operand_entries:

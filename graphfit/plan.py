@@ -128,8 +128,9 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
 
     # Vector groups: every dataset has its own prior (or relation) at the same path.
     if n > 1:
+        leaf_maps = [dict(factor_leaves) for factor_leaves in leaves]
         for path, _ in leaves[0]:
-            at_path = [dict(factor_leaves).get(path) for factor_leaves in leaves]
+            at_path = [leaf_map.get(path) for leaf_map in leaf_maps]
             if (
                 all(
                     isinstance(v, Prior)
@@ -151,9 +152,10 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
                     plan.relation_refs[relation] = VarRef(group.name, name)
 
     # Every other prior is a scalar variable.
+    in_vector = {id(p) for g in plan.prior_groups for p in g.members}
     for prior in plan.priors:
         if prior in plan.prior_refs:
-            if not any(prior in g.members for g in plan.prior_groups):
+            if id(prior) not in in_vector:
                 plan.prior_groups.append(Group(plan.prior_refs[prior].name, [prior], False))
             continue
         if prior in first_path:
