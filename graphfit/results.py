@@ -189,6 +189,9 @@ class ResultList(Sequence[Result]):
         self.idata = idata
         self.diagnostics = diagnostics
         self.names: list[str] = list(compiled.plan.names)
+        #: Seconds spent building the model (``build``), finding starts (``start``), setting up
+        #: and running the sampler (``sampler_setup``, ``sample``) and in all (``total``).
+        self.timings: dict[str, float] = {}
         self._results = [Result(self, k) for k in range(len(self.names))]
 
     @overload

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -148,9 +149,13 @@ class Search:
         from graphfit.results import ResultList
 
         graph, single = as_graph(model, analysis)
+        start = time.perf_counter()
         compiled = graph.compile()
+        self._timings = {"build": time.perf_counter() - start}
         idata, diagnostics = self._run(compiled)
+        self._timings["total"] = time.perf_counter() - start
         result_list = ResultList(graph, compiled, idata, diagnostics)
+        result_list.timings = dict(self._timings)
         return result_list[0] if single else result_list
 
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,8 @@ __all__ = ["NUTS"]
 
 logger = logging.getLogger("graphfit")
 
-SAMPLERS = ("pymc", "nutpie")
+SAMPLERS = ("pymc", "nutpie", "numpyro")
+_EXTRA = {"nutpie": ("nutpie", "nutpie"), "numpyro": ("numpyro", "jax")}
 
 
 def _positive_int(owner: str, field: str, value: Any, minimum: int) -> int:
@@ -53,7 +55,9 @@ class NUTS(Search):
     progressbar
         Show the sampler's progress bar.
     sampler
-        ``"pymc"`` (PyMC's own NUTS) or ``"nutpie"`` (needs the ``nutpie`` extra).
+        ``"pymc"`` (PyMC's own NUTS), ``"nutpie"`` (Rust NUTS; the ``nutpie`` extra) or
+        ``"numpyro"`` (JAX; the ``jax`` extra).  With nutpie every chain starts at the same
+        optimum (nutpie takes one initial point); the other samplers jitter each chain.
     target_accept
         Target acceptance rate of step size adaptation.
     **sampler_kwargs
@@ -93,13 +97,14 @@ class NUTS(Search):
         )
         if sampler not in SAMPLERS:
             raise SearchError(f"NUTS: sampler must be one of {SAMPLERS}, got {sampler!r}.")
-        if sampler == "nutpie":
-            try:
-                import nutpie  # noqa: F401
-            except ImportError:
+        if sampler in _EXTRA:
+            import importlib.util
+
+            module, extra = _EXTRA[sampler]
+            if importlib.util.find_spec(module) is None:
                 raise SearchError(
-                    "NUTS(sampler='nutpie') needs nutpie: pip install 'graphfit[nutpie]'."
-                ) from None
+                    f"NUTS(sampler={sampler!r}) needs {module}: pip install 'graphfit[{extra}]'."
+                )
         if not 0.0 < float(target_accept) < 1.0:
             raise SearchError(f"NUTS: target_accept must be in (0, 1), got {target_accept!r}.")
         self.sampler = sampler
@@ -115,20 +120,32 @@ class NUTS(Search):
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
         model = compiled.model
         rng = self._rng()
+        clock = time.perf_counter()
         finder = StartFinder(model, jacobian=True)
         optimum = finder.optimise(rng)
         starts = finder.chain_starts(optimum, self.chains, rng)
         seed = int(rng.integers(2**31 - 1))
+        self._timings["start"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         if self.sampler == "pymc":
             initvals = [finder.free_values(x) for x in starts]
             idata = self._sample_pymc(model, initvals, optimum, seed)
+        elif self.sampler == "numpyro":
+            initvals = [finder.free_values(x) for x in starts]
+            idata = self._sample_numpyro(model, initvals, seed)
         else:
             idata = self._sample_nutpie(model, finder.free_values(starts[0]), seed)
+        elapsed = time.perf_counter() - clock
+        sampling = float(idata.posterior.attrs.get("sampling_time", elapsed))
+        self._timings["sampler_setup"] = max(elapsed - sampling, 0.0)
+        self._timings["sample"] = sampling
+        clock = time.perf_counter()
         idata = finish_idata(idata, compiled)
         var_names = [g.name for g in compiled.plan.prior_groups] + [
             g.name for g in compiled.plan.relation_groups
         ]
         diagnostics = check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
+        self._timings["postprocess"] = time.perf_counter() - clock
         return idata, diagnostics
 
     def _sample_pymc(
@@ -138,16 +155,19 @@ class NUTS(Search):
         from pymc.step_methods.hmc.quadpotential import QuadPotentialDiagAdapt
 
         kwargs = dict(self.sampler_kwargs)
-        # Start the mass matrix at the optimiser's curvature rather than at the identity, so
-        # the first steps have the posterior's scale (parameters can differ by 1e4 in width).
-        variance = optimum.scale**2
-        potential = QuadPotentialDiagAdapt(variance.size, optimum.x, variance, 10)
-        step = pm.NUTS(
-            vars=model.value_vars,
-            potential=potential,
-            target_accept=kwargs.pop("target_accept", self.target_accept),
-            model=model,
-        )
+        if "init" not in kwargs and "step" not in kwargs:
+            # Start the mass matrix at the optimiser's curvature rather than at the identity, so
+            # the first steps have the posterior's scale (parameters can differ by 1e4 in width).
+            variance = optimum.scale**2
+            potential = QuadPotentialDiagAdapt(variance.size, optimum.x, variance, 10)
+            kwargs["step"] = pm.NUTS(
+                vars=model.value_vars,
+                potential=potential,
+                target_accept=kwargs.pop("target_accept", self.target_accept),
+                model=model,
+            )
+        else:
+            kwargs.setdefault("target_accept", self.target_accept)
         return pm.sample(
             draws=self.draws,
             tune=self.tune,
@@ -156,9 +176,30 @@ class NUTS(Search):
             random_seed=seed,
             progressbar=self.progressbar,
             initvals=initvals,
-            step=step,
             compute_convergence_checks=False,
             idata_kwargs={"log_likelihood": True},
+            model=model,
+            **kwargs,
+        )
+
+    def _sample_numpyro(self, model: Any, initvals: list[dict], seed: int) -> az.InferenceData:
+        import pymc as pm
+
+        kwargs = dict(self.sampler_kwargs)
+        nuts_kwargs = {"jitter": False, "chain_method": "parallel"}
+        nuts_kwargs.update(kwargs.pop("nuts_sampler_kwargs", {}))
+        return pm.sample(
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            random_seed=seed,
+            progressbar=self.progressbar,
+            initvals=initvals,
+            nuts_sampler="numpyro",
+            target_accept=kwargs.pop("target_accept", self.target_accept),
+            compute_convergence_checks=False,
+            idata_kwargs={"log_likelihood": True},
+            nuts_sampler_kwargs=nuts_kwargs,
             model=model,
             **kwargs,
         )

@@ -1,0 +1,129 @@
+"""Helpers shared by the benchmark scripts: problems, hand-written PyMC models, timing, tables."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import graphfit as gf
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def simulate_population(n: int, size: int = 100, seed: int = 0):
+    """N datasets of one Gaussian: shared centre 50, per-dataset normalization and sigma."""
+    rng = np.random.default_rng(seed)
+    normalizations = rng.uniform(20.0, 30.0, n)
+    sigmas = rng.uniform(6.0, 14.0, n)
+    datasets = [
+        gf.ex.simulate_gaussian_dataset(50.0, a, s, size=size, seed=seed * 100_000 + k)
+        for k, (a, s) in enumerate(zip(normalizations, sigmas, strict=True))
+    ]
+    return datasets, {"centre": 50.0, "normalization": normalizations, "sigma": sigmas}
+
+
+def graph_population(datasets, vectorize: bool = True) -> gf.FactorGraphModel:
+    """graphfit spec of the population problem (cookbook 'variable model' at scale)."""
+    model = gf.Model(gf.ex.Gaussian)
+    model.centre = gf.UniformPrior(0.0, 100.0)
+    factors = []
+    for data, noise in datasets:
+        own = model.copy()
+        own.normalization = gf.LogUniformPrior(1e-2, 1e2)
+        own.sigma = gf.GaussianPrior(10.0, 5.0, lower_limit=0.0)
+        factors.append(gf.AnalysisFactor(own, gf.ex.Analysis(data, noise)))
+    return gf.FactorGraphModel(*factors, vectorize=vectorize)
+
+
+def handwritten_population(datasets):
+    """What a PyMC expert writes by hand for the same problem: one vectorised node."""
+    import pymc as pm
+
+    data = np.stack([d for d, _ in datasets])
+    noise = np.stack([s for _, s in datasets])
+    n, size = data.shape
+    x = np.arange(size, dtype=float)
+    with pm.Model(coords={"dataset": [f"d{k}" for k in range(n)], "x": x}) as model:
+        centre = pm.Uniform("centre", 0.0, 100.0)
+        log_norm = pm.Uniform("log_normalization", np.log(1e-2), np.log(1e2), dims="dataset")
+        normalization = pm.Deterministic("normalization", pm.math.exp(log_norm), dims="dataset")
+        sigma = pm.TruncatedNormal("sigma", mu=10.0, sigma=5.0, lower=0.0, dims="dataset")
+        profile = (normalization[:, None] / (sigma[:, None] * np.sqrt(2 * np.pi))) * pm.math.exp(
+            -0.5 * ((x[None, :] - centre) / sigma[:, None]) ** 2
+        )
+        pm.Normal("obs", mu=profile, sigma=noise, observed=data, dims=("dataset", "x"))
+    return model
+
+
+def sample_handwritten(model, *, sampler: str, draws: int, tune: int, chains: int, seed: int):
+    """Sample a hand-written model; returns (idata, compile seconds, sampling seconds)."""
+    import pymc as pm
+
+    if sampler == "nutpie":
+        import nutpie
+
+        t0 = time.perf_counter()
+        compiled = nutpie.compile_pymc_model(model)
+        t1 = time.perf_counter()
+        idata = nutpie.sample(
+            compiled, draws=draws, tune=tune, chains=chains, cores=2, seed=seed, progress_bar=False
+        )
+        return idata, t1 - t0, time.perf_counter() - t1
+    t0 = time.perf_counter()
+    idata = pm.sample(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=2,
+        random_seed=seed,
+        progressbar=False,
+        nuts_sampler=sampler,
+        model=model,
+        compute_convergence_checks=False,
+    )
+    total = time.perf_counter() - t0
+    sampling = float(idata.posterior.attrs.get("sampling_time", total))
+    return idata, total - sampling, sampling
+
+
+def convergence(idata, var_names) -> tuple[float, float]:
+    """(min bulk ESS, max R-hat) over ``var_names``."""
+    import arviz as az
+
+    summary = az.summary(idata, var_names=list(var_names), kind="diagnostics")
+    return float(summary["ess_bulk"].min()), float(summary["r_hat"].max())
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = function()
+    return out, time.perf_counter() - t0
+
+
+def markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    def fmt(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.0f}"
+        return str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def write_json(name: str, rows: list[dict[str, Any]], settings: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {
+        "settings": settings,
+        "machine": {"python": platform.python_version(), "processor": platform.machine()},
+        "rows": rows,
+    }
+    path.write_text(json.dumps(payload, indent=2, default=float))
+    return path
