@@ -11,7 +11,7 @@ import numpy as np
 from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 from graphfit.exceptions import SearchError
 from graphfit.search.base import Search, finish_idata
-from graphfit.start import Optimum, StartFinder
+from graphfit.start import StartFinder
 
 if TYPE_CHECKING:
     import arviz as az
@@ -129,7 +129,7 @@ class NUTS(Search):
         clock = time.perf_counter()
         if self.sampler == "pymc":
             initvals = [finder.free_values(x) for x in starts]
-            idata = self._sample_pymc(model, initvals, optimum, seed)
+            idata = self._sample_pymc(model, initvals, seed)
         elif self.sampler == "numpyro":
             initvals = [finder.free_values(x) for x in starts]
             idata = self._sample_numpyro(model, initvals, seed)
@@ -148,26 +148,15 @@ class NUTS(Search):
         self._timings["postprocess"] = time.perf_counter() - clock
         return idata, diagnostics
 
-    def _sample_pymc(
-        self, model: Any, initvals: list[dict], optimum: Optimum, seed: int
-    ) -> az.InferenceData:
+    def _sample_pymc(self, model: Any, initvals: list[dict], seed: int) -> az.InferenceData:
         import pymc as pm
-        from pymc.step_methods.hmc.quadpotential import QuadPotentialDiagAdapt
 
         kwargs = dict(self.sampler_kwargs)
-        if "init" not in kwargs and "step" not in kwargs:
-            # Start the mass matrix at the optimiser's curvature rather than at the identity, so
-            # the first steps have the posterior's scale (parameters can differ by 1e4 in width).
-            variance = optimum.scale**2
-            potential = QuadPotentialDiagAdapt(variance.size, optimum.x, variance, 10)
-            kwargs["step"] = pm.NUTS(
-                vars=model.value_vars,
-                potential=potential,
-                target_accept=kwargs.pop("target_accept", self.target_accept),
-                model=model,
-            )
-        else:
-            kwargs.setdefault("target_accept", self.target_accept)
+        # Chains start at the jittered optimum; the mass matrix starts at the identity and adapts.
+        # (Starting it at the optimiser's inverse-Hessian diagonal was measured to be 2-5x
+        # slower at 100 datasets: L-BFGS's estimate is poor in many dimensions.)
+        kwargs.setdefault("init", "adapt_diag")
+        kwargs.setdefault("target_accept", self.target_accept)
         return pm.sample(
             draws=self.draws,
             tune=self.tune,
