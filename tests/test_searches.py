@@ -19,7 +19,7 @@ from tests.conftest import (
         ({"draws": 0}, r"NUTS: draws must be an integer >= 1, got 0"),
         ({"chains": 1.5}, r"NUTS: chains must be an integer >= 1, got 1.5"),
         ({"tune": -1}, r"NUTS: tune must be an integer >= 0, got -1"),
-        ({"sampler": "emcee"}, r"NUTS: sampler must be one of \('pymc', 'nutpie'\), got 'emcee'"),
+        ({"sampler": "emcee"}, r"NUTS: sampler must be one of \('pymc', 'nutpie', 'numpyro'\), got 'emcee'"),
         ({"target_accept": 1.5}, r"NUTS: target_accept must be in \(0, 1\), got 1.5"),
         ({"random_seed": "a"}, r"NUTS: random_seed must be an int or None, got 'a'"),
     ],

@@ -153,7 +153,7 @@ class NUTS(Search):
 
         kwargs = dict(self.sampler_kwargs)
         # Chains start at the jittered optimum; the mass matrix starts at the identity and adapts.
-        # (Starting it at the optimiser's inverse-Hessian diagonal was measured to be 2-5x
+        # (Starting it at the optimiser's inverse-Hessian diagonal was measured to be over 2x
         # slower at 100 datasets: L-BFGS's estimate is poor in many dimensions.)
         kwargs.setdefault("init", "adapt_diag")
         kwargs.setdefault("target_accept", self.target_accept)
