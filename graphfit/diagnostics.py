@@ -25,7 +25,23 @@ ESS_MIN = 400
 
 
 class ConvergenceWarning(UserWarning):
-    """The sampler's output fails a convergence check (R-hat, ESS or divergences)."""
+    """The sampler's output fails a convergence check (R-hat, ESS or divergences).
+
+    Examples
+    --------
+    Two chains stuck in different places fail the R-hat and ESS checks:
+
+    >>> import warnings
+    >>> import numpy as np, arviz as az
+    >>> import graphfit as gf
+    >>> from graphfit.diagnostics import check_convergence
+    >>> draws = np.random.default_rng(0).normal(size=(2, 200)) + np.array([[0.0], [5.0]])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     diagnostics = check_convergence(az.from_dict(posterior={"a": draws}), ["a"])
+    >>> {w.category for w in caught} == {gf.ConvergenceWarning}, len(caught)
+    (True, 3)
+    """
 
 
 @dataclass
@@ -41,6 +57,15 @@ class Diagnostics:
         Number of divergent transitions after tuning.
     problems
         One sentence per failed check; empty when the fit passed.
+
+    Examples
+    --------
+    >>> import numpy as np, arviz as az
+    >>> from graphfit.diagnostics import check_convergence
+    >>> draws = np.random.default_rng(0).normal(size=(4, 1000))
+    >>> diagnostics = check_convergence(az.from_dict(posterior={"a": draws}), ["a"])
+    >>> diagnostics.ok, diagnostics.divergences, list(diagnostics.table.columns)
+    (True, 0, ['r_hat', 'ess_bulk', 'ess_tail'])
     """
 
     table: pd.DataFrame

@@ -20,32 +20,117 @@ __all__ = [
 
 
 class GraphfitError(Exception):
-    """Base class of every exception graphfit raises on purpose."""
+    """Base class of every exception graphfit raises on purpose.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.NUTS(draws=0)
+    ... except gf.GraphfitError as error:  # catches every graphfit error
+    ...     print(type(error).__name__)
+    SearchError
+    """
 
 
 class PriorError(GraphfitError, ValueError):
-    """A prior was given arguments outside what its distribution allows."""
+    """A prior was given arguments outside what its distribution allows.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.GaussianPrior(mean=0.0, sigma=-1.0)
+    ... except gf.PriorError as error:
+    ...     print(error)
+    GaussianPrior: sigma = -1.0 must be > 0.
+    """
 
 
 class RelationError(GraphfitError, TypeError):
-    """A relation was built from something that is neither a prior, a relation nor a number."""
+    """A relation was built from something that is neither a prior, a relation nor a number.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.UniformPrior(0.0, 1.0) * "two"
+    ... except gf.RelationError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    relation '*': got 'two' of type str; a relation may only mix priors, relations and ...
+    """
 
 
 class ModelAttributeError(GraphfitError, TypeError):
-    """A model was given an attribute its class's ``__init__`` does not have, or a bad value."""
+    """A model was given an attribute its class's ``__init__`` does not have, or a bad value.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> model = gf.Model(gf.ex.Gaussian)
+    >>> try:
+    ...     model.center = 50.0
+    ... except gf.ModelAttributeError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    Gaussian has no parameter 'center'; the arguments of Gaussian.__init__ are: centre, ...
+    """
 
 
 class MissingPriorError(GraphfitError, ValueError):
-    """A model parameter has neither a prior nor a fixed value."""
+    """A model parameter has neither a prior nor a fixed value.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> class Line:
+    ...     def __init__(self, slope, intercept):
+    ...         self.slope, self.intercept = slope, intercept
+    >>> model = gf.Model(Line, slope=gf.UniformPrior(-1.0, 1.0))
+    >>> try:
+    ...     model.info
+    ... except gf.MissingPriorError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    model: 'intercept' (parameter of Line) has neither a prior nor a value. ...
+    """
 
 
 class DataError(GraphfitError, ValueError):
-    """Data or a noise map given to an analysis are not usable (shape, NaN, inf, sign)."""
+    """Data or a noise map given to an analysis are not usable (shape, NaN, inf, sign).
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.ex.Analysis(data=[1.0, 2.0], noise_map=[0.1, 0.0])
+    ... except gf.DataError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    ex.Analysis: noise_map has 1 value(s) <= 0, the first at index 1 (0.0); ...
+    """
 
 
 class FactorGraphError(GraphfitError, ValueError):
-    """A factor graph is malformed (no factors, duplicate names, wrong model passed to a search)."""
+    """A factor graph is malformed (no factors, duplicate names, wrong model passed to a search).
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.FactorGraphModel()
+    ... except gf.FactorGraphError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    FactorGraphModel needs at least one AnalysisFactor; got none. ...
+    """
 
 
 class SearchError(GraphfitError, ValueError):
-    """A search was configured with invalid settings or asked to fit something it cannot."""
+    """A search was configured with invalid settings or asked to fit something it cannot.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.NUTS(chains=0)
+    ... except gf.SearchError as error:
+    ...     print(error)
+    NUTS: chains must be an integer >= 1, got 0.
+    """

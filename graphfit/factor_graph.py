@@ -228,7 +228,7 @@ class GlobalPriorModel:
 
     @property
     def info(self) -> str:
-        """The joint model in text: shared parameters once, per-dataset ones by dataset."""
+        """Text summary of the joint model (shared parameters once, then per dataset)."""
         from graphfit.info import graph_info
 
         return graph_info(self.graph)

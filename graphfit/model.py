@@ -122,7 +122,7 @@ class AbstractModel:
         return out
 
     def check_complete(self, context: str = "model") -> None:
-        """Raise :class:`MissingPriorError` if any parameter has neither prior nor value."""
+        """Raise :class:`~graphfit.MissingPriorError` if a parameter has neither prior nor value."""
         missing = self.missing()
         if missing:
             listing = ", ".join(f"'{path_text(p)}' (parameter of {owner})" for p, owner in missing)
@@ -139,7 +139,7 @@ class AbstractModel:
 
     @property
     def info(self) -> str:
-        """The model as text: free-parameter count, then one line per parameter and prior."""
+        """Text summary of the model (free-parameter count, then one line per parameter)."""
         from graphfit.info import model_info
 
         self.check_complete()
@@ -267,7 +267,18 @@ class Model(AbstractModel):
 
 
 class CollectionInstance:
-    """Instance of a :class:`Collection`: components by attribute (``.gaussian``) or index."""
+    """Instance of a :class:`Collection`: components by attribute (``.gaussian``) or index.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> gaussian = gf.Model(gf.ex.Gaussian, centre=50.0, normalization=25.0, sigma=10.0)
+    >>> instance = gf.Collection(gaussian=gaussian).instance_from({})
+    >>> instance.gaussian
+    Gaussian(centre=50.0, normalization=25.0, sigma=10.0)
+    >>> instance[0] is instance.gaussian, len(instance)
+    (True, 1)
+    """
 
     def __init__(self, items: Mapping[str, Any]) -> None:
         self._items = dict(items)

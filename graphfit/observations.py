@@ -73,7 +73,16 @@ def check_noise_map(
 
 
 class Observation:
-    """Base class of observed-node declarations."""
+    """Base class of observed-node declarations.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> issubclass(gf.GaussianObservation, gf.Observation)
+    True
+    >>> gf.GaussianObservation.distribution
+    'Normal'
+    """
 
     #: Name of the PyMC distribution the compiler uses.
     distribution: str = ""

@@ -68,7 +68,7 @@ def _limits(prior: str, lower: float, upper: float) -> None:
 class Prior(Expression):
     """Base class of all priors.
 
-    Subclasses set :attr:`arguments`, the names of their constructor arguments, in order.
+    Subclasses set ``arguments``, the names of their constructor arguments, in order.
 
     Parameters
     ----------
@@ -76,6 +76,15 @@ class Prior(Expression):
         Optional name of the parameter in the compiled PyMC model and the posterior.  Without
         one, a prior is named by the model path where it is used (``centre``,
         ``gaussian.sigma``).
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> prior = gf.UniformPrior(lower_limit=0.0, upper_limit=1.0, name="p")
+    >>> isinstance(prior, gf.Prior), prior.values
+    (True, {'lower_limit': 0.0, 'upper_limit': 1.0})
+    >>> prior.new() is prior  # same kind and arguments, but a new parameter
+    False
     """
 
     __slots__ = ("id", "name")

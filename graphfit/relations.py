@@ -167,8 +167,8 @@ class Relation(Expression):
     Parameters
     ----------
     op
-        ``"add"``, ``"sub"``, ``"mul"``, ``"truediv"``, ``"pow"``, ``"neg"`` or a name in
-        :data:`FUNCTIONS`.
+        ``"add"``, ``"sub"``, ``"mul"``, ``"truediv"``, ``"pow"``, ``"neg"`` or the name of a
+        :mod:`graphfit.math` function (:data:`~graphfit.relations.FUNCTIONS`).
     operands
         Tuple of priors, relations and floats.
 

@@ -42,7 +42,20 @@ def _sample_index(values: Any) -> tuple[int, int]:
 class Result:
     """The fit of one dataset, from a joint fit.
 
-    Not created by users; see :class:`ResultList`.
+    Not created by users: ``search.fit`` returns one for a single analysis, and a
+    :class:`ResultList` of them for a factor graph.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+    >>> result = gf.MAP(random_seed=1).fit(
+    ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+    ... )
+    >>> result.name, sorted(result.idata.posterior.data_vars)
+    ('dataset_0', ['centre', 'normalization', 'sigma'])
+    >>> round(result.max_log_likelihood_instance.sigma)
+    10
     """
 
     def __init__(self, result_list: ResultList, index: int) -> None:
@@ -77,7 +90,7 @@ class Result:
 
     @cached_property
     def idata(self) -> az.InferenceData:
-        """``InferenceData`` of this dataset: shared and own parameters, data, log-likelihood."""
+        """This dataset's ``InferenceData`` (shared and own parameters, data, log-likelihood)."""
         import arviz as az
         import xarray as xr
 
@@ -175,6 +188,24 @@ class ResultList(Sequence[Result]):
     diagnostics
         Convergence figures (:class:`~graphfit.diagnostics.Diagnostics`), or ``None`` for an
         optimiser.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> model = gf.Model(gf.ex.Gaussian)
+    >>> graph = gf.FactorGraphModel(
+    ...     *[
+    ...         gf.AnalysisFactor(model, gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)))
+    ...         for s in (0, 1)
+    ...     ]
+    ... )
+    >>> result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+    >>> result_list
+    ResultList(2 datasets: dataset_0, dataset_1)
+    >>> result_list["dataset_1"] is result_list[1]
+    True
+    >>> round(result_list[0].max_log_likelihood_instance.centre)
+    50
     """
 
     def __init__(

@@ -44,19 +44,41 @@ class StartFinder:
         for chain starts; ``False``: the true MAP in the parameters' space).
     """
 
-    def __init__(self, model: pm.Model, *, jacobian: bool = True) -> None:
+    def __init__(
+        self, model: pm.Model, *, jacobian: bool = True, medians: dict[str, Any] | None = None
+    ) -> None:
+        import pytensor.tensor as pt
         from pymc.blocking import DictToArrayBijection
 
         self.model = model
-        self.initial_point = model.initial_point()
+        self.initial_point = self._initial_point(medians)
         self._start = DictToArrayBijection.map(self.initial_point)
-        self._logp = DictToArrayBijection.mapf(
-            model.compile_logp(jacobian=jacobian), self.initial_point
-        )
-        self._dlogp = DictToArrayBijection.mapf(
-            model.compile_dlogp(jacobian=jacobian), self.initial_point
+        # One compiled function for the log density and its gradient.
+        value_vars = model.value_vars
+        logp = model.logp(jacobian=jacobian)
+        grads = pt.grad(logp, value_vars)
+        function = model.compile_fn([logp, *grads], inputs=value_vars, point_fn=False)
+        self._logp_grad = DictToArrayBijection.mapf(
+            lambda point: _ravel_pair(function(**point)), self.initial_point
         )
         self._values_fn: Any = None
+
+    def _initial_point(self, medians: dict[str, Any] | None) -> dict[str, np.ndarray]:
+        """Prior medians in unconstrained space, by value variable (PyMC's own if unknown)."""
+        model = self.model
+        if medians is not None:
+            try:
+                point = {}
+                for value in model.value_vars:
+                    rv = model.values_to_rvs[value]
+                    transform = model.rvs_to_transforms.get(rv)
+                    constrained = np.asarray(medians[rv.name], dtype=float)
+                    point[value.name] = _forward(transform, constrained, rv)
+                if all(np.all(np.isfinite(v)) for v in point.values()):
+                    return point
+            except (KeyError, NotImplementedError, ValueError):
+                pass
+        return model.initial_point()
 
     @property
     def x0(self) -> np.ndarray:
@@ -68,7 +90,7 @@ class StartFinder:
         from pymc.blocking import RaveledVars
 
         with np.errstate(all="ignore"):
-            value = float(self._logp(RaveledVars(x, self._start.point_map_info)))
+            value = float(self._logp_grad(RaveledVars(x, self._start.point_map_info))[0])
         return value if np.isfinite(value) else -np.inf
 
     def _cost(self, x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -76,8 +98,8 @@ class StartFinder:
 
         point = RaveledVars(x, self._start.point_map_info)
         with np.errstate(all="ignore"):
-            logp = float(self._logp(point))
-            grad = np.asarray(self._dlogp(point), dtype=float)
+            logp, grad = self._logp_grad(point)
+            logp = float(logp)
         if not np.isfinite(logp) or not np.all(np.isfinite(grad)):
             return 1e300, np.zeros_like(x)
         return -logp, -grad
@@ -144,8 +166,19 @@ class StartFinder:
 
     def free_values(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Constrained values of the free random variables only (for ``initvals``)."""
-        names = {rv.name for rv in self.model.free_RVs}
-        return {k: v for k, v in self.values(x).items() if k in names}
+        from pymc.blocking import DictToArrayBijection, RaveledVars
+
+        point = DictToArrayBijection.rmap(RaveledVars(x, self._start.point_map_info))
+        try:  # numpy inverse transforms: no compiled function needed
+            out = {}
+            for value in self.model.value_vars:
+                rv = self.model.values_to_rvs[value]
+                transform = self.model.rvs_to_transforms.get(rv)
+                out[rv.name] = _backward(transform, np.asarray(point[value.name]), rv)
+            return out
+        except NotImplementedError:
+            names = {rv.name for rv in self.model.free_RVs}
+            return {k: v for k, v in self.values(x).items() if k in names}
 
     def chain_starts(
         self, optimum: Optimum, chains: int, rng: np.random.Generator
@@ -161,3 +194,86 @@ class StartFinder:
                 x = optimum.x.copy()
             starts.append(x)
         return starts
+
+
+def prior_medians(plan: Any) -> dict[str, Any]:
+    """Median of every prior variable of a :class:`~graphfit.plan.GraphPlan`, by name."""
+    return {
+        group.name: (
+            np.asarray([p.median() for p in group.members])
+            if group.vector
+            else group.members[0].median()
+        )
+        for group in plan.prior_groups
+    }
+
+
+def _ravel_pair(outputs: Any) -> tuple[float, np.ndarray]:
+    logp, *grads = outputs
+    return logp, np.concatenate([np.ravel(g) for g in grads]) if grads else np.zeros(0)
+
+
+def _bounds(transform: Any, rv: Any) -> tuple[Any, Any]:
+    from pytensor.graph.basic import Constant
+
+    out = []
+    for bound in transform.args_fn(*rv.owner.inputs):
+        if bound is None:
+            out.append(None)
+        elif isinstance(bound, Constant):
+            out.append(np.asarray(bound.data, dtype=float))
+        elif isinstance(bound, np.ndarray | float | int):
+            out.append(np.asarray(bound, dtype=float))
+        else:
+            raise NotImplementedError("bounds that are not constants")
+    return out[0], out[1]
+
+
+def _backward(transform: Any, x: np.ndarray, rv: Any) -> np.ndarray:
+    """Unconstrained -> constrained for the transforms graphfit's priors use (numpy)."""
+    from pymc.distributions import transforms
+
+    if transform is None:
+        return x
+    if isinstance(transform, transforms.ChainedTransform):
+        for part in reversed(transform.transform_list):
+            x = _backward(part, x, rv)
+        return x
+    if isinstance(transform, transforms.LogTransform):
+        return np.exp(x)
+    if isinstance(transform, transforms.IntervalTransform):
+        lower, upper = _bounds(transform, rv)
+        if lower is not None and upper is not None:
+            return lower + (upper - lower) / (1.0 + np.exp(-x))
+        if lower is not None:
+            return lower + np.exp(x)
+        if upper is not None:
+            return upper - np.exp(x)
+        return x
+    raise NotImplementedError(type(transform).__name__)
+
+
+def _forward(transform: Any, x: np.ndarray, rv: Any) -> np.ndarray:
+    """Constrained -> unconstrained, the inverse of :func:`_backward`."""
+    from pymc.distributions import transforms
+
+    if transform is None:
+        return x
+    if isinstance(transform, transforms.ChainedTransform):
+        for part in transform.transform_list:
+            x = _forward(part, x, rv)
+        return x
+    if isinstance(transform, transforms.LogTransform):
+        return np.log(x)
+    if isinstance(transform, transforms.IntervalTransform):
+        lower, upper = _bounds(transform, rv)
+        with np.errstate(all="ignore"):
+            if lower is not None and upper is not None:
+                fraction = (x - lower) / (upper - lower)
+                return np.log(fraction) - np.log1p(-fraction)
+            if lower is not None:
+                return np.log(x - lower)
+            if upper is not None:
+                return np.log(upper - x)
+        return x
+    raise NotImplementedError(type(transform).__name__)

@@ -30,12 +30,34 @@ def numpy_array_from_json(file_path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def numpy_array_to_json(array: Any, file_path: str | os.PathLike[str]) -> None:
-    """Write an array as a JSON list, atomically (a temporary file, then a rename)."""
+    """Write an array as a JSON list, atomically (a temporary file, then a rename).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import graphfit as gf
+    >>> path = Path(tempfile.mkdtemp()) / "noise_map.json"
+    >>> gf.util.numpy_array_to_json([0.04, 0.04], path)
+    >>> path.read_text()
+    '[0.04, 0.04]'
+    """
     atomic_write_text(file_path, json.dumps(np.asarray(array, dtype=float).tolist()))
 
 
 def atomic_write_text(file_path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``file_path`` so that readers never see a half-written file."""
+    """Write ``text`` to ``file_path`` so that readers never see a half-written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import graphfit as gf
+    >>> path = Path(tempfile.mkdtemp()) / "notes" / "fit.txt"
+    >>> gf.util.atomic_write_text(path, "centre = 50.0")
+    >>> path.read_text()
+    'centre = 50.0'
+    """
     path = Path(file_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -1,7 +1,8 @@
 """Vectorisation: factors that share structure become one observed node over stacked data.
 
-Factors are *alike* when their analyses return the same :meth:`Analysis.vectorize_key` (same
-analysis type and data shape) and their models have the same component tree.  For a group of
+Factors are *alike* when their analyses return the same
+:meth:`~graphfit.Analysis.vectorize_key` (same analysis type and data shape) and their models have
+the same component tree.  For a group of
 alike factors the compiler builds one *batched instance* of the user's class: a parameter shared
 by the group is a scalar, a parameter that differs is a vector over the group reshaped to
 ``(n, 1, ..., 1)``, so elementwise component code broadcasts to model data of shape

@@ -95,7 +95,9 @@ def relational_graph(named: bool = True) -> gf.FactorGraphModel:
 
 
 def search(**kwargs) -> gf.NUTS:
+    """The tests' NUTS: PyMC's sampler by default (nutpie has its own test)."""
     kwargs.setdefault("random_seed", 1)
+    kwargs.setdefault("sampler", "pymc")
     return gf.NUTS(progressbar=False, **kwargs)
 
 

@@ -19,7 +19,10 @@ from tests.conftest import (
         ({"draws": 0}, r"NUTS: draws must be an integer >= 1, got 0"),
         ({"chains": 1.5}, r"NUTS: chains must be an integer >= 1, got 1.5"),
         ({"tune": -1}, r"NUTS: tune must be an integer >= 0, got -1"),
-        ({"sampler": "emcee"}, r"NUTS: sampler must be one of \('pymc', 'nutpie', 'numpyro'\), got 'emcee'"),
+        (
+            {"sampler": "emcee"},
+            r"NUTS: sampler must be 'auto' or one of \('pymc', 'nutpie', 'numpyro'\), got 'emcee'",
+        ),
         ({"target_accept": 1.5}, r"NUTS: target_accept must be in \(0, 1\), got 1.5"),
         ({"random_seed": "a"}, r"NUTS: random_seed must be an int or None, got 'a'"),
     ],
@@ -99,3 +102,11 @@ def test_nutpie_sampler_gives_the_same_result_types():
     idata = result_list[1].idata
     assert set(idata.groups()) >= {"posterior", "log_likelihood", "observed_data", "sample_stats"}
     assert idata.log_likelihood["obs"].dims == ("chain", "draw", "x")
+
+
+def test_auto_sampler_prefers_nutpie_when_installed():
+    import importlib.util
+
+    expected = "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
+    assert gf.NUTS().sampler == expected
+    assert gf.NUTS(sampler="pymc").sampler == "pymc"

@@ -109,6 +109,12 @@ class Search:
         Seed for everything random in the search.
     progressbar
         Show progress while working.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> isinstance(gf.NUTS(), gf.Search), isinstance(gf.MAP(), gf.Search)
+    (True, True)
     """
 
     def __init__(
