@@ -1,0 +1,103 @@
+"""Sphinx configuration of the graphfit documentation.
+
+Build (from the repository root)::
+
+    pip install ".[docs]"
+    python -m sphinx -W --keep-going -n -b html docs docs/_build/html
+
+Tutorials are MyST markdown notebooks executed by myst-nb at every build.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import graphfit as gf
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS))  # for _ext
+
+project = "graphfit"
+author = "the graphfit developers"
+copyright = "the graphfit developers"
+release = gf.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "myst_nb",
+    "_ext.public_names",
+]
+
+exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints", "README.md"]
+templates_path = ["_templates"]
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
+root_doc = "index"
+
+# -- API reference -----------------------------------------------------------------------------
+autosummary_generate = True
+autosummary_imported_members = False
+autodoc_typehints = "signature"
+autodoc_member_order = "groupwise"
+autodoc_class_signature = "mixed"
+autodoc_preserve_defaults = True
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_rtype = False
+napoleon_use_ivar = True
+
+# Cross-references to third-party objects cannot be resolved: the build runs offline, so there is
+# no intersphinx.  Only these libraries' targets are ignored; every graphfit name must resolve.
+_THIRD_PARTY = (
+    "pm",
+    "pymc",
+    "pytensor",
+    "az",
+    "arviz",
+    "xr",
+    "xarray",
+    "np",
+    "numpy",
+    "pd",
+    "pandas",
+    "matplotlib",
+    "plt",
+    "scipy",
+    "os",
+    "pathlib",
+    "collections",
+    "typing",
+)
+nitpick_ignore_regex = [
+    (r"py:.*", rf"({'|'.join(_THIRD_PARTY)})\..*"),
+]
+nitpick_ignore = [
+    ("py:class", "optional"),
+]
+
+# -- Notebooks (myst-nb) -----------------------------------------------------------------------
+myst_enable_extensions = ["colon_fence", "dollarmath"]
+myst_heading_anchors = 3
+# "force": every build runs every notebook, so the site shows what the code does today.
+nb_execution_mode = os.environ.get("GRAPHFIT_DOCS_EXECUTE", "force")
+nb_execution_timeout = 600
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+
+# -- HTML --------------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"graphfit {release}"
+html_static_path: list[str] = []
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_context = {"default_mode": "light"}
