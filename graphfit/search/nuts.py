@@ -204,10 +204,13 @@ class NUTS(Search):
     def _sample_nutpie(self, model: Any, initial: dict, seed: int) -> az.InferenceData:
         import nutpie
 
+        clock = time.perf_counter()
         compiled = nutpie.compile_pymc_model(model, initial_points=initial, jitter_rvs=set())
+        compile_seconds = time.perf_counter() - clock
         kwargs = dict(self.sampler_kwargs)
         kwargs.setdefault("target_accept", self.target_accept)
-        return nutpie.sample(
+        clock = time.perf_counter()
+        idata = nutpie.sample(
             compiled,
             draws=self.draws,
             tune=self.tune,
@@ -217,3 +220,6 @@ class NUTS(Search):
             progress_bar=self.progressbar,
             **kwargs,
         )
+        idata.posterior.attrs["sampling_time"] = time.perf_counter() - clock
+        idata.posterior.attrs["compile_time"] = compile_seconds
+        return idata
