@@ -75,7 +75,7 @@ def run_graphfit(datasets, *, vectorize, args):
 
 def run_handwritten(datasets, args):
     model, build = timed(lambda: handwritten_population(datasets))
-    (idata, compile_s, sampling), fit = timed(
+    (idata, _compile, sampling), fit = timed(
         lambda: sample_handwritten(
             model,
             sampler=args.sampler,
