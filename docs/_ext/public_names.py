@@ -1,6 +1,7 @@
 """Sphinx helpers for graphfit's API reference.
 
-Resolve cross-references to graphfit objects by the public name they are documented under.
+Check that the API reference lists every public name, and resolve cross-references to graphfit
+objects by the public name they are documented under.
 
 graphfit's classes live in submodules (``graphfit.search.nuts.NUTS``) but users, and the API
 reference, know them by their public name (``graphfit.NUTS``).  Base classes, type hints and
@@ -64,7 +65,36 @@ def _dataclass_defaults(
     return None
 
 
+def _check_api_index(app: Any) -> None:
+    """Warn (an error under ``-W``) for a public name that ``api/index.rst`` does not list."""
+    import re
+    from pathlib import Path
+
+    import graphfit
+    from sphinx.util import logging
+
+    index = Path(app.srcdir) / "api" / "index.rst"
+    listed = set(re.findall(r"^\s+([\w.]+)\s*$", index.read_text(encoding="utf-8"), re.M))
+    listed |= set(re.findall(r"^\.\. data:: ([\w.]+)", index.read_text(encoding="utf-8"), re.M))
+    logger = logging.getLogger(__name__)
+    for module in (graphfit, graphfit.ex, graphfit.math, graphfit.util):
+        prefix = module.__name__.removeprefix("graphfit").removeprefix(".")
+        for name in module.__all__:
+            if name in ("ex", "math", "util"):
+                continue
+            entry = f"{prefix}.{name}" if prefix else name
+            if entry not in listed:
+                logger.warning(
+                    "%s.%s is public (in __all__) but docs/api/index.rst does not list it; "
+                    "add it to the autosummary of its section",
+                    module.__name__,
+                    name,
+                    location=str(index),
+                )
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.connect("builder-inited", _check_api_index)
     app.connect("missing-reference", _resolve)
     app.connect("autodoc-process-signature", _dataclass_defaults)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
