@@ -5,7 +5,9 @@ Build (from the repository root)::
     pip install ".[docs]"
     python -m sphinx -W --keep-going -n -b html docs docs/_build/html
 
-Tutorials are MyST markdown notebooks executed by myst-nb at every build.
+Tutorials are MyST markdown notebooks executed by myst-nb at every build.  While editing,
+``GRAPHFIT_DOCS_EXECUTE=cache`` re-runs only notebooks that changed (cache under
+``docs/_build/``) and ``GRAPHFIT_DOCS_EXECUTE=off`` skips execution; the default is ``force``.
 """
 
 from __future__ import annotations

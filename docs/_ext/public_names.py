@@ -89,7 +89,7 @@ def _check_api_index(app: Any) -> None:
                     "add it to the autosummary of its section",
                     module.__name__,
                     name,
-                    location=str(index),
+                    location="api/index",
                 )
 
 
