@@ -19,6 +19,7 @@ from graphfit.exceptions import (
     SearchError,
 )
 from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
+from graphfit.hierarchical import HierarchicalFactor
 from graphfit.model import Collection, CollectionInstance, Model
 from graphfit.observations import GaussianObservation, Observation
 from graphfit.priors import (
@@ -60,6 +61,7 @@ __all__ = [
     "AnalysisFactor",
     "FactorGraphModel",
     "GlobalPriorModel",
+    "HierarchicalFactor",
     # searches
     "MAP",
     "NUTS",

@@ -24,6 +24,7 @@ from graphfit.priors import (
     Prior,
     UniformPrior,
 )
+from graphfit.relations import Expression
 from graphfit.tensor_namespace import pytensor_namespace
 from graphfit.vectorize import (
     BatchContext,
@@ -132,6 +133,44 @@ def _prior_variable(group: Group) -> Any:
     raise TypeError(f"graphfit cannot compile a prior of type {type(first).__name__}")
 
 
+def _population_variable(group: Group, tensors: dict[Prior, Any]) -> Any:
+    """Random variable of parameters drawn from a hierarchical factor's population."""
+    import pymc as pm
+
+    population = group.population
+    xp = pytensor_namespace()
+    dims = "dataset" if group.vector else None
+
+    def arg(name: str) -> Any:
+        value = population.parameters.get(name)
+        if isinstance(value, Expression):
+            return value.evaluate(tensors, xp)
+        return value
+
+    name = group.name
+    non_centred = population.resolved_parametrization == "non_centred"
+    distribution = population.distribution
+    limits = [population.parameters.get(k) for k in ("lower_limit", "upper_limit")]
+    if issubclass(distribution, GaussianPrior) and any(v is not None for v in limits):
+        return pm.TruncatedNormal(
+            name, mu=arg("mean"), sigma=arg("sigma"), lower=limits[0], upper=limits[1], dims=dims
+        )
+    if issubclass(distribution, GaussianPrior | LogGaussianPrior):
+        log = issubclass(distribution, LogGaussianPrior)
+        if not non_centred:
+            kind = pm.LogNormal if log else pm.Normal
+            return kind(name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
+        offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=dims)
+        value = arg("mean") + arg("sigma") * offset
+        return pm.Deterministic(name, xp.exp(value) if log else value, dims=dims)
+    # UniformPrior population
+    if not non_centred:
+        return pm.Uniform(name, lower=arg("lower_limit"), upper=arg("upper_limit"), dims=dims)
+    unit = pm.Uniform(f"{name}_offset", 0.0, 1.0, dims=dims)
+    lower, upper = arg("lower_limit"), arg("upper_limit")
+    return pm.Deterministic(name, lower + (upper - lower) * unit, dims=dims)
+
+
 def _observed_node(
     name: str, observation: Observation, model: pm.Model
 ) -> tuple[str, dict[str, str]]:
@@ -187,8 +226,13 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
     with pm.Model(coords={"dataset": plan.names}) as model:
         tensors: dict[Prior, Any] = {}
         vectors: dict[Prior, tuple[Any, int, int]] = {}
-        for group in plan.prior_groups:
-            variable = _prior_variable(group)
+        # hyperparameters first: population variables depend on them
+        ordered = sorted(plan.prior_groups, key=lambda g: g.population is not None)
+        for group in ordered:
+            if group.population is not None:
+                variable = _population_variable(group, tensors)
+            else:
+                variable = _prior_variable(group)
             for k, prior in enumerate(group.members):
                 tensors[prior] = variable[k] if group.vector else variable
                 if group.vector:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphfit.analysis import Analysis
 from graphfit.exceptions import FactorGraphError
+from graphfit.hierarchical import HierarchicalFactor
 from graphfit.model import AbstractModel
 from graphfit.priors import Prior
 
@@ -110,7 +111,11 @@ class FactorGraphModel:
     3
     """
 
-    def __init__(self, *factors: AnalysisFactor, vectorize: bool = True) -> None:
+    def __init__(
+        self, *factors: AnalysisFactor | HierarchicalFactor, vectorize: bool = True
+    ) -> None:
+        hierarchical = [f for f in factors if isinstance(f, HierarchicalFactor)]
+        factors = tuple(f for f in factors if not isinstance(f, HierarchicalFactor))
         if not factors:
             raise FactorGraphError(
                 "FactorGraphModel needs at least one AnalysisFactor; got none. Pass them as "
@@ -120,7 +125,8 @@ class FactorGraphModel:
             if not isinstance(factor, AnalysisFactor):
                 raise FactorGraphError(
                     f"FactorGraphModel: argument {index} is {factor!r} of type "
-                    f"{type(factor).__name__}; every argument must be a gf.AnalysisFactor."
+                    f"{type(factor).__name__}; every argument must be a gf.AnalysisFactor "
+                    "or gf.HierarchicalFactor."
                 )
         names = [f.name if f.name is not None else f"dataset_{i}" for i, f in enumerate(factors)]
         seen: dict[str, int] = {}
@@ -133,8 +139,57 @@ class FactorGraphModel:
             seen[name] = index
         self.factors: tuple[AnalysisFactor, ...] = tuple(factors)
         self.names: list[str] = names
+        self.hierarchical_factors: list[HierarchicalFactor] = hierarchical
+        self.hierarchical_names: list[str] = [
+            h.name if h.name is not None else f"hierarchical_{k}"
+            for k, h in enumerate(hierarchical)
+        ]
+        self._check_hierarchical()
         self.vectorize = bool(vectorize)
         self._compiled: dict[bool, CompiledGraph] = {}
+
+    def _check_hierarchical(self) -> None:
+        used = {id(p) for p in self._factor_priors()}
+        owner: dict[int, str] = {}
+        for hname in self.hierarchical_names:
+            if hname in self.names:
+                raise FactorGraphError(
+                    f"FactorGraphModel: the hierarchical factor and a dataset are both named "
+                    f"{hname!r}; names must be unique."
+                )
+        if len(set(self.hierarchical_names)) != len(self.hierarchical_names):
+            raise FactorGraphError(
+                f"FactorGraphModel: hierarchical factors share a name: {self.hierarchical_names}."
+            )
+        for hname, population in zip(
+            self.hierarchical_names, self.hierarchical_factors, strict=True
+        ):
+            if not population.drawn:
+                raise FactorGraphError(
+                    f"FactorGraphModel: hierarchical factor {hname!r} has no drawn variables; "
+                    "call add_drawn_variable(model.parameter) for each dataset's parameter."
+                )
+            for prior in population.drawn:
+                if id(prior) in owner:
+                    raise FactorGraphError(
+                        f"FactorGraphModel: {prior!r} is a drawn variable of both "
+                        f"{owner[id(prior)]!r} and {hname!r}; a parameter can be drawn from one "
+                        "population only."
+                    )
+                owner[id(prior)] = hname
+                if id(prior) not in used:
+                    raise FactorGraphError(
+                        f"FactorGraphModel: drawn variable {prior!r} of {hname!r} is not a "
+                        "parameter of any factor's model; add the prior object the model uses "
+                        "(e.g. model.centre)."
+                    )
+
+    def _factor_priors(self) -> list[Prior]:
+        found: dict[int, Prior] = {}
+        for factor in self.factors:
+            for prior in factor.prior_model.priors():
+                found.setdefault(id(prior), prior)
+        return list(found.values())
 
     def __len__(self) -> int:
         return len(self.factors)
@@ -146,9 +201,9 @@ class FactorGraphModel:
 
     def priors(self) -> list[Prior]:
         """Distinct free priors of the whole graph, in order of first appearance."""
-        found: dict[int, Prior] = {}
-        for factor in self.factors:
-            for prior in factor.prior_model.priors():
+        found = {id(p): p for p in self._factor_priors()}
+        for population in self.hierarchical_factors:
+            for _, prior in population.hyper_priors():
                 found.setdefault(id(prior), prior)
         return list(found.values())
 

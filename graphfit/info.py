@@ -128,6 +128,24 @@ def graph_info(graph: FactorGraphModel) -> str:
         rows.extend(_structure_rows(model, 1, range_label(members))[:1])
         rows.extend(_structure_rows(model, 1, "")[1:])
 
+    # Populations of hierarchical factors: the distribution, its hyperparameters, who is drawn.
+    population_names = {id(p): name for name, p in plan.populations}
+    for hname, population in plan.populations:
+        drawn = sorted({k for p in population.drawn for k in plan.users.get(p, [])})
+        rows.append(
+            (
+                1,
+                hname,
+                f"HierarchicalFactor {population.distribution.__name__} "
+                f"({population.resolved_parametrization.replace('_', '-')}), "
+                f"drawn in {range_label(drawn)}",
+            )
+        )
+        for argument in population.distribution.arguments:
+            value = population.parameters.get(argument)
+            if value is not None:
+                rows.append((2, argument, _value_text(value, index, names)))
+
     # Parameters, grouped by the set of datasets that share them.
     sections: dict[tuple[int, ...], list[tuple[Path, str]]] = {}
     leaf_maps = [dict(f.prior_model.leaves()) for f in graph.factors]
@@ -142,7 +160,11 @@ def graph_info(graph: FactorGraphModel) -> str:
             if owners[0] != k:
                 continue  # listed with the first dataset that has it
             entries = sections.setdefault(owners, [])
-            entries.append((path, _value_text(value, index, names)))
+            if isinstance(value, Prior) and value in plan.drawn_from:
+                text = f"Drawn from {population_names[id(plan.drawn_from[value])]}"
+            else:
+                text = _value_text(value, index, names)
+            entries.append((path, text))
             if isinstance(value, Relation):
                 for prior in value.priors():
                     prior_owners = tuple(plan.users[prior])

@@ -47,6 +47,8 @@ class Group:
     name: str
     members: list[Any]  # priors or relations; one per dataset when ``vector``
     vector: bool
+    #: The hierarchical factor the members are drawn from, if any.
+    population: Any = None
 
 
 @dataclass
@@ -64,6 +66,9 @@ class GraphPlan:
     factor_vars: list[list[tuple[str, VarRef]]] = field(default_factory=list)
     #: Per dataset: the priors it uses, in order.
     factor_priors: list[list[Prior]] = field(default_factory=list)
+    #: Hierarchical factors with their names, and which population each drawn prior is in.
+    populations: list[tuple[str, Any]] = field(default_factory=list)
+    drawn_from: dict[Prior, Any] = field(default_factory=dict)
 
     def prior_name(self, prior: Prior) -> str:
         """Joint variable name of a free prior."""
@@ -118,12 +123,26 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
                         owners.append(index)
     plan.users = users
 
+    names = _Names()
+    # Hierarchical factors: hyperparameters are named <factor>.<argument> and count as used by
+    # every dataset whose parameters the population draws.
+    plan.populations = list(zip(graph.hierarchical_names, graph.hierarchical_factors, strict=True))
+    hyper: list[tuple[str, Prior, list[int]]] = []
+    for hname, population in plan.populations:
+        owners = sorted({k for p in population.drawn for k in users.get(p, [])})
+        for prior in population.drawn:
+            plan.drawn_from[prior] = population
+        for argument, prior in population.hyper_priors():
+            users[prior] = owners
+            hyper.append((f"{hname}.{argument}", prior, owners))
+
     def is_local(obj: Any) -> bool:
         return n > 1 and len(users[obj]) == 1
 
-    names = _Names()
+    for name, prior, _ in hyper:
+        plan.prior_refs[prior] = VarRef(names.take(name))
     for prior in plan.priors:  # explicit names are reserved first
-        if prior.name is not None:
+        if prior.name is not None and prior not in plan.prior_refs:
             plan.prior_refs[prior] = VarRef(names.take(prior.name))
 
     # Vector groups: every dataset has its own prior (or relation) at the same path.
@@ -140,8 +159,10 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
                     for v in at_path
                 )
                 and len({_vector_key(v) for v in at_path}) == 1
+                and len({id(plan.drawn_from.get(v)) for v in at_path}) == 1
             ):
-                group = Group(names.take(path_text(path)), at_path, vector=True)
+                population = plan.drawn_from.get(at_path[0])
+                group = Group(names.take(path_text(path)), at_path, True, population)
                 plan.prior_groups.append(group)
                 for name, prior in zip(plan.names, at_path, strict=True):
                     plan.prior_refs[prior] = VarRef(group.name, name)
@@ -156,7 +177,9 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
     for prior in plan.priors:
         if prior in plan.prior_refs:
             if id(prior) not in in_vector:
-                plan.prior_groups.append(Group(plan.prior_refs[prior].name, [prior], False))
+                group = Group(plan.prior_refs[prior].name, [prior], False)
+                group.population = plan.drawn_from.get(prior)
+                plan.prior_groups.append(group)
             continue
         if prior in first_path:
             base = path_text(first_path[prior])
@@ -167,7 +190,7 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
             base = f"{plan.names[users[prior][0]]}.{base}"
         ref = VarRef(names.take(base))
         plan.prior_refs[prior] = ref
-        plan.prior_groups.append(Group(ref.name, [prior], vector=False))
+        plan.prior_groups.append(Group(ref.name, [prior], False, plan.drawn_from.get(prior)))
 
     # Relations at model paths that are not in a vector group.
     for index, factor_leaves in enumerate(leaves):
@@ -196,6 +219,10 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
                 while name in local:
                     name = f"{name}_"
                 local[name] = plan.prior_refs[prior]
+        for name, prior, owners in hyper:  # a dataset's results show its population
+            if plan.names.index(dataset) in owners:
+                local[name] = plan.prior_refs[prior]
+                factor_priors = [*factor_priors, prior]
         plan.factor_vars.append(list(local.items()))
         plan.factor_priors.append(factor_priors)
     return plan

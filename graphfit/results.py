@@ -39,6 +39,31 @@ def _sample_index(values: Any) -> tuple[int, int]:
     return int(chain), int(draw)
 
 
+def _population_draw(population: Any, values: dict[str, Any], rng: np.random.Generator) -> Any:
+    """One draw from the population per posterior sample (posterior predictive of a new
+    dataset's parameter)."""
+    from graphfit.priors import GaussianPrior, LogGaussianPrior
+
+    shape = next(iter(values.values())).shape
+    if issubclass(population.distribution, GaussianPrior | LogGaussianPrior):
+        mean, sigma = values["mean"], values["sigma"]
+        lower = population.parameters.get("lower_limit")
+        upper = population.parameters.get("upper_limit")
+        if lower is not None or upper is not None:
+            from scipy import stats
+
+            a = ((-np.inf if lower is None else lower) - mean) / sigma
+            b = ((np.inf if upper is None else upper) - mean) / sigma
+            draw = stats.truncnorm.rvs(
+                a.values, b.values, loc=mean.values, scale=sigma.values, random_state=rng
+            )
+            return mean.copy(data=draw)
+        draw = mean + sigma * rng.normal(size=shape)
+        return np.exp(draw) if issubclass(population.distribution, LogGaussianPrior) else draw
+    lower, upper = values["lower_limit"], values["upper_limit"]
+    return lower + (upper - lower) * rng.uniform(size=shape)
+
+
 class Result:
     """The fit of one dataset, from a joint fit.
 
@@ -272,6 +297,47 @@ class ResultList(Sequence[Result]):
             if name in stats:
                 return _sample_index(stats[name].transpose("chain", "draw").values)
         return self.max_log_likelihood_index
+
+    @cached_property
+    def populations(self) -> dict[str, xr.Dataset]:
+        """Posterior of each hierarchical factor, by name.
+
+        Each ``Dataset`` holds the hyperparameters (``mean``, ``sigma``, ...) and
+        ``predictive``: one draw of the parameter of a new, unseen dataset per posterior sample.
+        """
+        import xarray as xr
+
+        plan = self.compiled.plan
+        posterior = self.idata.posterior
+        rng = np.random.default_rng(0)
+        out = {}
+        for hname, population in plan.populations:
+            values = {}
+            for argument in population.distribution.arguments:
+                value = population.parameters.get(argument)
+                if value is None:
+                    continue
+                if hasattr(value, "evaluate"):
+                    priors = value.priors()
+                    arrays = {p: posterior[plan.prior_refs[p].name] for p in priors}
+                    values[argument] = value.evaluate(arrays, np)
+                else:
+                    values[argument] = xr.full_like(
+                        posterior["chain"] * 0 + posterior["draw"] * 0, value, dtype=float
+                    )
+            values["predictive"] = _population_draw(population, values, rng)
+            out[hname] = xr.Dataset(values)
+        return out
+
+    @property
+    def population(self) -> xr.Dataset:
+        """The posterior of the graph's only hierarchical factor (see :attr:`populations`)."""
+        if len(self.populations) != 1:
+            raise ValueError(
+                f"the graph has {len(self.populations)} hierarchical factors; use "
+                "result_list.populations[name]"
+            )
+        return next(iter(self.populations.values()))
 
     def to_datatree(self) -> xr.DataTree:
         """One ``xarray.DataTree`` with a child per dataset (its groups below it)."""

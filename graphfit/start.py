@@ -133,7 +133,13 @@ class StartFinder:
                 "be 0)."
             )
         best: Optimum | None = None
-        for _, k in finite[:n_optimise]:
+        # Always polish the prior-median start too (when it is finite): in many dimensions the
+        # best random points are rarely near every dataset's mode at once, while the medians
+        # put each per-dataset parameter near the middle of its range.
+        chosen = [k for _, k in finite[:n_optimise]]
+        if 0 not in chosen and np.isfinite(self.logp(candidates[0])):
+            chosen = [0, *chosen[: max(n_optimise - 1, 1)]]
+        for k in chosen:
             result = minimize(
                 self._cost, candidates[k], jac=True, method="L-BFGS-B", options={"maxiter": 2000}
             )
