@@ -100,11 +100,16 @@ def _profile(pm, x, centre, normalization, sigma):
     )
 
 
+def _stacked(datasets):
+    """Data and noise stacked to (dataset, x), and the x values."""
+    data, noise = np.stack([d for d, _ in datasets]), np.stack([n for _, n in datasets])
+    return data, noise, np.arange(data.shape[1], dtype=float)
+
+
 def hand_identical(datasets):
     import pymc as pm
 
-    data, noise = np.stack([d for d, _ in datasets]), np.stack([n for _, n in datasets])
-    x = np.arange(data.shape[1], dtype=float)
+    data, noise, x = _stacked(datasets)
     with pm.Model(coords={"dataset": range(len(datasets)), "x": x}) as model:
         centre = pm.Uniform("centre", 0.0, 100.0)
         log_norm = pm.Uniform("log_normalization", np.log(1e-2), np.log(1e2))
@@ -118,8 +123,7 @@ def hand_identical(datasets):
 def hand_relational(datasets):
     import pymc as pm
 
-    data, noise = np.stack([d for d, _ in datasets]), np.stack([n for _, n in datasets])
-    x = np.arange(data.shape[1], dtype=float)
+    data, noise, x = _stacked(datasets)
     with pm.Model(coords={"dataset": range(len(datasets)), "x": x}) as model:
         centre = pm.Uniform("gaussian.centre", 0.0, 100.0)
         log_norm = pm.Uniform("log_normalization", np.log(1e-6), np.log(1e6))

@@ -45,6 +45,20 @@ COLUMNS = [
 ]
 
 
+def row(build, total, sampling, idata):
+    """One table row from timings and the fit's InferenceData."""
+    ess, rhat = convergence(idata, ["centre", "normalization", "sigma"])
+    return {
+        "build s": build,
+        "compile s": total - sampling,
+        "sampling s": sampling,
+        "total s": total,
+        "min ESS": ess,
+        "max R-hat": rhat,
+        "ESS/s": ess / total,
+    }
+
+
 def run_graphfit(datasets, *, vectorize, args):
     graph = graph_population(datasets, vectorize=vectorize)
     _, build = timed(lambda: graph.to_pymc())
@@ -59,18 +73,7 @@ def run_graphfit(datasets, *, vectorize, args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gf.ConvergenceWarning)  # reported in the table instead
         result_list, fit = timed(lambda: search.fit(model=graph.global_prior_model, analysis=graph))
-    ess, rhat = convergence(result_list.idata, ["centre", "normalization", "sigma"])
-    total = build + fit
-    sampling = result_list.timings["sample"]
-    return {
-        "build s": build,
-        "compile s": total - sampling,
-        "sampling s": sampling,
-        "total s": total,
-        "min ESS": ess,
-        "max R-hat": rhat,
-        "ESS/s": ess / total,
-    }
+    return row(build, build + fit, result_list.timings["sample"], result_list.idata)
 
 
 def run_handwritten(datasets, args):
@@ -85,17 +88,7 @@ def run_handwritten(datasets, args):
             seed=args.seed,
         )
     )
-    ess, rhat = convergence(idata, ["centre", "normalization", "sigma"])
-    total = build + fit
-    return {
-        "build s": build,
-        "compile s": total - sampling,
-        "sampling s": sampling,
-        "total s": total,
-        "min ESS": ess,
-        "max R-hat": rhat,
-        "ESS/s": ess / total,
-    }
+    return row(build, build + fit, sampling, idata)
 
 
 def main() -> None:
@@ -108,9 +101,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-unvectorised", type=int, default=10)
     parser.add_argument("--skip-handwritten", action="store_true")
+    parser.add_argument("--no-warmup", action="store_true")
     args = parser.parse_args()
     logging.getLogger("pymc").setLevel(logging.WARNING)
 
+    if not args.no_warmup:  # imports, C compile cache and numba warm-up outside the timings
+        datasets, _ = simulate_population(2)
+        run_graphfit(datasets, vectorize=True, args=args)
+        if not args.skip_handwritten:
+            run_handwritten(datasets, args)
     rows = []
     for n in args.sizes:
         datasets, _ = simulate_population(n)
