@@ -247,13 +247,15 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
         groups = (
             group_factors(graph.factors) if vectorize else [[k] for k in range(len(plan.names))]
         )
-        batched = [g for g in groups if len(g) > 1 and _batchable(graph, g)]
+        checked = {tuple(g): _batchable(graph, g) for g in groups if len(g) > 1}
+        batched = [list(g) for g, observations in checked.items() if observations is not None]
         for number, members in enumerate(batched):
             label = (
                 "obs" if len(batched) == 1 and len(members) == len(plan.names) else f"obs_{number}"
             )
+            observations = checked[tuple(members)]
             for k, node in _vector_node(
-                graph, plan, members, label, tensors, vectors, model
+                graph, plan, members, observations, label, tensors, vectors, model
             ).items():
                 nodes[k] = node
         for index, (name, factor) in enumerate(zip(plan.names, graph.factors, strict=True)):
@@ -332,27 +334,31 @@ def _numpy_observations(graph: FactorGraphModel, members: list[int]) -> list[Obs
     return out
 
 
-def _batchable(graph: FactorGraphModel, members: list[int]) -> bool:
-    """Whether alike factors can share one node: same observation form, and the numpy check."""
+def _batchable(graph: FactorGraphModel, members: list[int]) -> list[Observation] | None:
+    """The members' numpy observations if alike factors can share one node (same observation
+    form, and the numpy check passes), else ``None``."""
     try:
         observations = _numpy_observations(graph, members)
     except Exception:  # user code failing at the medians: leave it to the per-factor path
-        return False
+        return None
     first = observations[0]
     if not all(
         type(o) is GaussianObservation and o.data.shape == first.data.shape and o.dims == first.dims
         for o in observations
     ):
-        return False
+        return None
     models = [graph.factors[k].prior_model for k in members]
     analyses = [graph.factors[k].analysis for k in members]
-    return numpy_check(models, analyses, observations, np.random.default_rng(0))
+    if not numpy_check(models, analyses, observations, np.random.default_rng(0)):
+        return None
+    return observations
 
 
 def _vector_node(
     graph: FactorGraphModel,
     plan: GraphPlan,
     members: list[int],
+    observations: list[Observation],
     label: str,
     tensors: dict[Prior, Any],
     vectors: dict[Prior, tuple[Any, int, int]],
@@ -361,7 +367,6 @@ def _vector_node(
     """One observed node for alike factors ``members``; returns each member's FactorNode."""
     import pymc as pm
 
-    observations = _numpy_observations(graph, members)
     first = observations[0]
     local_dims = first.dims or tuple(f"obs_dim_{k}" for k in range(first.data.ndim))
     names = [plan.names[k] for k in members]

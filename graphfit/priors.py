@@ -259,11 +259,11 @@ class GaussianPrior(Prior):
         return math.isfinite(self.lower_limit) or math.isfinite(self.upper_limit)
 
     def median(self) -> float:
-        from scipy import stats
+        from scipy.special import ndtr, ndtri
 
         a = (self.lower_limit - self.mean) / self.sigma
         b = (self.upper_limit - self.mean) / self.sigma
-        return float(stats.truncnorm(a, b, loc=self.mean, scale=self.sigma).median())
+        return float(self.mean + self.sigma * ndtri(0.5 * (ndtr(a) + ndtr(b))))
 
 
 class TruncatedGaussianPrior(GaussianPrior):
