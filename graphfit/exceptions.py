@@ -16,6 +16,7 @@ __all__ = [
     "PriorError",
     "RelationError",
     "SearchError",
+    "check_name",
 ]
 
 
@@ -134,3 +135,9 @@ class SearchError(GraphfitError, ValueError):
     ...     print(error)
     NUTS: chains must be an integer >= 1, got 0.
     """
+
+
+def check_name(owner: str, name: object, error: type[GraphfitError]) -> None:
+    """Raise ``error`` unless ``name`` is ``None`` or a non-empty string."""
+    if name is not None and (not isinstance(name, str) or not name):
+        raise error(f"{owner}: name must be a non-empty string, got {name!r}.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from graphfit.analysis import Analysis
-from graphfit.exceptions import FactorGraphError
+from graphfit.exceptions import FactorGraphError, check_name
 from graphfit.hierarchical import HierarchicalFactor
 from graphfit.model import AbstractModel
 from graphfit.priors import Prior
@@ -61,10 +61,7 @@ class AnalysisFactor:
                 f"AnalysisFactor: analysis must be an instance of a gf.Analysis subclass, got "
                 f"{analysis!r} of type {type(analysis).__name__}."
             )
-        if name is not None and (not isinstance(name, str) or not name):
-            raise FactorGraphError(
-                f"AnalysisFactor: name must be a non-empty string, got {name!r}."
-            )
+        check_name("AnalysisFactor", name, FactorGraphError)
         label = f"AnalysisFactor {name!r}" if name else "AnalysisFactor"
         prior_model.check_complete(context=label)
         self.prior_model = prior_model

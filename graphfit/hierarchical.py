@@ -21,7 +21,7 @@ import math
 import numbers
 from typing import Any
 
-from graphfit.exceptions import FactorGraphError, PriorError
+from graphfit.exceptions import FactorGraphError, PriorError, check_name
 from graphfit.priors import (
     GaussianPrior,
     LogGaussianPrior,
@@ -102,10 +102,7 @@ class HierarchicalFactor:
                 f"HierarchicalFactor: parametrization must be one of {_PARAMETRIZATIONS}, got "
                 f"{parametrization!r}."
             )
-        if name is not None and (not isinstance(name, str) or not name):
-            raise FactorGraphError(
-                f"HierarchicalFactor: name must be a non-empty string, got {name!r}."
-            )
+        check_name("HierarchicalFactor", name, FactorGraphError)
         arguments = distribution.arguments
         required = {
             GaussianPrior: ("mean", "sigma"),

@@ -70,10 +70,6 @@ class GraphPlan:
     populations: list[tuple[str, Any]] = field(default_factory=list)
     drawn_from: dict[Prior, Any] = field(default_factory=dict)
 
-    def prior_name(self, prior: Prior) -> str:
-        """Joint variable name of a free prior."""
-        return self.prior_refs[prior].name
-
     def display_names(self) -> dict[Prior, str]:
         """Name of each prior as written in relation formulas."""
         return {p: ref.name for p, ref in self.prior_refs.items()}

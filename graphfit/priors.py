@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from graphfit.exceptions import PriorError
+from graphfit.exceptions import PriorError, check_name
 from graphfit.relations import Expression
 
 __all__ = [
@@ -91,10 +91,7 @@ class Prior(Expression):
     arguments: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, name: str | None = None) -> None:
-        if name is not None and (not isinstance(name, str) or not name):
-            raise PriorError(
-                f"{type(self).__name__}: name must be a non-empty string, got {name!r}."
-            )
+        check_name(type(self).__name__, name, PriorError)
         self.name = name
         self.id = next(_ids)
 

@@ -322,9 +322,8 @@ class ResultList(Sequence[Result]):
                     arrays = {p: posterior[plan.prior_refs[p].name] for p in priors}
                     values[argument] = value.evaluate(arrays, np)
                 else:
-                    values[argument] = xr.full_like(
-                        posterior["chain"] * 0 + posterior["draw"] * 0, value, dtype=float
-                    )
+                    draws = posterior["chain"] + posterior["draw"]
+                    values[argument] = xr.full_like(draws, value, dtype=float)
             values["predictive"] = _population_draw(population, values, rng)
             out[hname] = xr.Dataset(values)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -98,16 +99,12 @@ class NUTS(Search):
             min(self.chains, 2) if cores is None else _positive_int("NUTS", "cores", cores, 1)
         )
         if sampler == "auto":
-            import importlib.util
-
             sampler = "nutpie" if importlib.util.find_spec("nutpie") is not None else "pymc"
         if sampler not in SAMPLERS:
             raise SearchError(
                 f"NUTS: sampler must be 'auto' or one of {SAMPLERS}, got {sampler!r}."
             )
         if sampler in _EXTRA:
-            import importlib.util
-
             module, extra = _EXTRA[sampler]
             if importlib.util.find_spec(module) is None:
                 raise SearchError(
