@@ -50,3 +50,49 @@ def test_low_ess_and_divergences_warn():
     assert any("bulk ESS below 400 for: a" in m for m in messages)
     assert any("3 divergent transition(s) in 1200 draws" in m for m in messages)
     assert diagnostics.divergences == 3
+
+
+def _ar1(rng, shape, phi):
+    """Autocorrelated chains: x_t = phi x_{t-1} + noise, along axis 1."""
+    noise = rng.normal(size=shape)
+    x = np.zeros(shape)
+    for t in range(1, shape[1]):
+        x[:, t] = phi * x[:, t - 1] + noise[:, t]
+    return x
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning:arviz")
+def test_vectorised_table_equals_arviz_summary():
+    """R-hat, bulk and tail ESS match ArviZ's own (unrounded) to 1e-12 on awkward chains."""
+    from graphfit.diagnostics import diagnostics_table
+
+    rng = np.random.default_rng(1)
+    posterior = {
+        "slow": _ar1(rng, (4, 1000), 0.95),
+        "shifted": _ar1(rng, (4, 1000, 6), 0.5) + np.linspace(0.0, 0.4, 4)[:, None, None],
+        "skewed": rng.exponential(size=(4, 1000, 2, 3)),
+        "missing": np.where(rng.uniform(size=(4, 1000)) < 0.01, np.nan, 0.0),
+        "constant": np.ones((4, 1000)),
+    }
+    posterior["shifted"][..., 0] = np.round(posterior["shifted"][..., 0], 1)  # many ties
+    idata = az.from_dict(posterior=posterior, dims={"shifted": ["dataset"]})
+    table = diagnostics_table(idata.posterior, list(posterior))
+    reference = az.summary(idata, kind="diagnostics", round_to="none").loc[table.index]
+    assert list(table.index[:3]) == ["slow", "shifted[0]", "shifted[1]"]
+    assert len(table) == 1 + 6 + 6 + 1 + 1
+    for column in ("r_hat", "ess_bulk", "ess_tail"):
+        np.testing.assert_allclose(
+            table[column].to_numpy(), reference[column].to_numpy(), rtol=1e-12, equal_nan=True
+        )
+    assert table.loc["slow", "ess_bulk"] < 300  # the autocorrelation is really measured
+
+
+def test_vectorised_table_with_an_odd_number_of_draws():
+    from graphfit.diagnostics import diagnostics_table
+
+    rng = np.random.default_rng(2)
+    idata = az.from_dict(posterior={"a": _ar1(rng, (2, 999, 3), 0.7)})
+    table = diagnostics_table(idata.posterior, ["a"])
+    reference = az.summary(idata, kind="diagnostics", round_to="none").loc[table.index]
+    for column in ("r_hat", "ess_bulk", "ess_tail"):
+        np.testing.assert_allclose(table[column], reference[column], rtol=1e-12)
