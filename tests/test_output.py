@@ -461,3 +461,17 @@ def test_fit_killed_mid_write_leaves_no_finished_result(tmp_path):
     loaded = gf.load_result(folder)
     assert loaded.names == ["dataset_0", "dataset_1"]
     assert loaded[0].idata.posterior["centre"].item() == pytest.approx(50.0, abs=1.0)
+
+
+def test_aggregator_row_of_a_sampled_fit(nuts_fit):
+    root, _, result_list = nuts_fit
+    row = gf.Aggregator(root).table.iloc[0]
+    diagnostics = result_list.diagnostics
+    assert (row["name"], row["path_prefix"]) == ("identical", "cookbook/runs")
+    assert row["max_r_hat"] == diagnostics.max_rhat
+    assert row["min_ess_bulk"] == diagnostics.min_ess_bulk
+    assert row["divergences"] == diagnostics.divergences
+    sigma = result_list.idata.posterior["sigma"]
+    hdi = az.hdi(result_list.idata, var_names=["sigma"], hdi_prob=0.94)["sigma"].values
+    assert row["sigma_median"] == pytest.approx(float(sigma.median()))
+    assert [row["sigma_lower"], row["sigma_upper"]] == pytest.approx(list(hdi))
