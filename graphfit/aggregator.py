@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pathlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,7 +69,7 @@ class Aggregator:
     output_root
         The folder to search (recursively); default the output root searches use
         (``GRAPHFIT_OUTPUT_PATH`` or ``./output``).  Unfinished fits are not listed; folders
-        that cannot be read are listed in :attr:`skipped` with the reason.
+        that cannot be read are listed in ``skipped`` with the reason.
 
     Attributes
     ----------
@@ -80,7 +81,7 @@ class Aggregator:
         the joint model (``centre``, ``dataset_0.sigma``), and ``path``.
     parameters
         The same figures in long form: one row per fit and parameter, with ``fit`` (the row of
-        :attr:`table`), ``name``, ``identifier``, ``parameter``, ``dataset``, ``median``,
+        ``table``), ``name``, ``identifier``, ``parameter``, ``dataset``, ``median``,
         ``lower``, ``upper``, ``r_hat``, ``ess_bulk``.
 
     Examples
@@ -124,18 +125,18 @@ class Aggregator:
     def __len__(self) -> int:
         return len(self._records)
 
-    def __iter__(self) -> Iterator[Path]:
+    def __iter__(self) -> Iterator[pathlib.Path]:
         """The fits' folders, in table order."""
         return iter(path for path, _ in self._records)
 
     @property
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[pathlib.Path]:
         """The fits' folders, in table order."""
         return list(self)
 
     @property
     def parameters(self) -> pd.DataFrame:
-        """Long table: one row per fit and parameter (see the class notes)."""
+        """One row per fit and parameter (see the class notes)."""
         import pandas as pd
 
         if self._parameters is None:
@@ -192,7 +193,7 @@ class Aggregator:
         return Aggregator._subset(self, keep)
 
     def query(self, expression: str) -> Aggregator:
-        """The fits whose :attr:`table` row satisfies a ``pandas.DataFrame.query`` expression.
+        """The fits whose ``table`` row satisfies a ``pandas.DataFrame.query`` expression.
 
         Column names with dots or other symbols need backticks:
         ``agg.query("`dataset_0.sigma_median` > 5 and max_r_hat < 1.01")``.
@@ -205,7 +206,7 @@ class Aggregator:
 
     # -- loading --------------------------------------------------------------------------------
     def load(self, key: int | str, model: Any = None, analysis: Any = None) -> ResultList:
-        """Load one fit: by row position in :attr:`table` or by identifier.
+        """Load one fit: by row position in ``table`` or by identifier.
 
         ``model`` / ``analysis`` are passed to :func:`~graphfit.load_result` (give them for
         instances of your model classes).

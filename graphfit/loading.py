@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -258,7 +259,7 @@ class LoadedResultList(ResultList):
 
     def __init__(
         self,
-        folder: Path,
+        folder: pathlib.Path,
         metadata: dict[str, Any],
         idata: az.InferenceData,
         diagnostics: Diagnostics | None,

@@ -33,6 +33,7 @@ import json
 import logging
 import math
 import os
+import pathlib
 import re
 import shutil
 import tempfile
@@ -88,7 +89,7 @@ HDI_PROB = 0.94
 _TMP = ".tmp-"
 
 
-def output_root(output_path: str | os.PathLike[str] | None = None) -> Path:
+def output_root(output_path: str | os.PathLike[str] | None = None) -> pathlib.Path:
     """The output root: ``output_path``, else ``$GRAPHFIT_OUTPUT_PATH``, else ``./output``.
 
     Examples
@@ -140,7 +141,7 @@ def check_label(owner: str, field: str, value: Any) -> str | None:
     return value
 
 
-def fit_folder(search: Any, graph: FactorGraphModel) -> tuple[Path, dict[str, Any]]:
+def fit_folder(search: Any, graph: FactorGraphModel) -> tuple[pathlib.Path, dict[str, Any]]:
     """The output folder of fitting ``graph`` with ``search`` (which has a ``name``), and the
     identity (:func:`~graphfit.identifier.fit_identity`) it was named from."""
     from graphfit.identifier import fit_identity
@@ -349,7 +350,7 @@ def save_result(
     search: Any,
     identity: dict[str, Any],
     single: bool = False,
-) -> Path:
+) -> pathlib.Path:
     """Write ``result_list`` to ``folder`` atomically (see the module docstring) and return it.
 
     ``identity`` is :func:`~graphfit.identifier.fit_identity` of the fitted graph and search.

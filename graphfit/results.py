@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    import pathlib
 
     import arviz as az
     import pandas as pd
@@ -252,7 +252,7 @@ class ResultList(Sequence[Result]):
         self.timings: dict[str, float] = {}
         #: The output folder the fit was saved to or loaded from (``None`` when not saved), and
         #: whether it was loaded from there instead of being fitted again.
-        self.output_folder: Path | None = None
+        self.output_folder: pathlib.Path | None = None
         self.resumed = False
         self._results = [Result(self, k) for k in range(len(self.names))]
 
