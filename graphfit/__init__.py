@@ -6,6 +6,7 @@ Users write ``import graphfit as gf``; everything a tutorial needs is reachable 
 from importlib.metadata import PackageNotFoundError, version
 
 from graphfit import ex, math, util
+from graphfit.aggregator import Aggregator
 from graphfit.analysis import Analysis
 from graphfit.diagnostics import ConvergenceWarning, Diagnostics
 from graphfit.exceptions import (
@@ -16,10 +17,12 @@ from graphfit.exceptions import (
     ModelAttributeError,
     PriorError,
     RelationError,
+    ResultLoadError,
     SearchError,
 )
 from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
 from graphfit.hierarchical import HierarchicalFactor
+from graphfit.loading import LoadedResultList, load_result
 from graphfit.model import Collection, CollectionInstance, Model
 from graphfit.observations import GaussianObservation, Observation
 from graphfit.priors import (
@@ -71,6 +74,10 @@ __all__ = [
     "Diagnostics",
     "Result",
     "ResultList",
+    # output folders
+    "Aggregator",
+    "LoadedResultList",
+    "load_result",
     # errors
     "DataError",
     "FactorGraphError",
@@ -79,6 +86,7 @@ __all__ = [
     "ModelAttributeError",
     "PriorError",
     "RelationError",
+    "ResultLoadError",
     "SearchError",
     # helpers
     "__version__",

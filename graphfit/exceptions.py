@@ -15,6 +15,7 @@ __all__ = [
     "ModelAttributeError",
     "PriorError",
     "RelationError",
+    "ResultLoadError",
     "SearchError",
     "check_name",
 ]
@@ -134,6 +135,25 @@ class SearchError(GraphfitError, ValueError):
     ... except gf.SearchError as error:
     ...     print(error)
     NUTS: chains must be an integer >= 1, got 0.
+    """
+
+
+class ResultLoadError(GraphfitError, ValueError):
+    """A saved result cannot be loaded: not a graphfit result folder, an unfinished fit, a
+    damaged file, a format this version of graphfit cannot read, or a model that does not match.
+
+    The message names the file or folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import graphfit as gf
+    >>> folder = tempfile.mkdtemp()
+    >>> try:
+    ...     gf.load_result(folder)
+    ... except gf.ResultLoadError as error:
+    ...     print(str(error).replace(folder, "<folder>"))  # doctest: +ELLIPSIS
+    '<folder>' is not a graphfit result folder: it has no graphfit.json. ...
     """
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 if TYPE_CHECKING:
+    import pathlib
+
     import arviz as az
     import pandas as pd
     import xarray as xr
@@ -248,6 +250,10 @@ class ResultList(Sequence[Result]):
         #: Seconds spent building the model (``build``), finding starts (``start``), setting up
         #: and running the sampler (``sampler_setup``, ``sample``) and in all (``total``).
         self.timings: dict[str, float] = {}
+        #: The output folder the fit was saved to or loaded from (``None`` when not saved), and
+        #: whether it was loaded from there instead of being fitted again.
+        self.output_folder: pathlib.Path | None = None
+        self.resumed = False
         self._results = [Result(self, k) for k in range(len(self.names))]
 
     @overload

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -104,7 +105,13 @@ class Search:
     Parameters
     ----------
     name, path_prefix
-        Labels of the fit (used for output folders by later releases; kept on the search).
+        With a ``name``, the fit is saved to
+        ``<output root>/<path_prefix>/<name>/<identifier>/`` and rerunning with the same model,
+        data and settings loads it instead of fitting again (see :mod:`graphfit.output`).
+        Without one, nothing is written.
+    output_path
+        The output root; default the ``GRAPHFIT_OUTPUT_PATH`` environment variable, else
+        ``./output``.
     random_seed
         Seed for everything random in the search.
     progressbar
@@ -124,7 +131,13 @@ class Search:
         path_prefix: str | None = None,
         random_seed: int | None = None,
         progressbar: bool = True,
+        output_path: str | os.PathLike[str] | None = None,
     ) -> None:
+        from graphfit.output import check_label
+
+        owner = type(self).__name__
+        name = check_label(owner, "name", name)
+        path_prefix = check_label(owner, "path_prefix", path_prefix)
         if random_seed is not None and not isinstance(random_seed, int | np.integer):
             raise SearchError(
                 f"{type(self).__name__}: random_seed must be an int or None, got {random_seed!r}."
@@ -133,6 +146,7 @@ class Search:
         self.path_prefix = path_prefix
         self.random_seed = None if random_seed is None else int(random_seed)
         self.progressbar = bool(progressbar)
+        self.output_path = None if output_path is None else os.fspath(output_path)
 
     def fit(self, model: Any, analysis: Any) -> ResultList | Result:
         """Fit ``model`` to ``analysis``.
@@ -155,6 +169,14 @@ class Search:
         from graphfit.results import ResultList
 
         graph, single = as_graph(model, analysis)
+        folder = None
+        if self.name is not None:  # a named fit is saved, and loaded when already finished
+            from graphfit.output import fit_folder, resume
+
+            folder, identity = fit_folder(self, graph)
+            loaded = resume(folder, graph)
+            if loaded is not None:
+                return loaded[0] if single else loaded
         start = time.perf_counter()
         compiled = graph.compile()
         self._timings = {"build": time.perf_counter() - start}
@@ -162,6 +184,12 @@ class Search:
         self._timings["total"] = time.perf_counter() - start
         result_list = ResultList(graph, compiled, idata, diagnostics)
         result_list.timings = dict(self._timings)
+        if folder is not None:
+            from graphfit.output import save_result
+
+            result_list.output_folder = save_result(
+                result_list, folder, search=self, identity=identity, single=single
+            )
         return result_list[0] if single else result_list
 
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,7 +31,7 @@ class MAP(Search):
         Random starting points scored before optimising.
     n_optimise
         How many of the best starts are optimised.
-    random_seed, name, path_prefix, progressbar
+    random_seed, name, path_prefix, progressbar, output_path
         As for :class:`~graphfit.search.base.Search`.
 
     Examples
@@ -52,9 +53,14 @@ class MAP(Search):
         name: str | None = None,
         path_prefix: str | None = None,
         progressbar: bool = False,
+        output_path: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(
-            name=name, path_prefix=path_prefix, random_seed=random_seed, progressbar=progressbar
+            name=name,
+            path_prefix=path_prefix,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            output_path=output_path,
         )
         self.n_random = int(n_random)
         self.n_optimise = int(n_optimise)

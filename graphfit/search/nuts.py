@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +52,9 @@ class NUTS(Search):
         Processes to run chains in (PyMC sampler) or threads (nutpie); default ``min(chains, 2)``.
     random_seed
         Seed of the start search and the sampler.
-    name, path_prefix
-        Labels of the fit.
+    name, path_prefix, output_path
+        Save the fit to ``<output_path>/<path_prefix>/<name>/<identifier>/`` and load it
+        instead of sampling when rerun (see :class:`~graphfit.search.base.Search`).
     progressbar
         Show the sampler's progress bar.
     sampler
@@ -85,12 +87,17 @@ class NUTS(Search):
         progressbar: bool = True,
         sampler: str = "auto",
         *,
+        output_path: str | os.PathLike[str] | None = None,
         cores: int | None = None,
         target_accept: float = 0.8,
         **sampler_kwargs: Any,
     ) -> None:
         super().__init__(
-            name=name, path_prefix=path_prefix, random_seed=random_seed, progressbar=progressbar
+            name=name,
+            path_prefix=path_prefix,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            output_path=output_path,
         )
         self.draws = _positive_int("NUTS", "draws", draws, 1)
         self.tune = _positive_int("NUTS", "tune", tune, 0)
