@@ -13,6 +13,8 @@ __all__ = [
     "GraphfitError",
     "MissingPriorError",
     "ModelAttributeError",
+    "PlotError",
+    "PredictiveError",
     "PriorError",
     "RelationError",
     "SearchError",
@@ -134,6 +136,31 @@ class SearchError(GraphfitError, ValueError):
     ... except gf.SearchError as error:
     ...     print(error)
     NUTS: chains must be an integer >= 1, got 0.
+    """
+
+
+class PredictiveError(GraphfitError, ValueError):
+    """A posterior predictive was asked of a dataset that has no distribution to draw from.
+
+    An analysis that overrides ``log_likelihood_function`` gives a likelihood value but no
+    distribution of its data, so PyMC cannot draw replicated data for it.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> issubclass(gf.PredictiveError, ValueError)
+    True
+    """
+
+
+class PlotError(GraphfitError, ValueError):
+    """A fit plot was asked of a dataset graphfit cannot draw (no observation, data of 3+ dims).
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> issubclass(gf.PlotError, gf.GraphfitError)
+    True
     """
 
 

@@ -17,9 +17,13 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 if TYPE_CHECKING:
+    import os
+    from pathlib import Path
+
     import arviz as az
     import pandas as pd
     import xarray as xr
+    from matplotlib.figure import Figure
 
     from graphfit.compile import CompiledGraph
     from graphfit.diagnostics import Diagnostics
@@ -193,6 +197,58 @@ class Result:
 
         return az.summary(self.idata, **kwargs)
 
+    def posterior_predictive(self, random_seed: int | None = 0) -> az.InferenceData:
+        """This dataset's ``InferenceData`` with a ``posterior_predictive`` group.
+
+        Replicated data ``obs`` (same dims as ``observed_data.obs``) drawn by PyMC from the
+        dataset's observed node at every posterior sample, so ``az.plot_ppc`` works on the
+        returned object.  The draws are made once for the joint model (see
+        :meth:`ResultList.posterior_predictive`) and selected per dataset; ``self.idata`` is
+        not changed.
+
+        Raises
+        ------
+        PredictiveError
+            When the dataset's analysis has a custom ``log_likelihood_function`` (no observed
+            node, so no distribution to draw data from).
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> result = gf.MAP(random_seed=1).fit(
+        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+        ... )
+        >>> result.posterior_predictive().posterior_predictive["obs"].dims
+        ('chain', 'draw', 'x')
+        """
+        from graphfit.predictive import dataset_posterior_predictive
+
+        return dataset_posterior_predictive(self, random_seed)
+
+    def plot_fit(self, draws: int = 200) -> Figure:
+        """A matplotlib Figure of the fit: data with error bars, the posterior median model
+        and its 68% band, and the normalised residuals below.
+
+        The model data are computed with numpy on ``draws`` evenly spaced posterior samples
+        (see :mod:`graphfit.plotting`); 2D data are drawn as images.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> result = gf.MAP(random_seed=1).fit(
+        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+        ... )
+        >>> len(result.plot_fit().axes)
+        2
+        """
+        from graphfit.plotting import plot_fit
+
+        return plot_fit(self, draws)
+
     def __repr__(self) -> str:
         return f"Result(name={self.name!r}, parameters={list(self.idata.posterior.data_vars)})"
 
@@ -349,6 +405,36 @@ class ResultList(Sequence[Result]):
         import arviz as az
 
         return az.summary(self.idata, **kwargs)
+
+    def posterior_predictive(self, random_seed: int | None = 0) -> az.InferenceData:
+        """Posterior predictive draws of every observed node of the joint model.
+
+        ``pm.sample_posterior_predictive`` on the compiled model at every posterior sample,
+        made once per ``random_seed`` and cached; the returned ``InferenceData`` holds the
+        groups ``posterior_predictive`` and ``observed_data`` with the joint model's variable
+        names.  Per dataset, use :meth:`Result.posterior_predictive`.
+        """
+        from graphfit.predictive import joint_posterior_predictive
+
+        return joint_posterior_predictive(self, random_seed)
+
+    def plot_fits(self, draws: int = 200, ncols: int = 3) -> Figure:
+        """One matplotlib Figure with every dataset's :meth:`Result.plot_fit`, in a grid."""
+        from graphfit.plotting import plot_fits
+
+        return plot_fits(self, draws, ncols)
+
+    def save_plots(
+        self, folder: str | os.PathLike[str], draws: int = 200, dpi: int = 100
+    ) -> list[Path]:
+        """Write each dataset's fit plot as ``<folder>/fit_<dataset name>.png`` (atomically).
+
+        Returns the paths written, in dataset order.  See
+        :func:`graphfit.plotting.save_fit_plots`.
+        """
+        from graphfit.plotting import save_fit_plots
+
+        return save_fit_plots(self, folder, draws, dpi)
 
     def __repr__(self) -> str:
         return f"ResultList({len(self)} datasets: {', '.join(self.names)})"
