@@ -44,9 +44,9 @@ __all__ = [
     "draw_fit",
     "fit_band",
     "model_graph",
+    "plot_filename",
     "plot_fit",
     "plot_fits",
-    "plot_filename",
     "save_fit_plots",
 ]
 
