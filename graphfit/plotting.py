@@ -19,11 +19,11 @@ functions.  :func:`save_fit_plots` writes one PNG per dataset (used for output f
 from __future__ import annotations
 
 import os
+import pathlib
 import re
 import tempfile
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import graphviz
-    from matplotlib.figure import Figure, SubFigure
+    import matplotlib.figure
 
     from graphfit.factor_graph import FactorGraphModel
     from graphfit.results import Result, ResultList
@@ -63,10 +63,16 @@ class FitBand:
     ----------
     name
         The dataset's name.
-    data, noise_map
-        The observed data and its standard deviations.
-    median, lower, upper
-        Pointwise posterior median, 16th and 84th percentiles of the model data.
+    data
+        The observed data.
+    noise_map
+        Its standard deviations.
+    median
+        Pointwise posterior median of the model data.
+    lower
+        Pointwise 16th percentile of the model data.
+    upper
+        Pointwise 84th percentile of the model data.
     draws
         Number of posterior samples the band was computed from.
     dims
@@ -171,7 +177,7 @@ def fit_band(result: Result, draws: int = 200) -> FitBand:
     return FitBand(result.name, data, noise, median, lower, upper, len(indices), dims, x)
 
 
-def _draw_1d(band: FitBand, figure: Figure | SubFigure) -> None:
+def _draw_1d(band: FitBand, figure: matplotlib.figure.Figure | matplotlib.figure.SubFigure) -> None:
     top, bottom = figure.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05}
     )
@@ -201,7 +207,7 @@ def _draw_1d(band: FitBand, figure: Figure | SubFigure) -> None:
     bottom.set_ylabel("residual / noise")
 
 
-def _draw_2d(band: FitBand, figure: Figure | SubFigure) -> None:
+def _draw_2d(band: FitBand, figure: matplotlib.figure.Figure | matplotlib.figure.SubFigure) -> None:
     axes = figure.subplots(1, 3)
     limits = {"vmin": float(np.min(band.data)), "vmax": float(np.max(band.data))}
     bound = float(np.max(np.abs(band.residuals)))
@@ -229,7 +235,9 @@ def _check_drawable(band: FitBand) -> None:
         )
 
 
-def draw_fit(result: Result, figure: Figure | SubFigure, draws: int = 200) -> FitBand:
+def draw_fit(
+    result: Result, figure: matplotlib.figure.Figure | matplotlib.figure.SubFigure, draws: int = 200
+) -> FitBand:
     """Draw ``result``'s fit into an existing figure or subfigure; returns the band drawn."""
     band = fit_band(result, draws)
     _check_drawable(band)
@@ -241,7 +249,7 @@ def _size(band_ndim: int) -> tuple[float, float]:
     return (6.0, 4.5) if band_ndim == 1 else (12.0, 3.6)
 
 
-def plot_fit(result: Result, draws: int = 200) -> Figure:
+def plot_fit(result: Result, draws: int = 200) -> matplotlib.figure.Figure:
     """A matplotlib Figure of one dataset's fit (see the module docstring).
 
     1D data: an upper panel with the data and error bars, the posterior median model and its
@@ -277,7 +285,7 @@ def plot_fit(result: Result, draws: int = 200) -> Figure:
 
 def plot_fits(
     result_list: ResultList | Sequence[Result], draws: int = 200, ncols: int = 3
-) -> Figure:
+) -> matplotlib.figure.Figure:
     """One figure with every dataset's fit plot, ``ncols`` to a row (a subfigure each)."""
     import matplotlib.pyplot as plt
 
@@ -314,18 +322,18 @@ def plot_filename(name: str) -> str:
 
 def save_fit_plots(
     result_list: ResultList, folder: str | os.PathLike[str], draws: int = 200, dpi: int = 100
-) -> list[Path]:
+) -> list[pathlib.Path]:
     """Write each dataset's fit plot to ``folder/fit_<dataset>.png``; returns the paths.
 
     The folder is created if needed.  Each file is written to a temporary file in the folder
     and renamed into place, so a killed process never leaves a half-written PNG.  Figures are
     built without pyplot, so nothing is shown and nothing stays open.
     """
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
-    folder = Path(folder)
+    folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
+    paths: list[pathlib.Path] = []
     used: set[str] = set()
     for result in result_list:
         band = fit_band(result, draws)
@@ -334,7 +342,7 @@ def save_fit_plots(
         if filename in used:  # two names that differ only in unsafe characters
             filename = filename.removesuffix(".png") + f"_{result.index}.png"
         used.add(filename)
-        figure = Figure(figsize=_size(band.data.ndim), layout="constrained")
+        figure = matplotlib.figure.Figure(figsize=_size(band.data.ndim), layout="constrained")
         (_draw_1d if band.data.ndim == 1 else _draw_2d)(band, figure)
         path = folder / filename
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{filename}.", suffix=".tmp")
@@ -343,7 +351,7 @@ def save_fit_plots(
                 figure.savefig(stream, format="png", dpi=dpi)
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            pathlib.Path(temporary).unlink(missing_ok=True)
             raise
         paths.append(path)
     return paths

@@ -18,12 +18,12 @@ import numpy as np
 
 if TYPE_CHECKING:
     import os
-    from pathlib import Path
+    import pathlib
 
     import arviz as az
+    import matplotlib.figure
     import pandas as pd
     import xarray as xr
-    from matplotlib.figure import Figure
 
     from graphfit.compile import CompiledGraph
     from graphfit.diagnostics import Diagnostics
@@ -226,7 +226,7 @@ class Result:
 
         return dataset_posterior_predictive(self, random_seed)
 
-    def plot_fit(self, draws: int = 200) -> Figure:
+    def plot_fit(self, draws: int = 200) -> matplotlib.figure.Figure:
         """A matplotlib Figure of the fit: data with error bars, the posterior median model
         and its 68% band, and the normalised residuals below.
 
@@ -418,7 +418,7 @@ class ResultList(Sequence[Result]):
 
         return joint_posterior_predictive(self, random_seed)
 
-    def plot_fits(self, draws: int = 200, ncols: int = 3) -> Figure:
+    def plot_fits(self, draws: int = 200, ncols: int = 3) -> matplotlib.figure.Figure:
         """One matplotlib Figure with every dataset's :meth:`Result.plot_fit`, in a grid."""
         from graphfit.plotting import plot_fits
 
@@ -426,7 +426,7 @@ class ResultList(Sequence[Result]):
 
     def save_plots(
         self, folder: str | os.PathLike[str], draws: int = 200, dpi: int = 100
-    ) -> list[Path]:
+    ) -> list[pathlib.Path]:
         """Write each dataset's fit plot as ``<folder>/fit_<dataset name>.png`` (atomically).
 
         Returns the paths written, in dataset order.  See
