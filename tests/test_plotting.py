@@ -17,7 +17,13 @@ from matplotlib.image import AxesImage
 
 import graphfit as gf
 from graphfit.plotting import fit_band
-from tests.conftest import identical_analyses, identical_graph
+from tests.conftest import (
+    TRUTH_RELATIONAL,
+    X_RELATIONAL,
+    identical_analyses,
+    identical_graph,
+    relational_graph,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -239,6 +245,20 @@ def test_custom_likelihood_plots_only_with_an_observation():
     with pytest.raises(gf.PredictiveError, match="overrides log_likelihood_function"):
         result.posterior_predictive()
     plt.close(figure)
+
+
+@pytest.mark.slow
+def test_relations_are_evaluated_per_dataset_in_the_band():
+    # sigma = sigma_m * x + sigma_c differs per dataset; the band must use each dataset's x
+    graph = relational_graph()
+    result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+    m, c = TRUTH_RELATIONAL["sigma_m"], TRUTH_RELATIONAL["sigma_c"]
+    for result, x in zip(result_list, X_RELATIONAL, strict=True):
+        band = fit_band(result)
+        assert np.std(band.residuals) == pytest.approx(1.0, abs=0.2)
+        truth = gf.ex.Gaussian(centre=50.0, normalization=50.0, sigma=m * x + c)
+        expected = truth.model_data_from(np.arange(100.0))
+        assert np.max(np.abs(band.median - expected) / band.noise_map) < 1.0
 
 
 def test_bad_draws_and_columns_are_refused(named_fit):
