@@ -413,6 +413,16 @@ class ResultList(Sequence[Result]):
         made once per ``random_seed`` and cached; the returned ``InferenceData`` holds the
         groups ``posterior_predictive`` and ``observed_data`` with the joint model's variable
         names.  Per dataset, use :meth:`Result.posterior_predictive`.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> analyses = [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]
+        >>> graph = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses])
+        >>> result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+        >>> result_list.posterior_predictive().posterior_predictive["obs"].dims
+        ('chain', 'draw', 'dataset', 'x')
         """
         from graphfit.predictive import joint_posterior_predictive
 
@@ -431,6 +441,18 @@ class ResultList(Sequence[Result]):
 
         Returns the paths written, in dataset order.  See
         :func:`graphfit.plotting.save_fit_plots`.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> analyses = [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]
+        >>> graph = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses])
+        >>> result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     [path.name for path in result_list.save_plots(folder, dpi=20)]
+        ['fit_dataset_0.png', 'fit_dataset_1.png']
         """
         from graphfit.plotting import save_fit_plots
 

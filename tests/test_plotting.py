@@ -109,13 +109,14 @@ def named_fit():
 
 def test_save_plots_writes_one_png_per_dataset(tmp_path, named_fit):
     folder = tmp_path / "fit" / "plots"
+    open_figures = plt.get_fignums()
     paths = named_fit.save_plots(folder, dpi=40)
     # unsafe characters become "_"; names that then clash get the dataset's index
     assert paths == [folder / "fit_epoch_1_a.png", folder / "fit_epoch_1_a_1.png"]
     assert sorted(os.listdir(folder)) == ["fit_epoch_1_a.png", "fit_epoch_1_a_1.png"]  # no temps
     for path in paths:
         assert matplotlib.image.imread(path).shape[:2] == (180, 240)
-    assert plt.get_fignums() == []  # nothing left open in pyplot
+    assert plt.get_fignums() == open_figures  # no new pyplot figure left open
     assert fit_band(named_fit[0]).draws == 1  # MAP: one sample, the band is the optimum
     # saving again replaces the files
     assert named_fit.save_plots(folder, dpi=20) == paths
