@@ -70,6 +70,7 @@ _THIRD_PARTY = (
     "matplotlib",
     "plt",
     "scipy",
+    "graphviz",
     "os",
     "pathlib",
     "collections",

@@ -13,6 +13,8 @@ __all__ = [
     "GraphfitError",
     "MissingPriorError",
     "ModelAttributeError",
+    "PlotError",
+    "PredictiveError",
     "PriorError",
     "RelationError",
     "ResultLoadError",
@@ -154,6 +156,31 @@ class ResultLoadError(GraphfitError, ValueError):
     ... except gf.ResultLoadError as error:
     ...     print(str(error).replace(folder, "<folder>"))  # doctest: +ELLIPSIS
     '<folder>' is not a graphfit result folder: it has no graphfit.json. ...
+    """
+
+
+class PredictiveError(GraphfitError, ValueError):
+    """A posterior predictive was asked of a dataset that has no distribution to draw from.
+
+    An analysis that overrides ``log_likelihood_function`` gives a likelihood value but no
+    distribution of its data, so PyMC cannot draw replicated data for it.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> issubclass(gf.PredictiveError, ValueError)
+    True
+    """
+
+
+class PlotError(GraphfitError, ValueError):
+    """A fit plot was asked of a dataset graphfit cannot draw (no observation, data of 3+ dims).
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> issubclass(gf.PlotError, gf.GraphfitError)
+    True
     """
 
 

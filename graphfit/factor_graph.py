@@ -17,6 +17,7 @@ from graphfit.model import AbstractModel
 from graphfit.priors import Prior
 
 if TYPE_CHECKING:
+    import graphviz
     import pymc as pm
 
     from graphfit.compile import CompiledGraph
@@ -242,6 +243,29 @@ class FactorGraphModel:
         ['dataset_0']
         """
         return self.compile().model
+
+    def graphviz(self, vectorize: bool | None = None, **kwargs: Any) -> graphviz.Digraph:
+        """Draw the compiled ``pm.Model`` with ``pm.model_to_graphviz``.
+
+        Returns a ``graphviz.Digraph`` (shown as a picture in a notebook); keyword arguments
+        pass through to ``pm.model_to_graphviz``.  Needs the ``graphviz`` extra
+        (``pip install 'graphfit[graphviz]'``); rendering it (display, ``render``, ``pipe``)
+        also needs Graphviz's ``dot`` program, and without it raises an error saying how to
+        install it.  The DOT text, ``.source``, needs no ``dot``.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> graph = gf.FactorGraphModel(
+        ...     gf.AnalysisFactor(model, gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0)))
+        ... )
+        >>> "dataset_0.obs" in graph.graphviz().source
+        True
+        """
+        from graphfit.plotting import model_graph
+
+        return model_graph(self, vectorize, **kwargs)
 
     def __repr__(self) -> str:
         return f"FactorGraphModel({len(self.factors)} factors: {', '.join(self.names)})"

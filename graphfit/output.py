@@ -318,10 +318,10 @@ def _write_netcdf(idata: az.InferenceData, path: Path) -> None:
 def _write_plots(result_list: ResultList, folder: Path) -> None:
     """Write one fit plot per dataset into ``folder`` (the ``plots/`` subfolder).
 
-    LEAD: wire up here when ``Result.plot_fit()`` is merged, e.g.
-    ``for k, result in enumerate(result_list): result.plot_fit().savefig(folder / f"{k:04d}.png")``
-    (close each figure).  Until then it writes nothing.
+    Datasets graphfit cannot draw (a custom likelihood without ``observation()``, data of
+    three or more dimensions) are logged and skipped: a plot is never a reason to lose a fit.
     """
+    result_list.save_plots(folder, skip_undrawable=True)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 if TYPE_CHECKING:
+    import os
     import pathlib
 
     import arviz as az
+    import matplotlib.figure
     import pandas as pd
     import xarray as xr
 
@@ -195,6 +197,58 @@ class Result:
 
         return az.summary(self.idata, **kwargs)
 
+    def posterior_predictive(self, random_seed: int | None = 0) -> az.InferenceData:
+        """This dataset's ``InferenceData`` with a ``posterior_predictive`` group.
+
+        Replicated data ``obs`` (same dims as ``observed_data.obs``) drawn by PyMC from the
+        dataset's observed node at every posterior sample, so ``az.plot_ppc`` works on the
+        returned object.  The draws are made once for the joint model (see
+        :meth:`ResultList.posterior_predictive`) and selected per dataset; ``self.idata`` is
+        not changed.
+
+        Raises
+        ------
+        PredictiveError
+            When the dataset's analysis has a custom ``log_likelihood_function`` (no observed
+            node, so no distribution to draw data from).
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> result = gf.MAP(random_seed=1).fit(
+        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+        ... )
+        >>> result.posterior_predictive().posterior_predictive["obs"].dims
+        ('chain', 'draw', 'x')
+        """
+        from graphfit.predictive import dataset_posterior_predictive
+
+        return dataset_posterior_predictive(self, random_seed)
+
+    def plot_fit(self, draws: int = 200) -> matplotlib.figure.Figure:
+        """A matplotlib Figure of the fit: data with error bars, the posterior median model
+        and its 68% band, and the normalised residuals below.
+
+        The model data are computed with numpy on ``draws`` evenly spaced posterior samples
+        (see :mod:`graphfit.plotting`); 2D data are drawn as images.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> result = gf.MAP(random_seed=1).fit(
+        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+        ... )
+        >>> len(result.plot_fit().axes)
+        2
+        """
+        from graphfit.plotting import plot_fit
+
+        return plot_fit(self, draws)
+
     def __repr__(self) -> str:
         return f"Result(name={self.name!r}, parameters={list(self.idata.posterior.data_vars)})"
 
@@ -355,6 +409,63 @@ class ResultList(Sequence[Result]):
         import arviz as az
 
         return az.summary(self.idata, **kwargs)
+
+    def posterior_predictive(self, random_seed: int | None = 0) -> az.InferenceData:
+        """Posterior predictive draws of every observed node of the joint model.
+
+        ``pm.sample_posterior_predictive`` on the compiled model at every posterior sample,
+        made once per ``random_seed`` and cached; the returned ``InferenceData`` holds the
+        groups ``posterior_predictive`` and ``observed_data`` with the joint model's variable
+        names.  Per dataset, use :meth:`Result.posterior_predictive`.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> analyses = [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]
+        >>> graph = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses])
+        >>> result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+        >>> result_list.posterior_predictive().posterior_predictive["obs"].dims
+        ('chain', 'draw', 'dataset', 'x')
+        """
+        from graphfit.predictive import joint_posterior_predictive
+
+        return joint_posterior_predictive(self, random_seed)
+
+    def plot_fits(self, draws: int = 200, ncols: int = 3) -> matplotlib.figure.Figure:
+        """One matplotlib Figure with every dataset's :meth:`Result.plot_fit`, in a grid."""
+        from graphfit.plotting import plot_fits
+
+        return plot_fits(self, draws, ncols)
+
+    def save_plots(
+        self,
+        folder: str | os.PathLike[str],
+        draws: int = 200,
+        dpi: int = 100,
+        *,
+        skip_undrawable: bool = False,
+    ) -> list[pathlib.Path]:
+        """Write each dataset's fit plot as ``<folder>/fit_<dataset name>.png`` (atomically).
+
+        Returns the paths written, in dataset order.  With ``skip_undrawable``, datasets that
+        cannot be drawn are logged and skipped.  See :func:`graphfit.plotting.save_fit_plots`.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> analyses = [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]
+        >>> graph = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses])
+        >>> result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     [path.name for path in result_list.save_plots(folder, dpi=20)]
+        ['fit_dataset_0.png', 'fit_dataset_1.png']
+        """
+        from graphfit.plotting import save_fit_plots
+
+        return save_fit_plots(self, folder, draws, dpi, skip_undrawable=skip_undrawable)
 
     def __repr__(self) -> str:
         return f"ResultList({len(self)} datasets: {', '.join(self.names)})"

@@ -95,6 +95,9 @@ def test_named_fit_writes_the_folder_layout(nuts_fit):
         "model.info",
         "model.json",
         "plots",
+        "plots/fit_dataset_0.png",
+        "plots/fit_dataset_1.png",
+        "plots/fit_dataset_2.png",
         "search.json",
         "summary.csv",
     ]
@@ -475,3 +478,42 @@ def test_aggregator_row_of_a_sampled_fit(nuts_fit):
     hdi = az.hdi(result_list.idata, var_names=["sigma"], hdi_prob=0.94)["sigma"].values
     assert row["sigma_median"] == pytest.approx(float(sigma.median()))
     assert [row["sigma_lower"], row["sigma_upper"]] == pytest.approx(list(hdi))
+
+
+def test_fit_plots_in_the_folder_are_the_datasets_fits(nuts_fit):
+    """Each PNG in plots/ is a real rendered figure of its dataset (not an empty file)."""
+    import matplotlib.image
+
+    _, _, result_list = nuts_fit
+    for result in result_list:
+        path = result_list.output_folder / "plots" / f"fit_{result.name}.png"
+        pixels = matplotlib.image.imread(path)
+        assert pixels.ndim == 3 and min(pixels.shape[:2]) > 100
+        assert pixels[..., :3].std() > 0.05  # drawn content, not a blank canvas
+
+
+def test_a_dataset_that_cannot_be_drawn_does_not_stop_the_save(tmp_path, caplog):
+    """A custom likelihood without observation() has no fit plot; the fit is saved anyway."""
+
+    class Likelihood(gf.Analysis):
+        def __init__(self, data, noise_map):
+            self.data, self.noise_map = data, noise_map
+
+        def log_likelihood_function(self, instance, xp):
+            model = gf.ex.Analysis(self.data, self.noise_map).model_data_from(instance, xp)
+            return -0.5 * xp.sum(((self.data - model) / self.noise_map) ** 2)
+
+    data, noise = gf.ex.simulate_gaussian_dataset(seed=3)
+    model = gf.Model(gf.ex.Gaussian)
+    graph = gf.FactorGraphModel(
+        gf.AnalysisFactor(model, gf.ex.Analysis(data, noise)),
+        gf.AnalysisFactor(model, Likelihood(data, noise)),
+    )
+    with caplog.at_level("WARNING", logger="graphfit"):
+        result_list = gf.MAP(random_seed=0, name="mixed", output_path=tmp_path).fit(
+            model=graph.global_prior_model, analysis=graph
+        )
+    plots = sorted(p.name for p in (result_list.output_folder / "plots").iterdir())
+    assert plots == ["fit_dataset_0.png"]
+    assert "no fit plot for dataset_1" in caplog.text
+    assert (result_list.output_folder / "COMPLETED").exists()
