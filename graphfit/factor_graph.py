@@ -143,6 +143,8 @@ class FactorGraphModel:
             for k, h in enumerate(hierarchical)
         ]
         self._check_hierarchical()
+        for population in hierarchical:
+            population.measure_data_strength(self.factors)
         self.vectorize = bool(vectorize)
         self._compiled: dict[bool, CompiledGraph] = {}
 

@@ -134,3 +134,35 @@ def test_population_is_recovered():
     # each centre is recovered
     posterior = result_list.idata.posterior["centre"]
     np.testing.assert_array_less(np.abs(posterior.mean(("chain", "draw")).values - centres), 3.0)
+
+
+def test_auto_parametrization_follows_the_strength_of_the_data():
+    """'auto' is centred when each dataset pins its parameter, non-centred when it barely does."""
+    strong, _ = population_graph(normalization=1.5)  # peak S/N 3 per pixel
+    weak, _ = population_graph(normalization=0.01)  # peak S/N 0.02 per pixel
+    strong_pop, weak_pop = strong.hierarchical_factors[0], weak.hierarchical_factors[0]
+    # the likelihood sd of a centre, in units of the population spread (median sigma prior 25):
+    # Fisher information of a Gaussian profile's centre, A^2 sqrt(pi) / (2 s noise^2), A the peak
+    for pop, normalization in ((strong_pop, 1.5), (weak_pop, 0.01)):
+        peak = normalization / (5.0 * np.sqrt(2.0 * np.pi))
+        sd = 1.0 / np.sqrt(peak**2 * np.sqrt(np.pi) / (2.0 * 5.0 * 0.04**2))
+        assert pop.data_strength == pytest.approx(sd / 25.0, rel=0.02)
+    assert strong_pop.resolved_parametrization == "centred"
+    assert weak_pop.resolved_parametrization == "non_centred"
+    assert "offset" in " ".join(rv.name for rv in weak.to_pymc().free_RVs)
+    forced, _ = population_graph(parametrization="centred", normalization=0.01)
+    assert forced.hierarchical_factors[0].resolved_parametrization == "centred"
+
+
+def independent_graph(normalization):
+    """The same datasets as population_graph, each centre fitted on its own (no population)."""
+    centres = np.random.default_rng(RNG_SEED).normal(TRUE_MEAN, TRUE_SIGMA, 10)
+    factors = []
+    for k, centre in enumerate(centres):
+        data, noise = gf.ex.simulate_gaussian_dataset(
+            centre=centre, normalization=normalization, sigma=5.0, seed=300 + k
+        )
+        model = gf.Model(gf.ex.Gaussian, normalization=normalization, sigma=5.0)
+        model.centre = gf.UniformPrior(0.0, 100.0)
+        factors.append(gf.AnalysisFactor(model, gf.ex.Analysis(data, noise)))
+    return gf.FactorGraphModel(*factors)
