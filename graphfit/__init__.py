@@ -7,8 +7,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from graphfit import ex, math, util
 from graphfit.analysis import Analysis
+from graphfit.comparison import Comparison, DatasetInfluenceWarning, compare
 from graphfit.diagnostics import ConvergenceWarning, Diagnostics
+from graphfit.evidence import LogEvidence
 from graphfit.exceptions import (
+    ComparisonError,
     DataError,
     FactorGraphError,
     GraphfitError,
@@ -32,7 +35,7 @@ from graphfit.priors import (
 )
 from graphfit.relations import Relation
 from graphfit.results import Result, ResultList
-from graphfit.search import MAP, NUTS, Search
+from graphfit.search import MAP, NUTS, SMC, DynestyStatic, Search
 
 try:
     __version__ = version("graphfit")
@@ -65,13 +68,21 @@ __all__ = [
     # searches
     "MAP",
     "NUTS",
+    "SMC",
+    "DynestyStatic",
     "Search",
     # results and diagnostics
     "ConvergenceWarning",
     "Diagnostics",
     "Result",
     "ResultList",
+    # model comparison and evidence
+    "Comparison",
+    "DatasetInfluenceWarning",
+    "LogEvidence",
+    "compare",
     # errors
+    "ComparisonError",
     "DataError",
     "FactorGraphError",
     "GraphfitError",

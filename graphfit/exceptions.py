@@ -8,6 +8,7 @@ working, and each message names the argument, shows what was given and says what
 from __future__ import annotations
 
 __all__ = [
+    "ComparisonError",
     "DataError",
     "FactorGraphError",
     "GraphfitError",
@@ -134,6 +135,21 @@ class SearchError(GraphfitError, ValueError):
     ... except gf.SearchError as error:
     ...     print(error)
     NUTS: chains must be an integer >= 1, got 0.
+    """
+
+
+class ComparisonError(GraphfitError, ValueError):
+    """Fits cannot be compared: they hold different datasets, or a dataset has a different
+    number of observed points, or there is nothing to compare.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.compare({"only one": None})
+    ... except gf.ComparisonError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    compare: needs at least two fits to compare, got 1 ('only one'); ...
     """
 
 
