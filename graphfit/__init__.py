@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from graphfit import ex, math, util
 from graphfit.analysis import Analysis
+from graphfit.black_box import BlackBoxAnalysis
 from graphfit.comparison import Comparison, DatasetInfluenceWarning, compare
 from graphfit.diagnostics import ConvergenceWarning, Diagnostics
 from graphfit.evidence import LogEvidence
@@ -58,6 +59,7 @@ __all__ = [
     "Model",
     # analyses and observations
     "Analysis",
+    "BlackBoxAnalysis",
     "GaussianObservation",
     "Observation",
     # factor graphs

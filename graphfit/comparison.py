@@ -117,6 +117,14 @@ def _idata_with(result_list: ResultList, log_likelihood: xr.DataArray) -> az.Inf
     )
 
 
+def _fix_waic_label(elpd: az.ELPDData) -> az.ELPDData:
+    """ArviZ 0.23 labels a non-pointwise WAIC estimate ``waic``; call it ``elpd_waic`` as in
+    the pointwise case and in ``az.compare``."""
+    if "waic" in elpd.index and "elpd_waic" not in elpd.index:
+        elpd.index = ["elpd_waic" if label == "waic" else label for label in elpd.index]
+    return elpd
+
+
 def joint_loo(result_list: ResultList, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
     """PSIS-LOO over every observed point of every dataset (see :meth:`ResultList.loo`)."""
     import arviz as az
@@ -130,7 +138,7 @@ def joint_waic(result_list: ResultList, pointwise: bool = False, **kwargs: Any) 
     import arviz as az
 
     idata = _idata_with(result_list, pointwise_log_likelihood(result_list))
-    return az.waic(idata, pointwise=pointwise, var_name=_POINTS, **kwargs)
+    return _fix_waic_label(az.waic(idata, pointwise=pointwise, var_name=_POINTS, **kwargs))
 
 
 def result_loo(result: Result, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
@@ -146,7 +154,7 @@ def result_waic(result: Result, pointwise: bool = False, **kwargs: Any) -> az.EL
     import arviz as az
 
     _check_samples(result.idata, f"waic of dataset {result.name!r}")
-    return az.waic(result.idata, pointwise=pointwise, var_name="obs", **kwargs)
+    return _fix_waic_label(az.waic(result.idata, pointwise=pointwise, var_name="obs", **kwargs))
 
 
 class DatasetInfluenceWarning(UserWarning):

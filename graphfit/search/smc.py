@@ -38,9 +38,11 @@ def _positive_int(field: str, value: Any, minimum: int) -> int:
 def _chain_rows(array: Any, chains: int) -> list[np.ndarray]:
     """Per-chain float vectors of one SMC stage statistic (PyMC stores ragged object arrays)."""
     values = np.asarray(array.values, dtype=object)
-    rows = [values] if chains == 1 and values.ndim == 1 else list(values)
-    if chains == 1 and len(rows) == 1 and np.ndim(rows[0]) == 2:
-        rows = list(rows[0])
+    # Equal stage counts give (chain, stage); ragged ones an object array of per-chain lists,
+    # which ArviZ may wrap in a leading chain axis of size 1.
+    while values.ndim > 1 and values.shape[0] == 1 and chains > 1:
+        values = values[0]
+    rows = list(values) if chains > 1 else [values]
     out = []
     for row in rows:
         flat = [v for v in np.ravel(np.asarray(row, dtype=object))]
