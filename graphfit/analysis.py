@@ -42,7 +42,7 @@ class Analysis:
     ...         return -0.5 * ((self.y - model_y) / self.noise) ** 2
     """
 
-    #: True for a numpy-only likelihood without gradients (see :mod:`graphfit.black_box`).
+    #: True for a numpy-only likelihood without gradients (see ``BlackBoxAnalysis``).
     black_box: ClassVar[bool] = False
 
     def observation(self, instance: Any, xp: Any = np) -> Observation:

@@ -126,7 +126,7 @@ def _fix_waic_label(elpd: az.ELPDData) -> az.ELPDData:
 
 
 def joint_loo(result_list: ResultList, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
-    """PSIS-LOO over every observed point of every dataset (see :meth:`ResultList.loo`)."""
+    """PSIS-LOO over every observed point of every dataset (see :meth:`~graphfit.ResultList.loo`)."""
     import arviz as az
 
     idata = _idata_with(result_list, pointwise_log_likelihood(result_list))
@@ -134,7 +134,7 @@ def joint_loo(result_list: ResultList, pointwise: bool = False, **kwargs: Any) -
 
 
 def joint_waic(result_list: ResultList, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
-    """WAIC over every observed point of every dataset (see :meth:`ResultList.waic`)."""
+    """WAIC over every observed point of every dataset (see :meth:`~graphfit.ResultList.waic`)."""
     import arviz as az
 
     idata = _idata_with(result_list, pointwise_log_likelihood(result_list))
@@ -142,7 +142,7 @@ def joint_waic(result_list: ResultList, pointwise: bool = False, **kwargs: Any) 
 
 
 def result_loo(result: Result, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
-    """PSIS-LOO of one dataset's points (see :meth:`Result.loo`)."""
+    """PSIS-LOO of one dataset's points (see :meth:`~graphfit.Result.loo`)."""
     import arviz as az
 
     _check_samples(result.idata, f"loo of dataset {result.name!r}")
@@ -150,7 +150,7 @@ def result_loo(result: Result, pointwise: bool = False, **kwargs: Any) -> az.ELP
 
 
 def result_waic(result: Result, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
-    """WAIC of one dataset's points (see :meth:`Result.waic`)."""
+    """WAIC of one dataset's points (see :meth:`~graphfit.Result.waic`)."""
     import arviz as az
 
     _check_samples(result.idata, f"waic of dataset {result.name!r}")
@@ -179,7 +179,7 @@ def _dataset_elpd(result_list: ResultList) -> az.ELPDData:
 def leave_one_dataset_out(result_list: ResultList, warn: bool = True) -> pd.DataFrame:
     """Leave-one-dataset-out predictive accuracy by PSIS, without refitting.
 
-    See :meth:`ResultList.leave_one_dataset_out`.
+    See :meth:`~graphfit.ResultList.leave_one_dataset_out`.
     """
     import pandas as pd
 
@@ -285,7 +285,7 @@ class Comparison:
     leave_one_dataset_out
         For joint fits of two or more datasets (``ic="loo"``): the comparison of how well each
         model predicts a whole unseen dataset from the others (see
-        :meth:`ResultList.leave_one_dataset_out`); ``None`` otherwise.
+        :meth:`~graphfit.ResultList.leave_one_dataset_out`); ``None`` otherwise.
     ic
         ``"loo"`` or ``"waic"``.
     """
