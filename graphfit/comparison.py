@@ -126,7 +126,7 @@ def _fix_waic_label(elpd: az.ELPDData) -> az.ELPDData:
 
 
 def joint_loo(result_list: ResultList, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
-    """PSIS-LOO over every observed point of every dataset (see :meth:`~graphfit.ResultList.loo`)."""
+    """PSIS-LOO over all observed points of all datasets (see :meth:`~graphfit.ResultList.loo`)."""
     import arviz as az
 
     idata = _idata_with(result_list, pointwise_log_likelihood(result_list))
