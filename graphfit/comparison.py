@@ -183,6 +183,11 @@ def leave_one_dataset_out(result_list: ResultList, warn: bool = True) -> pd.Data
     """
     import pandas as pd
 
+    if len(result_list) < 2:
+        raise ComparisonError(
+            f"leave_one_dataset_out: needs a joint fit of at least two datasets, got "
+            f"{len(result_list)} ({', '.join(result_list.names)}); use loo() for one dataset."
+        )
     elpd = _dataset_elpd(result_list)
     loo_i = np.asarray(elpd.loo_i.values, dtype=float)
     pareto_k = np.asarray(elpd.pareto_k.values, dtype=float)

@@ -158,6 +158,13 @@ def test_compare_names_the_datasets_that_differ(identical_fit):
         gf.ComparisonError, match="needs posterior samples, but the fit holds 1 draw"
     ):
         other.loo()
+    single = gf.MAP(random_seed=1).fit(model=gf.Model(gf.ex.Gaussian), analysis=analyses[0])
+    with pytest.raises(
+        gf.ComparisonError,
+        match=r"leave_one_dataset_out: needs a joint fit of at least two datasets, got 1 "
+        r"\(dataset_0\); use loo\(\) for one dataset\.",
+    ):
+        single.result_list.leave_one_dataset_out()
     with pytest.raises(gf.ComparisonError, match=r"needs at least two fits to compare, got 1"):
         gf.compare({"A": identical_fit})
     with pytest.raises(gf.ComparisonError, match=r"ic must be 'loo' or 'waic', got 'bic'"):
