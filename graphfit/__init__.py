@@ -8,8 +8,12 @@ from importlib.metadata import PackageNotFoundError, version
 from graphfit import ex, math, util
 from graphfit.aggregator import Aggregator
 from graphfit.analysis import Analysis
+from graphfit.black_box import BlackBoxAnalysis
+from graphfit.comparison import Comparison, DatasetInfluenceWarning, compare
 from graphfit.diagnostics import ConvergenceWarning, Diagnostics
+from graphfit.evidence import LogEvidence
 from graphfit.exceptions import (
+    ComparisonError,
     DataError,
     FactorGraphError,
     GraphfitError,
@@ -37,7 +41,7 @@ from graphfit.priors import (
 )
 from graphfit.relations import Relation
 from graphfit.results import Result, ResultList
-from graphfit.search import MAP, NUTS, Search
+from graphfit.search import MAP, NUTS, SMC, DynestyStatic, Search
 
 try:
     __version__ = version("graphfit")
@@ -60,6 +64,7 @@ __all__ = [
     "Model",
     # analyses and observations
     "Analysis",
+    "BlackBoxAnalysis",
     "GaussianObservation",
     "Observation",
     # factor graphs
@@ -70,6 +75,8 @@ __all__ = [
     # searches
     "MAP",
     "NUTS",
+    "SMC",
+    "DynestyStatic",
     "Search",
     # results and diagnostics
     "ConvergenceWarning",
@@ -80,7 +87,13 @@ __all__ = [
     "Aggregator",
     "LoadedResultList",
     "load_result",
+    # model comparison and evidence
+    "Comparison",
+    "DatasetInfluenceWarning",
+    "LogEvidence",
+    "compare",
     # errors
+    "ComparisonError",
     "DataError",
     "FactorGraphError",
     "GraphfitError",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -27,6 +27,9 @@ class Analysis:
     If a subclass overrides ``log_likelihood_function`` below a class that defines
     ``observation``, its own log-likelihood is used.
 
+    A likelihood written with numpy only (no ``xp``, no gradient) is accepted when the class
+    sets ``black_box = True`` (see :class:`~graphfit.black_box.BlackBoxAnalysis`).
+
     Examples
     --------
     >>> import numpy as np
@@ -38,6 +41,9 @@ class Analysis:
     ...         model_y = instance.slope * self.x + instance.intercept
     ...         return -0.5 * ((self.y - model_y) / self.noise) ** 2
     """
+
+    #: True for a numpy-only likelihood without gradients (see ``BlackBoxAnalysis``).
+    black_box: ClassVar[bool] = False
 
     def observation(self, instance: Any, xp: Any = np) -> Observation:
         """Declare the observed node of this dataset for a model ``instance``.

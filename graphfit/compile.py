@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.black_box import black_box_log_likelihood, is_black_box
 from graphfit.exceptions import FactorGraphError
 from graphfit.observations import GaussianObservation, Observation
 from graphfit.plan import GraphPlan, Group
@@ -67,6 +68,8 @@ class CompiledGraph:
     nodes: list[FactorNode]
     #: Groups of dataset indices compiled as one vectorised observed node.
     vectorized_groups: list[list[int]] = field(default_factory=list)
+    #: Names of datasets with a black-box likelihood (no gradient; see graphfit.black_box).
+    black_box: list[str] = field(default_factory=list)
 
     @property
     def loglike_names(self) -> list[str]:
@@ -223,6 +226,7 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
     xp = pytensor_namespace()
     plan = graph.compile_plan()
     nodes: dict[int, FactorNode] = {}
+    black_box: list[str] = []
     with pm.Model(coords={"dataset": plan.names}) as model:
         tensors: dict[Prior, Any] = {}
         vectors: dict[Prior, tuple[Any, int, int]] = {}
@@ -261,8 +265,14 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
         for index, (name, factor) in enumerate(zip(plan.names, graph.factors, strict=True)):
             if index in nodes:
                 continue
-            instance = factor.prior_model.instance_from(tensors, xp)
             analysis = factor.analysis
+            if is_black_box(analysis):
+                # numpy-only likelihood: an Op without gradient (see graphfit.black_box)
+                black_box.append(name)
+                loglike = black_box_log_likelihood(name, factor, tensors)
+                nodes[index] = _potential_node(name, loglike, tuple(loglike.type.shape), model)
+                continue
+            instance = factor.prior_model.instance_from(tensors, xp)
             if analysis.uses_observation():
                 observation = analysis.observation(instance, xp)
                 var_name, dims = _observed_node(name, observation, model)
@@ -283,7 +293,23 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
         plan=plan,
         nodes=[nodes[k] for k in range(len(plan.names))],
         vectorized_groups=batched,
+        black_box=black_box,
     )
+
+
+def _potential_node(name: str, loglike: Any, shape: tuple[int, ...], model: pm.Model) -> FactorNode:
+    """A custom pointwise log-likelihood: its sum as a potential, the values kept as
+    ``<dataset>.obs``."""
+    import pymc as pm
+
+    pm.Potential(f"{name}.log_likelihood", loglike.sum())
+    var_name = f"{name}.obs"
+    joint_dims = tuple(f"{name}.obs_dim_{k}" for k in range(loglike.ndim))
+    for dim, size in zip(joint_dims, shape, strict=True):
+        model.add_coord(dim, np.arange(size))
+    pm.Deterministic(var_name, loglike, dims=joint_dims or None)
+    local = {d: d.removeprefix(f"{name}.") for d in joint_dims}
+    return FactorNode(name, var_name, "potential", local)
 
 
 def _tensor_context(

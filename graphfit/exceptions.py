@@ -8,6 +8,7 @@ working, and each message names the argument, shows what was given and says what
 from __future__ import annotations
 
 __all__ = [
+    "ComparisonError",
     "DataError",
     "FactorGraphError",
     "GraphfitError",
@@ -181,6 +182,21 @@ class PlotError(GraphfitError, ValueError):
     >>> import graphfit as gf
     >>> issubclass(gf.PlotError, gf.GraphfitError)
     True
+    """
+
+
+class ComparisonError(GraphfitError, ValueError):
+    """Fits cannot be compared: they hold different datasets, or a dataset has a different
+    number of observed points, or there is nothing to compare.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.compare({"only one": None})
+    ... except gf.ComparisonError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    compare: needs at least two fits to compare, got 1 ('only one'); ...
     """
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from graphfit.compile import CompiledGraph
     from graphfit.diagnostics import Diagnostics
+    from graphfit.evidence import LogEvidence
     from graphfit.factor_graph import AnalysisFactor, FactorGraphModel
 
 __all__ = ["Result", "ResultList"]
@@ -249,6 +250,22 @@ class Result:
 
         return plot_fit(self, draws)
 
+    def loo(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
+        """PSIS-LOO of this dataset's observed points (``az.loo`` on its log-likelihood only).
+
+        Keyword arguments pass through to ``az.loo``.  The other datasets of a joint fit enter
+        only through the posterior they helped to shape.
+        """
+        from graphfit.comparison import result_loo
+
+        return result_loo(self, pointwise=pointwise, **kwargs)
+
+    def waic(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
+        """WAIC of this dataset's observed points (``az.waic`` on its log-likelihood only)."""
+        from graphfit.comparison import result_waic
+
+        return result_waic(self, pointwise=pointwise, **kwargs)
+
     def __repr__(self) -> str:
         return f"Result(name={self.name!r}, parameters={list(self.idata.posterior.data_vars)})"
 
@@ -466,6 +483,51 @@ class ResultList(Sequence[Result]):
         from graphfit.plotting import save_fit_plots
 
         return save_fit_plots(self, folder, draws, dpi, skip_undrawable=skip_undrawable)
+
+    def loo(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
+        """Joint PSIS-LOO over every observed point of every dataset.
+
+        The datasets' pointwise log-likelihoods are concatenated into one vector (labelled
+        ``<dataset>[<k>]``) and passed to ``az.loo`` with the joint posterior.
+        """
+        from graphfit.comparison import joint_loo
+
+        return joint_loo(self, pointwise=pointwise, **kwargs)
+
+    def waic(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
+        """Joint WAIC over every observed point of every dataset."""
+        from graphfit.comparison import joint_waic
+
+        return joint_waic(self, pointwise=pointwise, **kwargs)
+
+    def leave_one_dataset_out(self, warn: bool = True) -> pd.DataFrame:
+        """How well the other datasets predict each whole dataset, without refitting.
+
+        Each dataset's log-likelihood is summed over its points and treated as one observation
+        by PSIS-LOO (``az.loo`` on a ``(chain, draw, dataset)`` array): the joint posterior is
+        importance-weighted towards the posterior without that dataset.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by dataset: ``elpd_loo`` (log predictive density of the whole dataset given
+            the others), ``p_loo``, ``pareto_k`` and ``reliable`` (``pareto_k`` at most ArviZ's
+            threshold, 0.7 for large samples).  With ``warn`` a
+            :class:`~graphfit.comparison.DatasetInfluenceWarning` names the unreliable datasets.
+        """
+        from graphfit.comparison import leave_one_dataset_out
+
+        return leave_one_dataset_out(self, warn=warn)
+
+    @property
+    def log_evidence(self) -> LogEvidence | None:
+        """Log marginal likelihood of the model, with its error, when the search computes it
+        (:class:`~graphfit.search.smc.SMC`, :class:`~graphfit.search.dynesty.DynestyStatic`);
+        ``None`` otherwise.  Read from the joint posterior's attributes, so it survives a
+        NetCDF round trip."""
+        from graphfit.evidence import LogEvidence
+
+        return LogEvidence.from_attrs(self.idata.posterior.attrs)
 
     def __repr__(self) -> str:
         return f"ResultList({len(self)} datasets: {', '.join(self.names)})"

@@ -46,10 +46,18 @@ class StartFinder:
     jacobian
         Include the log-Jacobian of the transforms (``True``: mode in the sampler's space, used
         for chain starts; ``False``: the true MAP in the parameters' space).
+    gradient
+        Compile and use the gradient (``True``); ``False`` for models without one (black-box
+        likelihoods): the optimiser is then Powell's gradient-free method.
     """
 
     def __init__(
-        self, model: pm.Model, *, jacobian: bool = True, medians: dict[str, Any] | None = None
+        self,
+        model: pm.Model,
+        *,
+        jacobian: bool = True,
+        medians: dict[str, Any] | None = None,
+        gradient: bool = True,
     ) -> None:
         import pytensor.tensor as pt
         from pymc.blocking import DictToArrayBijection
@@ -60,7 +68,8 @@ class StartFinder:
         # One compiled function for the log density and its gradient.
         value_vars = model.value_vars
         logp = model.logp(jacobian=jacobian)
-        grads = pt.grad(logp, value_vars)
+        self.gradient = bool(gradient)
+        grads = pt.grad(logp, value_vars) if self.gradient else []
         function = model.compile_fn([logp, *grads], inputs=value_vars, point_fn=False)
         self._logp_grad = DictToArrayBijection.mapf(
             lambda point: _ravel_pair(function(**point)), self.initial_point
@@ -96,6 +105,10 @@ class StartFinder:
         with np.errstate(all="ignore"):
             value = float(self._logp_grad(RaveledVars(x, self._start.point_map_info))[0])
         return value if np.isfinite(value) else -np.inf
+
+    def _negative_logp(self, x: np.ndarray) -> float:
+        value = self.logp(x)
+        return -value if np.isfinite(value) else 1e300
 
     def _cost(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         from pymc.blocking import RaveledVars
@@ -152,15 +165,23 @@ class StartFinder:
         for position, k in enumerate(chosen):
             if position >= 2 and maxiter < 2000 and x0.size > HIGH_DIMENSION:
                 break
-            result = minimize(
-                self._cost,
-                candidates[k],
-                jac=True,
-                method="L-BFGS-B",
-                options={"maxiter": maxiter},
-            )
-            if k == 0 and result.success:
-                maxiter = max(200, 4 * int(result.nit))
+            if self.gradient:
+                result = minimize(
+                    self._cost,
+                    candidates[k],
+                    jac=True,
+                    method="L-BFGS-B",
+                    options={"maxiter": maxiter},
+                )
+                if k == 0 and result.success:
+                    maxiter = max(200, 4 * int(result.nit))
+            else:
+                result = minimize(
+                    self._negative_logp,
+                    candidates[k],
+                    method="Powell",
+                    options={"maxiter": 20000, "xtol": 1e-6, "ftol": 1e-10},
+                )
             logp = self.logp(result.x)
             if best is None or logp > best.logp:
                 try:

@@ -1,7 +1,9 @@
-"""Searches: ways to fit a compiled model (sampling and optimisation)."""
+"""Searches: ways to fit a compiled model (sampling, optimisation, evidence)."""
 
 from graphfit.search.base import Search
+from graphfit.search.dynesty import DynestyStatic
 from graphfit.search.map import MAP
 from graphfit.search.nuts import NUTS
+from graphfit.search.smc import SMC
 
-__all__ = ["MAP", "NUTS", "Search"]
+__all__ = ["MAP", "NUTS", "SMC", "DynestyStatic", "Search"]

@@ -130,6 +130,8 @@ class NUTS(Search):
         )
 
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
+        if compiled.black_box:
+            return self._run_gradient_free(compiled)
         model = compiled.model
         rng = self._rng()
         clock = time.perf_counter()
@@ -159,6 +161,29 @@ class NUTS(Search):
         diagnostics = check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
         self._timings["postprocess"] = time.perf_counter() - clock
         return idata, diagnostics
+
+    def _run_gradient_free(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
+        """Black-box likelihoods have no gradient: sample with SMC instead (same draws and
+        chains), saying so."""
+        from graphfit.search.smc import SMC
+
+        logger.warning(
+            "NUTS: dataset(s) %s have a black-box likelihood (black_box = True), which has no "
+            "gradient, so NUTS cannot run; sampling with gf.SMC (pm.sample_smc, gradient-free) "
+            "instead, draws=%d, chains=%d. Use gf.SMC directly to choose its settings.",
+            ", ".join(compiled.black_box),
+            self.draws,
+            self.chains,
+        )
+        smc = SMC(
+            draws=max(self.draws, 2),
+            chains=self.chains,
+            random_seed=self.random_seed,
+            progressbar=self.progressbar,
+            cores=1,
+        )
+        smc._timings = self._timings
+        return smc._run(compiled)
 
     def _sample_pymc(self, model: Any, initvals: list[dict], seed: int) -> az.InferenceData:
         import pymc as pm

@@ -1,0 +1,194 @@
+"""``gf.SMC``: sequential Monte Carlo (``pm.sample_smc``), with the log evidence.
+
+SMC moves a population of particles from the prior to the posterior through tempered
+distributions ``prior * likelihood**beta``, ``beta`` rising from 0 to 1.  The product of the
+stages' mean incremental weights estimates the marginal likelihood; every chain is an
+independent run, so the spread of the chains' estimates gives its error.  SMC needs no
+gradients, which makes it the sampler for black-box likelihoods too.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
+from graphfit.evidence import LogEvidence
+from graphfit.exceptions import SearchError
+from graphfit.search.base import Search, finish_idata
+
+if TYPE_CHECKING:
+    import arviz as az
+    import xarray as xr
+
+    from graphfit.compile import CompiledGraph
+    from graphfit.diagnostics import Diagnostics
+
+__all__ = ["SMC"]
+
+
+def _positive_int(field: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise SearchError(f"SMC: {field} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _chain_rows(array: Any, chains: int) -> list[np.ndarray]:
+    """Per-chain float vectors of one SMC stage statistic (PyMC stores ragged object arrays)."""
+    values = np.asarray(array.values, dtype=object)
+    # Equal stage counts give (chain, stage); ragged ones an object array of per-chain lists,
+    # which ArviZ may wrap in a leading chain axis of size 1.
+    while values.ndim > 1 and values.shape[0] == 1 and chains > 1:
+        values = values[0]
+    rows = list(values) if chains > 1 else [values]
+    out = []
+    for row in rows:
+        flat = [v for v in np.ravel(np.asarray(row, dtype=object))]
+        out.append(np.asarray([np.nan if v is None else float(v) for v in flat], dtype=float))
+    return out
+
+
+def stage_stats(stats: xr.Dataset, chains: int) -> tuple[xr.Dataset, np.ndarray]:
+    """SMC's per-stage statistics as float arrays with dims ``(chain, stage)`` (NaN-padded),
+    and each chain's log marginal likelihood (the last finite value of its stages)."""
+    import xarray as xr
+
+    arrays = {}
+    log_ml = np.full(chains, np.nan)
+    for name in stats.data_vars:
+        rows = _chain_rows(stats[name], chains)
+        stages = max(len(r) for r in rows)
+        table = np.full((len(rows), stages), np.nan)
+        for k, row in enumerate(rows):
+            table[k, : len(row)] = row
+        arrays[str(name)] = xr.DataArray(
+            table,
+            dims=("chain", "stage"),
+            coords={"chain": np.arange(len(rows)), "stage": np.arange(stages)},
+        )
+        if name == "log_marginal_likelihood":
+            for k, row in enumerate(rows):
+                finite = row[np.isfinite(row)]
+                log_ml[k] = finite[-1] if finite.size else np.nan
+    attrs = {k: v for k, v in stats.attrs.items() if isinstance(v, int | float | str)}
+    return xr.Dataset(arrays, attrs=attrs), log_ml
+
+
+class SMC(Search):
+    """Sequential Monte Carlo with PyMC's ``pm.sample_smc``; gives the log evidence.
+
+    The fit's ``result_list.log_evidence`` is a :class:`~graphfit.evidence.LogEvidence`: the
+    mean of the chains' log marginal likelihoods, with the standard error of that mean
+    (so use at least 2 chains; 4 or more for a useful error).  The pointwise log-likelihood of
+    every dataset is stored, and R-hat and ESS over the chains are checked as for NUTS.
+    ``idata.sample_stats`` holds SMC's per-stage statistics (``beta``, ``accept_rate``,
+    ``log_marginal_likelihood``) with dims ``(chain, stage)``.
+
+    SMC needs no gradients: :class:`~graphfit.search.nuts.NUTS` hands black-box likelihoods to
+    it.
+
+    Parameters
+    ----------
+    draws
+        Particles per chain, which are also the posterior draws kept per chain.
+    chains
+        Independent SMC runs (at least 1; 2 or more for R-hat and the evidence error).
+    random_seed
+        Seed of the sampler.
+    name, path_prefix, progressbar, output_path
+        As for :class:`~graphfit.search.base.Search`.
+    cores
+        Processes to run chains in; default ``min(chains, 2)``.
+    threshold
+        Effective-sample-size fraction that sets each tempering step (PyMC's ``threshold``);
+        higher means more, smaller stages and a more accurate evidence.
+    correlation_threshold
+        PyMC's IMH kernel setting: lower means more MCMC steps per stage.
+    **sampler_kwargs
+        Passed to ``pm.sample_smc``.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> search = gf.SMC(draws=500, chains=4, random_seed=1)
+    >>> search
+    SMC(draws=500, chains=4, threshold=0.5, random_seed=1)
+    """
+
+    def __init__(
+        self,
+        draws: int = 2000,
+        chains: int = 4,
+        random_seed: int | None = None,
+        name: str | None = None,
+        path_prefix: str | None = None,
+        progressbar: bool = True,
+        *,
+        cores: int | None = None,
+        threshold: float = 0.5,
+        correlation_threshold: float = 0.01,
+        output_path: str | os.PathLike[str] | None = None,
+        **sampler_kwargs: Any,
+    ) -> None:
+        super().__init__(
+            name=name,
+            path_prefix=path_prefix,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            output_path=output_path,
+        )
+        self.draws = _positive_int("draws", draws, 2)
+        self.chains = _positive_int("chains", chains, 1)
+        self.cores = min(self.chains, 2) if cores is None else _positive_int("cores", cores, 1)
+        if not 0.0 < float(threshold) < 1.0:
+            raise SearchError(f"SMC: threshold must be in (0, 1), got {threshold!r}.")
+        if not 0.0 < float(correlation_threshold) < 1.0:
+            raise SearchError(
+                f"SMC: correlation_threshold must be in (0, 1), got {correlation_threshold!r}."
+            )
+        self.threshold = float(threshold)
+        self.correlation_threshold = float(correlation_threshold)
+        self.sampler_kwargs = sampler_kwargs
+
+    def __repr__(self) -> str:
+        return (
+            f"SMC(draws={self.draws}, chains={self.chains}, threshold={self.threshold}, "
+            f"random_seed={self.random_seed})"
+        )
+
+    def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
+        import pymc as pm
+
+        timings = getattr(self, "_timings", {})
+        clock = time.perf_counter()
+        seed = int(self._rng().integers(2**31 - 1))
+        idata = pm.sample_smc(
+            draws=self.draws,
+            chains=self.chains,
+            cores=self.cores,
+            random_seed=seed,
+            model=compiled.model,
+            progressbar=self.progressbar,
+            compute_convergence_checks=False,
+            idata_kwargs={"log_likelihood": True},
+            threshold=self.threshold,
+            correlation_threshold=self.correlation_threshold,
+            **self.sampler_kwargs,
+        )
+        timings["sample"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        stats, log_ml = stage_stats(idata.sample_stats, self.chains)
+        del idata.sample_stats
+        idata.add_groups(sample_stats=stats)
+        evidence = LogEvidence.from_chains(log_ml, method="smc")
+        idata = finish_idata(idata, compiled)
+        idata.posterior.attrs.update(evidence.to_attrs())
+        var_names = [g.name for g in compiled.plan.prior_groups] + [
+            g.name for g in compiled.plan.relation_groups
+        ]
+        diagnostics = check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
+        timings["postprocess"] = time.perf_counter() - clock
+        return idata, diagnostics

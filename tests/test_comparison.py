@@ -1,0 +1,175 @@
+"""Model comparison: LOO/WAIC per dataset and jointly, leave-one-dataset-out, gf.compare."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+
+import graphfit as gf
+from tests import linear_gaussian as lg
+from tests.conftest import identical_analyses, search
+
+
+@pytest.fixture(scope="module")
+def linear_fit() -> tuple[gf.ResultList, list[np.ndarray]]:
+    """Three datasets sharing slope and intercept (closed-form leave-one-dataset-out)."""
+    ys = lg.simulate([0.5, 0.5, 0.5], seed=3)
+    graph = lg.graph(ys, shared_intercept=True)
+    return search(draws=1000, tune=1000, chains=4).fit(
+        model=graph.global_prior_model, analysis=graph
+    ), ys
+
+
+def test_result_loo_is_az_loo_of_its_slice_of_the_joint_node(identical_fit):
+    joint = identical_fit.idata
+    for result in identical_fit:
+        direct = az.loo(
+            az.InferenceData(
+                posterior=result.idata.posterior,
+                log_likelihood=joint.log_likelihood[["obs"]].sel(dataset=result.name),
+            ),
+            var_name="obs",
+        )
+        ours = result.loo()
+        assert ours.elpd_loo == pytest.approx(direct.elpd_loo, rel=1e-12)
+        assert ours.se == pytest.approx(direct.se, rel=1e-12)
+        assert ours.n_data_points == 100
+        direct_waic = az.waic(
+            az.InferenceData(
+                posterior=result.idata.posterior,
+                log_likelihood=joint.log_likelihood[["obs"]].sel(dataset=result.name),
+            ),
+            var_name="obs",
+            pointwise=True,
+        )
+        assert result.waic().elpd_waic == pytest.approx(direct_waic.elpd_waic, rel=1e-12)
+
+
+def test_joint_loo_uses_every_point_of_every_dataset(identical_fit):
+    # the identical fit is one vectorised node over all 300 points: az.loo on it is the joint
+    direct = az.loo(identical_fit.idata, var_name="obs", pointwise=True)
+    ours = identical_fit.loo(pointwise=True)
+    assert ours.n_data_points == 300
+    assert ours.elpd_loo == pytest.approx(direct.elpd_loo, rel=1e-12)
+    np.testing.assert_allclose(
+        np.sort(ours.pareto_k.values), np.sort(direct.pareto_k.values.ravel()), rtol=1e-10
+    )
+    assert list(ours.loo_i["point"].values[:2]) == ["dataset_0[0]", "dataset_0[1]"]
+    # per-dataset LOO values add up to the joint one
+    assert sum(r.loo().elpd_loo for r in identical_fit) == pytest.approx(ours.elpd_loo, abs=0.5)
+    assert identical_fit.waic().elpd_waic == pytest.approx(
+        az.waic(identical_fit.idata, var_name="obs", pointwise=True).elpd_waic, rel=1e-12
+    )
+
+
+def test_leave_one_dataset_out_is_psis_on_summed_log_likelihood(identical_fit):
+    summed = identical_fit.idata.log_likelihood["obs"].sum("x")
+    direct = az.loo(
+        az.InferenceData(
+            posterior=identical_fit.idata.posterior,
+            log_likelihood=xr.Dataset({"summed": summed}),
+        ),
+        var_name="summed",
+        pointwise=True,
+    )
+    table = identical_fit.leave_one_dataset_out()
+    assert list(table.index) == ["dataset_0", "dataset_1", "dataset_2"]
+    assert list(table.columns) == ["elpd_loo", "p_loo", "pareto_k", "reliable"]
+    np.testing.assert_allclose(table["elpd_loo"], direct.loo_i.values, rtol=1e-12)
+    np.testing.assert_allclose(table["pareto_k"], direct.pareto_k.values, rtol=1e-12)
+    assert table["reliable"].all()
+
+
+@pytest.mark.slow
+def test_leave_one_dataset_out_matches_closed_form(linear_fit):
+    """log p(y_d | y_-d) = log Z(all) - log Z(all but d) for the Gaussian-linear model."""
+    result_list, ys = linear_fit
+    table = result_list.leave_one_dataset_out()
+    full = lg.log_evidence(ys, shared_intercept=True)
+    for k, name in enumerate(result_list.names):
+        rest = [y for j, y in enumerate(ys) if j != k]
+        exact = full - lg.log_evidence(rest, shared_intercept=True)
+        assert table.loc[name, "elpd_loo"] == pytest.approx(exact, abs=0.15)
+        assert table.loc[name, "pareto_k"] < 0.7
+
+
+@pytest.mark.slow
+def test_compare_prefers_the_true_model():
+    """Datasets with different intercepts: per-dataset intercepts (true) beat a shared one."""
+    ys = lg.simulate([0.5, -0.5, 1.0], seed=4)
+    fits = {}
+    for label, shared in (("shared intercept", True), ("own intercepts", False)):
+        graph = lg.graph(ys, shared_intercept=shared)
+        fits[label] = search(draws=500, tune=500, chains=4).fit(
+            model=graph.global_prior_model, analysis=graph
+        )
+    import warnings
+
+    with warnings.catch_warnings():
+        # the wrong model misfits every point: ArviZ warns about its Pareto k, which is the point
+        warnings.simplefilter("ignore", UserWarning)
+        comparison = gf.compare(fits)
+        waic = gf.compare(fits, ic="waic")
+    assert comparison.best == "own intercepts"
+    joint = comparison.joint
+    assert list(joint.index) == ["own intercepts", "shared intercept"]
+    assert list(joint.columns[:3]) == ["rank", "elpd_loo", "p_loo"]
+    assert joint.loc["shared intercept", "elpd_diff"] > 3 * joint.loc["shared intercept", "dse"]
+    assert joint.loc["own intercepts", "elpd_loo"] == pytest.approx(
+        fits["own intercepts"].loo().elpd_loo
+    )
+    for name in ("dataset_0", "dataset_1", "dataset_2"):
+        assert comparison[name].index[0] == "own intercepts"
+        assert comparison[name].loc["own intercepts", "elpd_loo"] == pytest.approx(
+            fits["own intercepts"][name].loo().elpd_loo
+        )
+    assert comparison.leave_one_dataset_out.index[0] == "own intercepts"
+    frame = comparison.to_frame()
+    assert frame.index.names == ["dataset", "model"]
+    assert list(frame.index.get_level_values("dataset").unique()) == [
+        "(joint)",
+        "dataset_0",
+        "dataset_1",
+        "dataset_2",
+    ]
+    assert comparison["(joint)"] is comparison.joint
+    ax = comparison.plot()
+    assert [t.get_text() for t in ax.get_yticklabels()][:1] == ["own intercepts"]
+    assert waic.best == "own intercepts" and waic.leave_one_dataset_out is None
+
+
+def test_compare_names_the_datasets_that_differ(identical_fit):
+    analyses = identical_analyses()[:2]
+    model = gf.Model(gf.ex.Gaussian)
+    graph = gf.FactorGraphModel(
+        gf.AnalysisFactor(model, analyses[0], name="dataset_0"),
+        gf.AnalysisFactor(model, analyses[1], name="other"),
+    )
+    other = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+    with pytest.raises(
+        gf.ComparisonError,
+        match=r"models 'A' and 'B' were fitted to different datasets: 'dataset_1', 'dataset_2' "
+        r"only in 'A'; 'other' only in 'B'\.",
+    ):
+        gf.compare({"A": identical_fit, "B": other})
+    with pytest.raises(
+        gf.ComparisonError, match="needs posterior samples, but the fit holds 1 draw"
+    ):
+        other.loo()
+    single = gf.MAP(random_seed=1).fit(model=gf.Model(gf.ex.Gaussian), analysis=analyses[0])
+    with pytest.raises(
+        gf.ComparisonError,
+        match=r"leave_one_dataset_out: needs a joint fit of at least two datasets, got 1 "
+        r"\(dataset_0\); use loo\(\) for one dataset\.",
+    ):
+        single.result_list.leave_one_dataset_out()
+    with pytest.raises(gf.ComparisonError, match=r"needs at least two fits to compare, got 1"):
+        gf.compare({"A": identical_fit})
+    with pytest.raises(gf.ComparisonError, match=r"ic must be 'loo' or 'waic', got 'bic'"):
+        gf.compare({"A": identical_fit, "B": identical_fit}, ic="bic")
+    with pytest.raises(
+        gf.ComparisonError, match=r"one dataset \('dataset_0'\) of a joint fit of 3"
+    ):
+        gf.compare({"A": identical_fit[0], "B": identical_fit})

@@ -1,0 +1,172 @@
+"""Log evidence: gf.SMC and gf.DynestyStatic against each other and against a closed form."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pytest
+
+import graphfit as gf
+from graphfit.evidence import LogEvidence
+from graphfit.search.dynesty import prior_transform
+from tests import linear_gaussian as lg
+from tests.conftest import TRUTH_IDENTICAL, identical_graph, within_sd
+
+
+@pytest.fixture(scope="module")
+def smc_identical() -> gf.ResultList:
+    graph = identical_graph()
+    search = gf.SMC(draws=1000, chains=4, cores=1, random_seed=1, progressbar=False)
+    return search.fit(model=graph.global_prior_model, analysis=graph)
+
+
+@pytest.fixture(scope="module")
+def linear_data() -> list[np.ndarray]:
+    return lg.simulate([0.5, -0.5], seed=0)
+
+
+def test_smc_gives_log_evidence_posterior_and_log_likelihood(smc_identical):
+    evidence = smc_identical.log_evidence
+    assert isinstance(evidence, LogEvidence)
+    assert evidence.method == "smc" and len(evidence.chains) == 4
+    assert evidence.value == pytest.approx(np.mean(evidence.chains))
+    assert evidence.error == pytest.approx(np.std(evidence.chains, ddof=1) / 2.0)
+    assert 0.0 < evidence.error < 0.3
+    stats = smc_identical.idata.sample_stats
+    assert stats["log_marginal_likelihood"].dims == ("chain", "stage")
+    last = [row[np.isfinite(row)][-1] for row in stats["log_marginal_likelihood"].values]
+    np.testing.assert_allclose(last, evidence.chains)
+    assert stats["beta"].max() == 1.0
+    posterior = smc_identical.idata.posterior
+    assert posterior.sizes["chain"] == 4 and posterior.sizes["draw"] == 1000
+    for name, truth in TRUTH_IDENTICAL.items():
+        assert within_sd(posterior[name], truth)
+    for result in smc_identical:
+        assert result.idata.log_likelihood["obs"].sizes["x"] == 100
+    assert smc_identical.diagnostics.ok
+    assert list(smc_identical.diagnostics.table.index) == ["centre", "normalization", "sigma"]
+    assert smc_identical[0].loo().n_data_points == 100
+
+
+def test_log_evidence_survives_netcdf(smc_identical, tmp_path):
+    path = tmp_path / "smc.nc"
+    smc_identical.idata.to_netcdf(path)
+    loaded = az.from_netcdf(path)
+    assert LogEvidence.from_attrs(loaded.posterior.attrs) == smc_identical.log_evidence
+
+
+def test_nuts_has_no_log_evidence(identical_fit):
+    assert identical_fit.log_evidence is None
+
+
+@pytest.mark.slow
+def test_dynesty_agrees_with_smc_on_identical_datasets(smc_identical):
+    graph = identical_graph()
+    dynesty = gf.DynestyStatic(nlive=300, random_seed=1).fit(
+        model=graph.global_prior_model, analysis=graph
+    )
+    smc, nested = smc_identical.log_evidence, dynesty.log_evidence
+    assert nested.method == "dynesty" and 0.0 < nested.error < 0.5
+    tolerance = max(3.0 * np.hypot(smc.error, nested.error), 0.5)
+    assert abs(smc.value - nested.value) < tolerance
+    posterior = dynesty.idata.posterior
+    assert posterior.sizes["chain"] == 1 and posterior.sizes["draw"] > 1000
+    for name, truth in TRUTH_IDENTICAL.items():
+        assert within_sd(posterior[name], truth)
+        assert float(posterior[name].mean()) == pytest.approx(
+            float(smc_identical.idata.posterior[name].mean()),
+            abs=4 * float(smc_identical.idata.posterior[name].std()) / np.sqrt(1000),
+        )
+    assert dynesty[2].idata.log_likelihood["obs"].sizes["x"] == 100
+    assert int(dynesty.idata.sample_stats["n_calls"]) > 1000
+
+
+@pytest.mark.parametrize("kind", ["smc", "dynesty"])
+def test_evidence_matches_closed_form_gaussian_linear_model(kind, linear_data):
+    """Two datasets sharing a slope, each with its own intercept (a per-dataset vector)."""
+    graph = lg.graph(linear_data, shared_intercept=False)
+    if kind == "smc":
+        search = gf.SMC(draws=1000, chains=4, cores=1, random_seed=2, progressbar=False)
+    else:
+        search = gf.DynestyStatic(nlive=300, random_seed=2)
+    result_list = search.fit(model=graph.global_prior_model, analysis=graph)
+    exact = lg.log_evidence(linear_data, shared_intercept=False)
+    evidence = result_list.log_evidence
+    assert abs(evidence.value - exact) < 3.0 * max(evidence.error, 0.05)
+    assert abs(evidence.value - exact) < 0.5
+    assert result_list.idata.posterior["intercept"].dims == ("chain", "draw", "dataset")
+
+
+def test_prior_transform_is_each_priors_quantile_function():
+    from scipy import stats
+
+    from graphfit.plan import Group
+
+    priors = [
+        gf.UniformPrior(2.0, 6.0),
+        gf.LogUniformPrior(1e-2, 1e2),
+        gf.GaussianPrior(1.0, 2.0),
+        gf.TruncatedGaussianPrior(10.0, 5.0, 0.0, 30.0),
+        gf.GaussianPrior(10.0, 5.0, lower_limit=0.0),
+        gf.LogGaussianPrior(0.5, 0.3),
+    ]
+    transform, layout = prior_transform(
+        [Group(f"p{k}", [p], vector=False) for k, p in enumerate(priors)]
+    )
+    u = np.array([0.25, 0.75, 0.1, 0.6, 0.5, 0.9])
+    expected = [
+        3.0,
+        10.0,
+        stats.norm.ppf(0.1, 1.0, 2.0),
+        stats.truncnorm.ppf(0.6, -2.0, 4.0, loc=10.0, scale=5.0),
+        gf.GaussianPrior(10.0, 5.0, lower_limit=0.0).median(),
+        np.exp(stats.norm.ppf(0.9, 0.5, 0.3)),
+    ]
+    np.testing.assert_allclose(transform(u), expected, rtol=1e-10)
+    assert [name for name, _, _ in layout] == [f"p{k}" for k in range(6)]
+
+
+def test_dynesty_rejects_hierarchical_graphs():
+    population = gf.HierarchicalFactor(
+        gf.GaussianPrior,
+        mean=gf.UniformPrior(0.0, 100.0),
+        sigma=gf.UniformPrior(0.1, 20.0),
+    )
+    factors = []
+    for analysis in [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]:
+        model = gf.Model(gf.ex.Gaussian)
+        population.add_drawn_variable(model.centre)
+        factors.append(gf.AnalysisFactor(model, analysis))
+    graph = gf.FactorGraphModel(*factors, population)
+    with pytest.raises(
+        gf.SearchError,
+        match=r"DynestyStatic: the graph has hierarchical factor\(s\) \(hierarchical_0\), whose "
+        r"prior is not a product of independent priors.*fit it with gf.SMC",
+    ):
+        gf.DynestyStatic(nlive=50).fit(model=graph.global_prior_model, analysis=graph)
+
+
+def test_bad_settings_are_rejected():
+    with pytest.raises(gf.SearchError, match=r"SMC: draws must be an integer >= 2, got 1\."):
+        gf.SMC(draws=1)
+    with pytest.raises(gf.SearchError, match=r"SMC: threshold must be in \(0, 1\), got 1\.5\."):
+        gf.SMC(threshold=1.5)
+    with pytest.raises(gf.SearchError, match=r"DynestyStatic: nlive must be an integer >= 2"):
+        gf.DynestyStatic(nlive=1)
+    with pytest.raises(gf.SearchError, match=r"DynestyStatic: dlogz must be > 0, got 0"):
+        gf.DynestyStatic(dlogz=0)
+
+
+def test_smc_fit_is_saved_and_resumed_with_its_evidence(tmp_path):
+    """A named SMC fit goes to an output folder and comes back with its log evidence."""
+    graph = lg.graph(lg.simulate([1.0, -1.0]), shared_intercept=False)
+    settings = {"draws": 1000, "chains": 2, "random_seed": 4, "progressbar": False}
+    first = gf.SMC(name="evidence", output_path=tmp_path, **settings).fit(
+        model=graph.global_prior_model, analysis=graph
+    )
+    again = gf.SMC(name="evidence", output_path=tmp_path, **settings).fit(
+        model=graph.global_prior_model, analysis=graph
+    )
+    assert again.resumed and again.output_folder == first.output_folder
+    assert again.log_evidence.value == pytest.approx(first.log_evidence.value, abs=1e-12)
+    assert again.log_evidence.error == pytest.approx(first.log_evidence.error, abs=1e-12)
