@@ -20,7 +20,7 @@ from graphfit.exceptions import SearchError
 if TYPE_CHECKING:
     import pymc as pm
 
-__all__ = ["Optimum", "StartFinder"]
+__all__ = ["Optimum", "StartFinder", "cached_start_finder"]
 
 
 @dataclass
@@ -200,6 +200,22 @@ class StartFinder:
                 x = optimum.x.copy()
             starts.append(x)
         return starts
+
+
+def cached_start_finder(compiled: Any, *, jacobian: bool) -> StartFinder:
+    """The :class:`StartFinder` of a compiled graph, compiled once and kept in ``compiled.cache``.
+
+    Its compiled function reads the model's data containers when it runs, so a model whose data
+    are swapped with ``pm.set_data`` (see :func:`graphfit.fit_each.fit_each`) reuses it.
+    """
+    key = ("start_finder", bool(jacobian))
+    finder = compiled.cache.get(key)
+    if finder is None:
+        finder = StartFinder(
+            compiled.model, jacobian=jacobian, medians=prior_medians(compiled.plan)
+        )
+        compiled.cache[key] = finder
+    return finder
 
 
 def prior_medians(plan: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
 import time
@@ -12,7 +13,7 @@ import numpy as np
 from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 from graphfit.exceptions import SearchError
 from graphfit.search.base import Search, finish_idata
-from graphfit.start import StartFinder, prior_medians
+from graphfit.start import cached_start_finder
 
 if TYPE_CHECKING:
     import arviz as az
@@ -126,7 +127,7 @@ class NUTS(Search):
         model = compiled.model
         rng = self._rng()
         clock = time.perf_counter()
-        finder = StartFinder(model, jacobian=True, medians=prior_medians(compiled.plan))
+        finder = cached_start_finder(compiled, jacobian=True)
         optimum = finder.optimise(rng)
         starts = finder.chain_starts(optimum, self.chains, rng)
         seed = int(rng.integers(2**31 - 1))
@@ -139,7 +140,9 @@ class NUTS(Search):
             initvals = [finder.free_values(x) for x in starts]
             idata = self._sample_numpyro(model, initvals, seed)
         else:
-            idata = self._sample_nutpie(model, finder.free_values(starts[0]), seed)
+            idata = self._sample_nutpie(
+                model, finder.free_values(starts[0]), seed, compiled=compiled, start=starts[0]
+            )
         elapsed = time.perf_counter() - clock
         sampling = float(idata.posterior.attrs.get("sampling_time", elapsed))
         self._timings["sampler_setup"] = max(elapsed - sampling, 0.0)
@@ -198,11 +201,31 @@ class NUTS(Search):
             **kwargs,
         )
 
-    def _sample_nutpie(self, model: Any, initial: dict, seed: int) -> az.InferenceData:
+    def _sample_nutpie(
+        self,
+        model: Any,
+        initial: dict,
+        seed: int,
+        compiled: CompiledGraph | None = None,
+        start: np.ndarray | None = None,
+    ) -> az.InferenceData:
         import nutpie
 
         clock = time.perf_counter()
-        compiled = nutpie.compile_pymc_model(model, initial_points=initial, jitter_rvs=set())
+        graph = compiled
+        reusable = graph is not None and bool(graph.data_names) and start is not None
+        cached = graph.cache.get("nutpie") if reusable else None
+        if cached is None:
+            compiled = nutpie.compile_pymc_model(model, initial_points=initial, jitter_rvs=set())
+            if reusable:
+                graph.cache["nutpie"] = compiled
+        else:
+            # Same model, other data: swap the data containers and the start point only.
+            data = {name: model[name].get_value() for name in graph.data_names.values()}
+            point = np.ascontiguousarray(start, dtype=np.float64)
+            compiled = dataclasses.replace(
+                cached.with_data(**data), initial_point_func=lambda _seed: point.copy()
+            )
         compile_seconds = time.perf_counter() - clock
         kwargs = dict(self.sampler_kwargs)
         kwargs.setdefault("target_accept", self.target_accept)
