@@ -10,8 +10,11 @@ from graphfit.analysis import Analysis
 from graphfit.diagnostics import ConvergenceWarning, Diagnostics
 from graphfit.exceptions import (
     DataError,
+    ExecutorError,
     FactorGraphError,
     GraphfitError,
+    IndependentFitsError,
+    InterpolationError,
     MissingPriorError,
     ModelAttributeError,
     PriorError,
@@ -20,6 +23,9 @@ from graphfit.exceptions import (
 )
 from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
 from graphfit.hierarchical import HierarchicalFactor
+from graphfit.independent_fits import fit_dataset, fit_each
+from graphfit.independent_results import FailedResult, IndependentResultList
+from graphfit.interpolate import LinearInterpolator, SplineInterpolator, interpolate
 from graphfit.model import Collection, CollectionInstance, Model
 from graphfit.observations import GaussianObservation, Observation
 from graphfit.priors import (
@@ -62,6 +68,14 @@ __all__ = [
     "FactorGraphModel",
     "GlobalPriorModel",
     "HierarchicalFactor",
+    # independent fits and interpolation
+    "FailedResult",
+    "IndependentResultList",
+    "LinearInterpolator",
+    "SplineInterpolator",
+    "fit_dataset",
+    "fit_each",
+    "interpolate",
     # searches
     "MAP",
     "NUTS",
@@ -73,8 +87,11 @@ __all__ = [
     "ResultList",
     # errors
     "DataError",
+    "ExecutorError",
     "FactorGraphError",
     "GraphfitError",
+    "IndependentFitsError",
+    "InterpolationError",
     "MissingPriorError",
     "ModelAttributeError",
     "PriorError",

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = ["compile_stats", "fit_dataset", "fit_each"]
 
+#: Seconds an executor given to fit_each has to run a test task before fitting starts.
+PING_TIMEOUT = 120.0
 #: Structures kept compiled per process (least recently used are dropped beyond this).
 CACHE_SIZE = 32
 
@@ -97,9 +99,12 @@ def _model_signature(model: AbstractModel, order: dict[int, int]) -> tuple:
         elif isinstance(value, Expression):
             raise _Unshareable  # relations: compile per dataset rather than compare trees
         elif isinstance(value, np.ndarray):
-            items.append((name, ("array", value.shape, str(value.dtype), value.tobytes())))
+            items.append((name, ("array", value.shape, str(value.dtype))))
         else:
-            items.append((name, ("fixed", type(value).__name__, float(value))))
+            # The value itself is left out: a fixed value that changes the model data (and so
+            # the compiled graph) fails the model-data check of _same_model_data; one that
+            # does not (a covariate such as ``time``) lets the datasets share the model.
+            items.append((name, ("fixed", type(value).__name__)))
     return (*head, tuple(items))
 
 
@@ -373,11 +378,17 @@ def _open_executor(executor: Any) -> tuple[Executor | None, bool]:
         )
     if isinstance(executor, Executor):
         try:
-            executor.submit(_ping).result()
-        except RuntimeError as error:
+            executor.submit(_ping).result(timeout=PING_TIMEOUT)
+        except TimeoutError:
             raise ExecutorError(
-                f"fit_each: the executor {type(executor).__name__} cannot take work ({error}); "
-                "it has been shut down. Pass an open executor, or an int for a local pool."
+                f"fit_each: the executor {type(executor).__name__} did not run a test task "
+                f"within {PING_TIMEOUT:g} s; does it have any workers?"
+            ) from None
+        except Exception as error:
+            raise ExecutorError(
+                f"fit_each: the executor {type(executor).__name__} cannot take work "
+                f"({type(error).__name__}: {error}); it has been shut down or its client "
+                "closed. Pass an open executor, or an int for a local process pool."
             ) from None
         return executor, False
     if executor < 1:
