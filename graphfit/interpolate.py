@@ -54,8 +54,9 @@ def check_covariate(values: Any, owner: str, field: str = "covariate") -> np.nda
     if np.any(steps == 0):
         k = int(np.argmax(steps == 0))
         raise InterpolationError(
-            f"{owner}: {field} has the duplicate value {float(x[k])!r} at positions {k} and {k + 1}; "
-            "each covariate value may appear once (combine those datasets, or fit them jointly)."
+            f"{owner}: {field} has the duplicate value {float(x[k])!r} at positions {k} and "
+            f"{k + 1}; each covariate value may appear once (combine those datasets, or fit "
+            "them jointly)."
         )
     if np.any(steps < 0):
         k = int(np.argmax(steps < 0))
