@@ -73,6 +73,7 @@ _THIRD_PARTY = (
     "os",
     "pathlib",
     "collections",
+    "concurrent",
     "typing",
 )
 nitpick_ignore_regex = [

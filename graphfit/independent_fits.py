@@ -229,7 +229,8 @@ def fit_dataset(search: Search, factor: AnalysisFactor, name: str) -> ResultList
     Parameters
     ----------
     search
-        The search, as given to :func:`fit_each`; see :func:`dataset_search` for the copy used.
+        The search, as given to :func:`fit_each`; the fit uses the copy made by
+        ``graphfit.independent_fits.dataset_search``.
     factor
         The dataset's analysis factor.
     name
@@ -420,8 +421,8 @@ def fit_each(
     """Fit every dataset on its own and return the results in input order.
 
     Datasets with the same structure share one compiled PyMC model whose data are swapped
-    between fits, so N alike datasets compile once per process, not N times (see
-    :mod:`graphfit.independent_fits`).  A dataset whose fit fails is recorded as a
+    between fits, so N alike datasets compile once per process, not N times (see the module
+    ``graphfit.independent_fits``).  A dataset whose fit fails is recorded as a
     :class:`~graphfit.independent_results.FailedResult` with its error; every finished fit is kept.
 
     Parameters
@@ -497,7 +498,8 @@ def fit_each(
             for task in tasks:
                 record(_run_task(task))
         else:
-            _run_on(pool, tasks, record)
+            remake = (lambda: _open_executor(int(executor))[0]) if owned else None
+            _run_on(pool, tasks, record, remake)
     finally:
         bar.close()
         if owned:
@@ -514,9 +516,37 @@ def fit_each(
     return IndependentResultList(entries, names, compile_count=stats["compiles"], stats=stats)
 
 
-def _run_on(pool: Executor, tasks: list[_Task], record: Callable[[_Outcome], None]) -> None:
-    """Submit every task to ``pool``; a task whose future raises (worker died, task lost) is
-    recorded as a failure of that dataset."""
+def _worker_died(error: BaseException) -> bool:
+    """True for an executor's report that the process running a task died."""
+    from concurrent.futures import BrokenExecutor
+
+    return isinstance(error, BrokenExecutor) or type(error).__name__ == "KilledWorker"
+
+
+def _lost(task: _Task, error: BaseException, retried: bool = True) -> _Outcome:
+    message = (
+        f"{type(error).__name__}: {error}. The worker process running dataset {task.name!r} "
+        f"died or the executor lost the task{' (retried once on its own)' if retried else ''}; "
+        "the other datasets' fits are kept."
+    )
+    return _Outcome(task.index, task.name, "", error=_portable(error), traceback=message)
+
+
+def _run_on(
+    pool: Executor,
+    tasks: list[_Task],
+    record: Callable[[_Outcome], None],
+    remake: Callable[[], Executor] | None = None,
+) -> None:
+    """Submit every task to ``pool`` and record each outcome as it arrives.
+
+    A task whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
+    been killed by another task running beside it, so after the others it is run once more, on
+    its own: only a dataset that kills its worker again is recorded as failed.  A broken pool
+    that fit_each owns is replaced (``remake``) for the retries; one given by the user cannot
+    be, and its lost datasets are recorded as failed.
+    """
+    died: list[tuple[_Task, BaseException]] = []
     futures = {pool.submit(_run_task, task): task for task in tasks}
     for future in as_completed(futures):
         task = futures[future]
@@ -525,10 +555,34 @@ def _run_on(pool: Executor, tasks: list[_Task], record: Callable[[_Outcome], Non
         except BaseException as error:  # the executor's own error for this task
             if isinstance(error, KeyboardInterrupt | SystemExit):
                 raise
-            message = (
-                f"{type(error).__name__}: {error}. The worker process running dataset "
-                f"{task.name!r} died or the executor lost the task; the other datasets' fits "
-                "are kept."
-            )
-            outcome = _Outcome(task.index, task.name, "", error=_portable(error), traceback=message)
+            if _worker_died(error):
+                died.append((task, error))
+                continue
+            outcome = _lost(task, error, retried=False)
         record(outcome)
+    spare: Executor | None = None
+    try:
+        for task, error in sorted(died, key=lambda pair: pair[0].index):
+            try:
+                outcome = pool.submit(_run_task, task).result()
+            except BaseException as again:
+                if isinstance(again, KeyboardInterrupt | SystemExit):
+                    raise
+                from concurrent.futures import BrokenExecutor
+
+                if isinstance(again, BrokenExecutor) and remake is not None:
+                    if spare is not None:
+                        spare.shutdown(wait=False, cancel_futures=True)
+                    pool = spare = remake()
+                    try:
+                        outcome = pool.submit(_run_task, task).result()
+                    except BaseException as last:
+                        if isinstance(last, KeyboardInterrupt | SystemExit):
+                            raise
+                        outcome = _lost(task, last)
+                else:
+                    outcome = _lost(task, again if _worker_died(again) else error)
+            record(outcome)
+    finally:
+        if spare is not None:
+            spare.shutdown(wait=True, cancel_futures=True)

@@ -240,6 +240,30 @@ def test_local_process_pool_compiles_once_per_worker(monkeypatch):
 
 
 @pytest.mark.slow
+def test_local_process_pool_survives_a_killed_worker(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    data = [gf.ex.simulate_gaussian_dataset(centre=c, seed=k) for k, c in enumerate(CENTRES[:3])]
+    factors_ = [
+        gf.AnalysisFactor(
+            cookbook_model(),
+            KillerAnalysis(d, n, parent_pid=os.getpid() if k == 1 else None),
+            name=f"e{k}",
+        )
+        for k, (d, n) in enumerate(data)
+    ]
+    result_list = run_with_timeout(
+        lambda: gf.fit_each(factors_, gf.MAP(random_seed=1), executor=2, progress=False), 600
+    )
+    assert [f.name for f in result_list.failed] == ["e1"]
+    assert type(result_list["e1"].error).__name__ == "BrokenProcessPool"
+    assert "retried once on its own" in result_list["e1"].traceback
+    assert [round(r.max_log_likelihood_instance.centre) for r in result_list.succeeded] == [
+        40,
+        50,
+    ]
+
+
+@pytest.mark.slow
 def test_dask_cluster_with_a_worker_killed_mid_fit(monkeypatch):
     dask = pytest.importorskip("dask")
     distributed = pytest.importorskip("distributed")
