@@ -259,6 +259,9 @@ class _Task:
     name: str
     factor: AnalysisFactor
     search: Search
+    #: 0, then 1 for the retry of a task whose worker died (also makes the retry a new task
+    #: for executors that name tasks by their arguments, such as Dask's).
+    attempt: int = 0
 
 
 @dataclass
@@ -563,6 +566,7 @@ def _run_on(
     spare: Executor | None = None
     try:
         for task, error in sorted(died, key=lambda pair: pair[0].index):
+            task = dataclasses.replace(task, attempt=task.attempt + 1)
             try:
                 outcome = pool.submit(_run_task, task).result()
             except BaseException as again:

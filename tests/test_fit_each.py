@@ -294,7 +294,7 @@ def test_dask_cluster_with_a_worker_killed_mid_fit(monkeypatch):
             return gf.fit_each(factors_, nuts(), executor=client.get_executor(), progress=False)
 
     result_list = run_with_timeout(run, 900)
-    assert [f.name for f in result_list.failed] == ["e1"]
+    assert [f.name for f in result_list.failed] == ["e1"], [f.traceback for f in result_list.failed]
     failed = result_list["e1"]
     assert type(failed.error).__name__ == "KilledWorker"
     assert "died or the executor lost the task" in failed.traceback
