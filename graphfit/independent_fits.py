@@ -408,10 +408,24 @@ def _open_executor(executor: Any) -> tuple[Executor | None, bool]:
     return ProcessPoolExecutor(max_workers=int(executor), mp_context=context), True
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+class _NoBar:
+    def set_postfix(self, **_: Any) -> None:
+        pass
 
-    return tqdm(total=total, desc="fit_each", unit="dataset", disable=not enabled, leave=True)
+    def update(self, _: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    # tqdm's text bar (on stderr) works in terminals and notebooks alike, without ipywidgets
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="fit_each", unit="dataset", leave=True)
 
 
 def fit_each(
