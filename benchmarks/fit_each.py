@@ -42,7 +42,7 @@ COLUMNS = [
     "total s",
     "s / fit",
     "speed-up",
-    "centre error (median |fit - truth| / sd)",
+    "median centre error / sd",
 ]
 
 
@@ -80,7 +80,7 @@ def row(mode: str, workers: int, result_list, seconds: float, centres: np.ndarra
         "compiles": result_list.compile_count,
         "total s": seconds,
         "s / fit": seconds / len(result_list),
-        "centre error (median |fit - truth| / sd)": float(np.median(errors)),
+        "median centre error / sd": float(np.median(errors)),
     }
 
 
