@@ -81,6 +81,8 @@ nitpick_ignore_regex = [
 ]
 nitpick_ignore = [
     ("py:class", "optional"),
+    # concurrent.futures.Executor in gf.fit_each's signature, shown by its short name
+    ("py:class", "Executor"),
 ]
 
 # -- Notebooks (myst-nb) -----------------------------------------------------------------------

@@ -149,7 +149,7 @@ class IndependentResultList(ResultList):
 
     @property
     def model(self) -> Any:
-        """Not available: each dataset was fitted with its own model."""
+        """Raises :class:`~graphfit.IndependentFitsError`, since every dataset has its own."""
         raise self._no_joint("model")
 
     def joint_log_likelihood(self) -> xr.DataArray:
@@ -168,7 +168,7 @@ class IndependentResultList(ResultList):
 
     @property
     def populations(self) -> dict[str, xr.Dataset]:  # type: ignore[override]
-        """Independent fits have no hierarchical factors: always ``{}``."""
+        """Always ``{}``, as independent fits have no hierarchical factors."""
         return {}
 
     def to_datatree(self) -> xr.DataTree:

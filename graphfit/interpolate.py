@@ -177,7 +177,15 @@ class Covariate:
 
 
 class Query:
-    """A covariate name and the value(s) to interpolate to."""
+    """A covariate name and the value to interpolate to (``interpolator.time == 1.5``).
+
+    Examples
+    --------
+    >>> from graphfit.interpolate import Query
+    >>> query = Query("time", 1.5)
+    >>> query.name, query.value
+    ('time', 1.5)
+    """
 
     def __init__(self, name: str, value: Any) -> None:
         self.name, self.value = name, value
@@ -186,7 +194,20 @@ class Query:
         return f"Query({self.name} == {self.value!r})"
 
 
-class _Interpolator:
+class Interpolator:
+    """Base class of :class:`LinearInterpolator` and :class:`SplineInterpolator`.
+
+    Holds the instances, finds their numeric parameters, and answers queries
+    ``interpolator[interpolator.<covariate> == value]``.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> from graphfit.interpolate import Interpolator
+    >>> issubclass(gf.SplineInterpolator, Interpolator)
+    True
+    """
+
     method = "linear"
 
     def __init__(self, instances: Sequence[Any], *, extrapolate: bool = False) -> None:
@@ -266,7 +287,7 @@ class _Interpolator:
         return _build(self.instances[0], (), values)
 
 
-class LinearInterpolator(_Interpolator):
+class LinearInterpolator(Interpolator):
     """Linear interpolation of model instances over a covariate.
 
     By default **piecewise linear**: at a query value between two neighbouring covariate values
@@ -320,7 +341,7 @@ class LinearInterpolator(_Interpolator):
         return self.fit
 
 
-class SplineInterpolator(_Interpolator):
+class SplineInterpolator(Interpolator):
     """Cubic-spline interpolation of model instances over a covariate.
 
     Every numeric parameter follows a cubic spline through the instances' values
