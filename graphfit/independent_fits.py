@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from graphfit.results import ResultList
     from graphfit.search.base import Search
 
-__all__ = ["compile_stats", "fit_dataset", "fit_each"]
+__all__ = ["clear_cache", "compile_stats", "dataset_search", "fit_dataset", "fit_each"]
 
 #: Seconds an executor given to fit_each has to run a test task before fitting starts.
 PING_TIMEOUT = 120.0
@@ -61,6 +61,18 @@ _CACHE: OrderedDict[Any, tuple[AnalysisFactor, CompiledGraph]] = OrderedDict()
 _STATS = {"compiles": 0, "reuses": 0}
 # One fit at a time per process: a shared model holds one dataset's data at a time.
 _LOCK = threading.RLock()
+
+
+def clear_cache() -> None:
+    """Forget the models compiled by earlier fits in this process (the next fit of each
+    structure compiles again).
+
+    Examples
+    --------
+    >>> from graphfit.independent_fits import clear_cache
+    >>> clear_cache()
+    """
+    _CACHE.clear()
 
 
 def compile_stats() -> dict[str, int]:
@@ -484,6 +496,8 @@ def fit_each(
     ...     gf.AnalysisFactor(model, gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)))
     ...     for s in range(3)
     ... ]
+    >>> from graphfit.independent_fits import clear_cache
+    >>> clear_cache()  # for the example: nothing compiled yet in this process
     >>> result_list = gf.fit_each(factors, gf.MAP(random_seed=1), progress=False)
     >>> result_list.names, result_list.compile_count
     (['dataset_0', 'dataset_1', 'dataset_2'], 1)

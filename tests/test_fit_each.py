@@ -41,9 +41,9 @@ def factors(centres=CENTRES, model=None, analysis=gf.ex.Analysis) -> list[gf.Ana
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with no compiled structures in this process."""
-    independent_fits._CACHE.clear()
+    independent_fits.clear_cache()
     yield
-    independent_fits._CACHE.clear()
+    independent_fits.clear_cache()
 
 
 def run_with_timeout(function, seconds: float):
