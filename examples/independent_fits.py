@@ -91,7 +91,7 @@ def main(random_seed: int = 1, distributed: bool = True) -> gf.IndependentResult
         else:
             with (
                 LocalCluster(
-                    n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+                    n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
                 ) as cluster,
                 Client(cluster) as client,
             ):

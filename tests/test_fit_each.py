@@ -287,7 +287,7 @@ def test_dask_cluster_with_a_worker_killed_mid_fit(monkeypatch):
         with (
             dask.config.set(settings),
             distributed.LocalCluster(
-                n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+                n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
@@ -307,7 +307,7 @@ def test_dask_cluster_with_a_worker_killed_mid_fit(monkeypatch):
     # the executor of a closed client is refused up front
     with (
         distributed.LocalCluster(
-            n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None
+            n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
