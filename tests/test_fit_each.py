@@ -314,3 +314,23 @@ def test_dask_cluster_with_a_worker_killed_mid_fit(monkeypatch):
         executor = client.get_executor()
     with pytest.raises(gf.ExecutorError, match=r"cannot take work .*ClosedClientError"):
         gf.fit_each(factors_[:1], gf.MAP(), executor=executor)
+
+
+def test_each_dataset_gets_its_own_named_search():
+    """The hook for output folders: a named search fits each dataset under its own name."""
+    search = gf.MAP(name="survey", path_prefix="runs", progressbar=True)
+    own = independent_fits.dataset_search(search, "epoch_3")
+    assert (own.name, own.path_prefix, own.progressbar) == (
+        "epoch_3",
+        os.path.join("runs", "survey"),
+        False,
+    )
+    assert (search.name, search.path_prefix, search.progressbar) == ("survey", "runs", True)
+    unnamed = independent_fits.dataset_search(gf.MAP(), "epoch_3")
+    assert (unnamed.name, unnamed.path_prefix) == (None, None)
+    result_list = gf.fit_dataset(search, factors(CENTRES[:1])[0], "epoch_3")
+    assert result_list.names == ["epoch_3"]
+    assert result_list.compiled.data_names == {"data": "obs.data", "noise_map": "obs.noise_map"}
+    names = set(result_list.model.named_vars)
+    assert {"centre", "normalization", "sigma", "obs", "obs.data", "obs.noise_map"} <= names
+    assert not any("epoch" in name for name in names)  # nothing specific to the dataset
