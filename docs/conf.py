@@ -74,6 +74,7 @@ _THIRD_PARTY = (
     "os",
     "pathlib",
     "collections",
+    "concurrent",
     "typing",
 )
 nitpick_ignore_regex = [
@@ -81,6 +82,8 @@ nitpick_ignore_regex = [
 ]
 nitpick_ignore = [
     ("py:class", "optional"),
+    # concurrent.futures.Executor in gf.fit_each's signature, shown by its short name
+    ("py:class", "Executor"),
 ]
 
 # -- Notebooks (myst-nb) -----------------------------------------------------------------------

@@ -15,8 +15,11 @@ from graphfit.evidence import LogEvidence
 from graphfit.exceptions import (
     ComparisonError,
     DataError,
+    ExecutorError,
     FactorGraphError,
     GraphfitError,
+    IndependentFitsError,
+    InterpolationError,
     MissingPriorError,
     ModelAttributeError,
     PlotError,
@@ -28,6 +31,9 @@ from graphfit.exceptions import (
 )
 from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
 from graphfit.hierarchical import HierarchicalFactor
+from graphfit.independent_fits import fit_dataset, fit_each
+from graphfit.independent_results import FailedResult, IndependentResultList
+from graphfit.interpolate import LinearInterpolator, SplineInterpolator, interpolate
 from graphfit.loading import LoadedResultList, load_result
 from graphfit.model import Collection, CollectionInstance, Model
 from graphfit.observations import GaussianObservation, Observation
@@ -72,6 +78,14 @@ __all__ = [
     "FactorGraphModel",
     "GlobalPriorModel",
     "HierarchicalFactor",
+    # independent fits and interpolation
+    "FailedResult",
+    "IndependentResultList",
+    "LinearInterpolator",
+    "SplineInterpolator",
+    "fit_dataset",
+    "fit_each",
+    "interpolate",
     # searches
     "MAP",
     "NUTS",
@@ -95,8 +109,11 @@ __all__ = [
     # errors
     "ComparisonError",
     "DataError",
+    "ExecutorError",
     "FactorGraphError",
     "GraphfitError",
+    "IndependentFitsError",
+    "InterpolationError",
     "MissingPriorError",
     "ModelAttributeError",
     "PlotError",

@@ -43,6 +43,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CompiledGraph", "FactorNode", "compile_graph"]
 
+#: Names of the observed node and of its data containers in a model compiled with
+#: ``data_containers=True``.
+DATA_OBS = "obs"
+DATA_NAMES = {"data": "obs.data", "noise_map": "obs.noise_map"}
+
 
 @dataclass
 class FactorNode:
@@ -70,6 +75,12 @@ class CompiledGraph:
     vectorized_groups: list[list[int]] = field(default_factory=list)
     #: Names of datasets with a black-box likelihood (no gradient; see graphfit.black_box).
     black_box: list[str] = field(default_factory=list)
+    #: Names of the ``pm.Data`` containers holding the observed data and noise map (only when
+    #: compiled with ``data_containers=True``; swap them with ``pm.set_data``).
+    data_names: dict[str, str] = field(default_factory=dict)
+    #: Objects compiled from ``model`` by searches (start finder, sampler), reused by later fits
+    #: of the same model with other data.
+    cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def loglike_names(self) -> list[str]:
@@ -175,7 +186,7 @@ def _population_variable(group: Group, tensors: dict[Prior, Any]) -> Any:
 
 
 def _observed_node(
-    name: str, observation: Observation, model: pm.Model
+    name: str, observation: Observation, model: pm.Model, data_containers: bool = False
 ) -> tuple[str, dict[str, str]]:
     import pymc as pm
 
@@ -191,15 +202,23 @@ def _observed_node(
             f"dataset {name!r}: observation dims {local_dims} do not match the data's "
             f"{data.ndim} dimension(s)."
         )
-    joint_dims = tuple(f"{name}.{d}" for d in local_dims)
+    if data_containers:
+        # Names free of the dataset's name, so the model can be reused for another dataset.
+        var_name, joint_dims = DATA_OBS, tuple(local_dims)
+    else:
+        var_name, joint_dims = f"{name}.obs", tuple(f"{name}.{d}" for d in local_dims)
     for dim, size in zip(joint_dims, data.shape, strict=True):
         model.add_coord(dim, np.arange(size))
-    var_name = f"{name}.obs"
+    sigma: Any = observation.noise_map
+    observed: Any = data
+    if data_containers:
+        observed = pm.Data(DATA_NAMES["data"], data, dims=joint_dims)
+        sigma = pm.Data(DATA_NAMES["noise_map"], observation.noise_map, dims=joint_dims)
     pm.Normal(
         var_name,
         mu=observation.model_data,
-        sigma=observation.noise_map,
-        observed=data,
+        sigma=sigma,
+        observed=observed,
         dims=joint_dims,
     )
     return var_name, dict(zip(joint_dims, local_dims, strict=True))
@@ -214,14 +233,30 @@ def _loglike_shape(factor: Any, loglike: Any) -> tuple[int, ...]:
     return np.shape(factor.analysis.log_likelihood_function(instance, np))
 
 
-def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGraph:
+def compile_graph(
+    graph: FactorGraphModel, vectorize: bool = True, data_containers: bool = False
+) -> CompiledGraph:
     """Compile ``graph`` into a :class:`CompiledGraph` holding one ``pm.Model``.
 
     With ``vectorize`` (the default), alike factors become one observed node over stacked data
     (see :mod:`graphfit.vectorize`); otherwise every factor gets its own node.
+
+    With ``data_containers`` (for a graph of one factor whose analysis declares an observation;
+    used by :func:`graphfit.independent_fits.fit_each`), the observed data and noise map are
+    ``pm.Data`` containers (names in ``CompiledGraph.data_names``) and the observed node is
+    named ``obs`` with the observation's own dims, so the model holds nothing specific to the
+    dataset and is reused for others of the same structure by swapping the data.
     """
     import pymc as pm
     import pytensor.tensor as pt
+
+    if data_containers and (
+        len(graph.factors) != 1 or not graph.factors[0].analysis.uses_observation()
+    ):
+        raise FactorGraphError(
+            "compile_graph: data_containers=True needs a graph of one factor whose analysis "
+            f"declares an observation; got {graph!r}."
+        )
 
     xp = pytensor_namespace()
     plan = graph.compile_plan()
@@ -275,7 +310,7 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
             instance = factor.prior_model.instance_from(tensors, xp)
             if analysis.uses_observation():
                 observation = analysis.observation(instance, xp)
-                var_name, dims = _observed_node(name, observation, model)
+                var_name, dims = _observed_node(name, observation, model, data_containers)
                 nodes[index] = FactorNode(name, var_name, "observed", dims)
             else:
                 loglike = pt.as_tensor(analysis.log_likelihood_function(instance, xp))
@@ -294,6 +329,7 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
         nodes=[nodes[k] for k in range(len(plan.names))],
         vectorized_groups=batched,
         black_box=black_box,
+        data_names=dict(DATA_NAMES) if data_containers else {},
     )
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 __all__ = [
     "ComparisonError",
     "DataError",
+    "ExecutorError",
     "FactorGraphError",
     "GraphfitError",
+    "IndependentFitsError",
+    "InterpolationError",
     "MissingPriorError",
     "ModelAttributeError",
     "PlotError",
@@ -197,6 +200,52 @@ class ComparisonError(GraphfitError, ValueError):
     ... except gf.ComparisonError as error:
     ...     print(error)  # doctest: +ELLIPSIS
     compare: needs at least two fits to compare, got 1 ('only one'); ...
+    """
+
+
+class ExecutorError(GraphfitError, ValueError):
+    """An executor given to :func:`graphfit.fit_each` cannot run fits (wrong type, shut down).
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> factor = gf.AnalysisFactor(gf.Model(gf.ex.Gaussian),
+    ...                            gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0)))
+    >>> try:
+    ...     gf.fit_each([factor], gf.MAP(), executor=0)
+    ... except gf.ExecutorError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    fit_each: executor must be None, a number of processes >= 1 or a ...
+    """
+
+
+class IndependentFitsError(GraphfitError, ValueError):
+    """Asked the results of independent fits for something only a joint fit has.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> result_list = gf.IndependentResultList([], [])
+    >>> try:
+    ...     result_list.joint_log_likelihood()
+    ... except gf.IndependentFitsError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    joint_log_likelihood: these are independent fits with no joint posterior; ...
+    """
+
+
+class InterpolationError(GraphfitError, ValueError):
+    """Bad input to an interpolator: covariates not strictly increasing, lengths that differ,
+    a query outside the fitted range without ``extrapolate=True``.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.interpolate([], covariate=[], at=[1.0])
+    ... except gf.InterpolationError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    interpolate: needs at least 2 ...
     """
 
 

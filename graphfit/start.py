@@ -20,7 +20,7 @@ from graphfit.exceptions import SearchError
 if TYPE_CHECKING:
     import pymc as pm
 
-__all__ = ["Optimum", "StartFinder"]
+__all__ = ["Optimum", "StartFinder", "cached_start_finder"]
 
 #: Above this many free coordinates, only the prior-median start and the best random start are
 #: polished (random starts rarely help there and each costs many gradient evaluations).
@@ -239,6 +239,25 @@ class StartFinder:
                 x = optimum.x.copy()
             starts.append(x)
         return starts
+
+
+def cached_start_finder(compiled: Any, *, jacobian: bool) -> StartFinder:
+    """The :class:`StartFinder` of a compiled graph, compiled once and kept in ``compiled.cache``.
+
+    Its compiled function reads the model's data containers when it runs, so a model whose data
+    are swapped with ``pm.set_data`` (see :func:`graphfit.independent_fits.fit_each`) reuses it.
+    """
+    key = ("start_finder", bool(jacobian))
+    finder = compiled.cache.get(key)
+    if finder is None:
+        finder = StartFinder(
+            compiled.model,
+            jacobian=jacobian,
+            medians=prior_medians(compiled.plan),
+            gradient=not getattr(compiled, "black_box", []),
+        )
+        compiled.cache[key] = finder
+    return finder
 
 
 def prior_medians(plan: Any) -> dict[str, Any]:

@@ -74,7 +74,10 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
         "log_likelihood" not in idata.groups()
         or any(name not in idata.log_likelihood for name in observed)
     ):
-        pm.compute_log_likelihood(idata, var_names=observed, model=model, progressbar=False)
+        if compiled.data_names:
+            _reused_log_likelihood(idata, compiled, observed)
+        else:
+            pm.compute_log_likelihood(idata, var_names=observed, model=model, progressbar=False)
     custom = compiled.potential_loglikes
     if custom:
         moved = idata.posterior[custom]
@@ -97,6 +100,46 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
         }
         idata.add_groups(observed_data=xr.Dataset(arrays))
     return idata
+
+
+def _reused_log_likelihood(
+    idata: az.InferenceData, compiled: CompiledGraph, observed: list[str]
+) -> None:
+    """``pm.compute_log_likelihood`` with its compiled function kept in ``compiled.cache``,
+    for a model whose data containers are swapped between fits
+    (see :mod:`graphfit.independent_fits`)."""
+    import pymc as pm
+    from pymc.backends.arviz import apply_function_over_dataset, coords_and_dims_for_inferencedata
+    from pymc.model.transform.conditioning import remove_value_transforms
+
+    key = ("log_likelihood", tuple(observed))
+    entry = compiled.cache.get(key)
+    if entry is None:
+        umodel = remove_value_transforms(compiled.model)
+        function = umodel.compile_fn(
+            inputs=umodel.value_vars,
+            outs=umodel.logp(vars=[umodel[name] for name in observed], sum=False),
+            on_unused_input="ignore",
+        )
+        entry = (umodel, function, *coords_and_dims_for_inferencedata(umodel))
+        compiled.cache[key] = entry
+    umodel, function, coords, dims = entry
+    # the clone has its own data containers: give it the current data
+    pm.set_data(
+        {name: compiled.model[name].get_value() for name in compiled.data_names.values()},
+        model=umodel,
+    )
+    names = [rv.name for rv in umodel.free_RVs]
+    loglike = apply_function_over_dataset(
+        function,
+        idata.posterior[names],
+        output_var_names=observed,
+        sample_dims=("chain", "draw"),
+        dims=dims,
+        coords=coords,
+        progressbar=False,
+    )
+    idata.add_groups(log_likelihood=loglike)
 
 
 class Search:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphfit.search.base import Search, finish_idata
-from graphfit.start import StartFinder, prior_medians
+from graphfit.start import cached_start_finder
 
 if TYPE_CHECKING:
     import arviz as az
@@ -70,12 +70,7 @@ class MAP(Search):
         import xarray as xr
 
         model = compiled.model
-        finder = StartFinder(
-            model,
-            jacobian=False,
-            medians=prior_medians(compiled.plan),
-            gradient=not compiled.black_box,
-        )
+        finder = cached_start_finder(compiled, jacobian=False)
         optimum = finder.optimise(self._rng(), n_random=self.n_random, n_optimise=self.n_optimise)
         values = finder.values(optimum.x)
         arrays = {}

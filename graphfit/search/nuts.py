@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
 import os
@@ -13,7 +14,7 @@ import numpy as np
 from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 from graphfit.exceptions import SearchError
 from graphfit.search.base import Search, finish_idata
-from graphfit.start import StartFinder, prior_medians
+from graphfit.start import cached_start_finder
 
 if TYPE_CHECKING:
     import arviz as az
@@ -135,7 +136,7 @@ class NUTS(Search):
         model = compiled.model
         rng = self._rng()
         clock = time.perf_counter()
-        finder = StartFinder(model, jacobian=True, medians=prior_medians(compiled.plan))
+        finder = cached_start_finder(compiled, jacobian=True)
         optimum = finder.optimise(rng)
         starts = finder.chain_starts(optimum, self.chains, rng)
         seed = int(rng.integers(2**31 - 1))
@@ -148,7 +149,9 @@ class NUTS(Search):
             initvals = [finder.free_values(x) for x in starts]
             idata = self._sample_numpyro(model, initvals, seed)
         else:
-            idata = self._sample_nutpie(model, finder.free_values(starts[0]), starts, seed)
+            idata = self._sample_nutpie(
+                model, finder.free_values(starts[0]), starts, seed, compiled=compiled
+            )
         elapsed = time.perf_counter() - clock
         sampling = float(idata.posterior.attrs.get("sampling_time", elapsed))
         self._timings["sampler_setup"] = max(elapsed - sampling, 0.0)
@@ -231,14 +234,27 @@ class NUTS(Search):
         )
 
     def _sample_nutpie(
-        self, model: Any, initial: dict, starts: list[np.ndarray], seed: int
+        self,
+        model: Any,
+        initial: dict,
+        starts: list[np.ndarray],
+        seed: int,
+        compiled: CompiledGraph | None = None,
     ) -> az.InferenceData:
-        import dataclasses
-
         import nutpie
 
         clock = time.perf_counter()
-        compiled = nutpie.compile_pymc_model(model, initial_points=initial, jitter_rvs=set())
+        graph = compiled
+        reusable = graph is not None and bool(graph.data_names)
+        cached = graph.cache.get("nutpie") if reusable else None
+        if cached is None:
+            compiled = nutpie.compile_pymc_model(model, initial_points=initial, jitter_rvs=set())
+            if reusable:
+                graph.cache["nutpie"] = compiled
+        else:
+            # Same model, other data: swap the data containers only (starts are set below).
+            data = {name: model[name].get_value() for name in graph.data_names.values()}
+            compiled = cached.with_data(**data)
         if all(x.size == compiled.n_dim for x in starts):
             # nutpie asks for one initial point per chain; hand out our jittered starts in turn
             # (its flat vector is the free variables' unconstrained values in model order, as

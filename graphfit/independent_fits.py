@@ -1,0 +1,620 @@
+"""Independent fits: every dataset fitted on its own, compiled once per structure.
+
+:func:`fit_each` fits each :class:`~graphfit.factor_graph.AnalysisFactor` by itself, in this
+process, in a local process pool or on any ``concurrent.futures.Executor`` (a Dask cluster's
+``client.get_executor()`` included), and returns an
+:class:`~graphfit.independent_results.IndependentResultList` in input order.
+
+Each dataset's fit is :func:`fit_dataset`: an ordinary ``search.fit`` of a one-factor graph.
+What makes 1,000 fits cheap is that graph's ``compile()``: datasets with the same structure
+(same model tree and priors, same analysis type and
+:meth:`~graphfit.analysis.Analysis.vectorize_key`, same data shape, and the same model data at
+two test points) share one PyMC model whose data and noise map are ``pm.Data`` containers.  The
+first dataset of a structure compiles it (and the search compiles its start finder, nutpie's
+sampler and the log-likelihood function on it); each later one only swaps the data
+(``pm.set_data``, nutpie's ``with_data``).  The cache lives in each process, so a pool or a Dask
+cluster compiles once per structure per worker process.
+
+A fit that raises becomes a :class:`~graphfit.independent_results.FailedResult` carrying the
+error; the other fits are kept.  A worker process that dies is a failure of the dataset(s) it
+was running (Dask retries on another worker first, then reports ``KilledWorker``).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import pickle
+import socket
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphfit.exceptions import ExecutorError, FactorGraphError, SearchError
+from graphfit.factor_graph import AnalysisFactor, FactorGraphModel
+from graphfit.model import AbstractModel, Model
+from graphfit.priors import Prior
+from graphfit.relations import Expression
+
+if TYPE_CHECKING:
+    from graphfit.compile import CompiledGraph
+    from graphfit.independent_results import IndependentResultList
+    from graphfit.results import ResultList
+    from graphfit.search.base import Search
+
+__all__ = ["clear_cache", "compile_stats", "dataset_search", "fit_dataset", "fit_each"]
+
+#: Seconds an executor given to fit_each has to run a test task before fitting starts.
+PING_TIMEOUT = 120.0
+#: Structures kept compiled per process (least recently used are dropped beyond this).
+CACHE_SIZE = 32
+
+_CACHE: OrderedDict[Any, tuple[AnalysisFactor, CompiledGraph]] = OrderedDict()
+_STATS = {"compiles": 0, "reuses": 0}
+# One fit at a time per process: a shared model holds one dataset's data at a time.
+_LOCK = threading.RLock()
+
+
+def clear_cache() -> None:
+    """Forget the models compiled by earlier fits in this process (the next fit of each
+    structure compiles again).
+
+    Examples
+    --------
+    >>> from graphfit.independent_fits import clear_cache
+    >>> clear_cache()
+    """
+    _CACHE.clear()
+
+
+def compile_stats() -> dict[str, int]:
+    """Compiles and reuses of shared models in this process so far.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> from graphfit.independent_fits import compile_stats
+    >>> sorted(compile_stats())
+    ['compiles', 'reuses']
+    """
+    return dict(_STATS)
+
+
+# -- structure: which datasets can share one compiled model ----------------------------------
+
+
+class _Unshareable(Exception):
+    pass
+
+
+def _prior_signature(prior: Prior, order: dict[int, int]) -> tuple:
+    index = order.setdefault(id(prior), len(order))
+    return ("prior", index, type(prior), prior.name, tuple(sorted(prior.values.items())))
+
+
+def _model_signature(model: AbstractModel, order: dict[int, int]) -> tuple:
+    head: tuple = ("Model", model.cls) if isinstance(model, Model) else ("Collection",)
+    items = []
+    for name, value in model.items():
+        if isinstance(value, AbstractModel):
+            items.append((name, _model_signature(value, order)))
+        elif isinstance(value, Prior):
+            items.append((name, _prior_signature(value, order)))
+        elif isinstance(value, Expression):
+            raise _Unshareable  # relations: compile per dataset rather than compare trees
+        elif isinstance(value, np.ndarray):
+            items.append((name, ("array", value.shape, str(value.dtype))))
+        else:
+            # The value itself is left out: a fixed value that changes the model data (and so
+            # the compiled graph) fails the model-data check of _same_model_data; one that
+            # does not (a covariate such as ``time``) lets the datasets share the model.
+            items.append((name, ("fixed", type(value).__name__)))
+    return (*head, tuple(items))
+
+
+def _medians(model: AbstractModel, scale: float = 1.0) -> dict[Prior, float]:
+    return {p: p.median() * scale for p in model.priors()}
+
+
+def _structure(factor: AnalysisFactor) -> tuple[Any, Any]:
+    """(key, observation at the prior medians) of a shareable factor, or ``(None, None)``."""
+    from graphfit.observations import GaussianObservation
+
+    analysis = factor.analysis
+    if not analysis.uses_observation():
+        return None, None
+    vkey = analysis.vectorize_key()
+    if vkey is None:
+        return None, None
+    try:
+        signature = _model_signature(factor.prior_model, {})
+        hash(vkey)
+        with np.errstate(all="ignore"):
+            observation = analysis.observation(
+                factor.prior_model.instance_from(_medians(factor.prior_model), np), np
+            )
+    except (_Unshareable, TypeError):
+        return None, None
+    if type(observation) is not GaussianObservation:
+        return None, None
+    key = (type(analysis), vkey, signature, observation.data.shape, observation.dims)
+    return key, observation
+
+
+def _same_model_data(first: AnalysisFactor, other: AnalysisFactor) -> bool:
+    """True when both analyses predict the same model data at two parameter points."""
+    for scale in (1.0, 1.03):
+        try:
+            with np.errstate(all="ignore"):
+                values = [
+                    np.asarray(
+                        f.analysis.observation(
+                            f.prior_model.instance_from(_medians(f.prior_model, scale), np), np
+                        ).model_data,
+                        dtype=float,
+                    )
+                    for f in (first, other)
+                ]
+        except Exception:  # user code failing here: do not share
+            return False
+        if values[0].shape != values[1].shape or not np.allclose(
+            values[0], values[1], rtol=1e-12, atol=0.0, equal_nan=True
+        ):
+            return False
+    return True
+
+
+def _compile_shared(graph: FactorGraphModel) -> CompiledGraph:
+    """Compile ``graph`` (one factor), or reuse the model of an earlier one of its structure."""
+    import pymc as pm
+
+    from graphfit.compile import CompiledGraph, compile_graph
+
+    factor = graph.factors[0]
+    key, observation = _structure(factor)
+    if key is None:
+        _STATS["compiles"] += 1
+        return compile_graph(graph)
+    entry = _CACHE.get(key)
+    if entry is not None and _same_model_data(entry[0], factor):
+        _CACHE.move_to_end(key)
+        template = entry[1]
+        names = template.data_names
+        pm.set_data(
+            {names["data"]: observation.data, names["noise_map"]: observation.noise_map},
+            model=template.model,
+        )
+        _STATS["reuses"] += 1
+        return CompiledGraph(
+            model=template.model,
+            plan=graph.compile_plan(),
+            nodes=[dataclasses.replace(template.nodes[0], name=graph.names[0])],
+            data_names=dict(names),
+            cache=template.cache,
+        )
+    compiled = compile_graph(graph, data_containers=True)
+    _STATS["compiles"] += 1
+    _CACHE[key] = (factor, compiled)
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return compiled
+
+
+class _SharedStructureGraph(FactorGraphModel):
+    """A one-factor graph whose ``compile()`` goes through the per-process structure cache."""
+
+    def compile(self, vectorize: bool | None = None) -> CompiledGraph:
+        if True not in self._compiled:
+            self._compiled[True] = _compile_shared(self)
+        return self._compiled[True]
+
+
+# -- one dataset ------------------------------------------------------------------------------
+
+
+def dataset_search(search: Search, name: str) -> Search:
+    """The search that fits dataset ``name``: a copy with the sampler's own progress bar off,
+    and, when ``search.name`` is set, named ``name`` under ``<path_prefix>/<search.name>``."""
+    own = copy.copy(search)
+    own.progressbar = False
+    if search.name is not None:
+        own.path_prefix = os.path.join(search.path_prefix or "", search.name)
+        own.name = name
+    return own
+
+
+def fit_dataset(search: Search, factor: AnalysisFactor, name: str) -> ResultList:
+    """Fit one dataset on its own: ``search.fit`` of a one-factor graph named ``name``.
+
+    This is the one place :func:`fit_each` fits a dataset, in whichever process runs it.  The
+    graph compiles through the per-process structure cache (see the module docstring); the
+    rest is an ordinary ``search.fit``.
+
+    Parameters
+    ----------
+    search
+        The search, as given to :func:`fit_each`; the fit uses the copy made by
+        ``graphfit.independent_fits.dataset_search``.
+    factor
+        The dataset's analysis factor.
+    name
+        The dataset's name (its results and output folder are named by it).
+
+    Returns
+    -------
+    ResultList
+        The one-dataset result list of ``search.fit``.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> factor = gf.AnalysisFactor(gf.Model(gf.ex.Gaussian),
+    ...                            gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0)))
+    >>> gf.fit_dataset(gf.MAP(random_seed=1), factor, "epoch_1")
+    ResultList(1 datasets: epoch_1)
+    """
+    graph = _SharedStructureGraph(AnalysisFactor(factor.prior_model, factor.analysis, name=name))
+    return dataset_search(search, name).fit(model=graph.global_prior_model, analysis=graph)
+
+
+@dataclass
+class _Task:
+    index: int
+    name: str
+    factor: AnalysisFactor
+    search: Search
+    #: 0, then 1 for the retry of a task whose worker died (also makes the retry a new task
+    #: for executors that name tasks by their arguments, such as Dask's).
+    attempt: int = 0
+
+
+@dataclass
+class _Outcome:
+    index: int
+    name: str
+    worker: str
+    compiles: int = 0
+    idata: Any = None
+    diagnostics: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+    nodes: Any = None
+    error: BaseException | None = None
+    traceback: str = ""
+
+
+def _portable(error: BaseException) -> BaseException:
+    """The error itself if it pickles (to travel back from a worker), else a RuntimeError."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def _run_task(task: _Task) -> _Outcome:
+    """Fit one dataset (in a worker or in this process); never raises for a failed fit."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    with _LOCK:
+        before = _STATS["compiles"]
+        try:
+            result_list = fit_dataset(task.search, task.factor, task.name)
+        except Exception as error:
+            return _Outcome(
+                task.index,
+                task.name,
+                worker,
+                compiles=_STATS["compiles"] - before,
+                error=_portable(error),
+                traceback=traceback.format_exc(),
+            )
+        return _Outcome(
+            task.index,
+            task.name,
+            worker,
+            compiles=_STATS["compiles"] - before,
+            idata=result_list.idata,
+            diagnostics=result_list.diagnostics,
+            timings=dict(result_list.timings),
+            nodes=result_list.compiled.nodes,
+        )
+
+
+def _rebuild(factor: AnalysisFactor, outcome: _Outcome) -> Any:
+    """The dataset's Result (or FailedResult) in this process, from a worker's outcome."""
+    from graphfit.compile import CompiledGraph
+    from graphfit.independent_results import FailedResult
+    from graphfit.results import ResultList
+
+    if outcome.error is not None:
+        return FailedResult(outcome.name, outcome.index, outcome.error, outcome.traceback)
+    graph = FactorGraphModel(AnalysisFactor(factor.prior_model, factor.analysis, name=outcome.name))
+    # The PyMC model is not kept: it is shared by the structure's fits and holds other data now.
+    compiled = CompiledGraph(model=None, plan=graph.compile_plan(), nodes=outcome.nodes)
+    result_list = ResultList(graph, compiled, outcome.idata, outcome.diagnostics)
+    result_list.timings = dict(outcome.timings)
+    return result_list[0]
+
+
+# -- many datasets ----------------------------------------------------------------------------
+
+
+def _check_inputs(factors: Any, search: Any) -> list[str]:
+    from graphfit.search.base import Search
+
+    if isinstance(factors, AnalysisFactor) or not isinstance(factors, Sequence):
+        raise FactorGraphError(
+            f"fit_each: factors must be a list of gf.AnalysisFactor, got {type(factors).__name__}."
+        )
+    if not factors:
+        raise FactorGraphError("fit_each: factors is empty; give at least one gf.AnalysisFactor.")
+    for index, factor in enumerate(factors):
+        if not isinstance(factor, AnalysisFactor):
+            raise FactorGraphError(
+                f"fit_each: factors[{index}] is {factor!r} of type {type(factor).__name__}; "
+                "every entry must be a gf.AnalysisFactor."
+            )
+    if not isinstance(search, Search):
+        raise SearchError(
+            f"fit_each: search must be a gf.Search (e.g. gf.NUTS()), got {search!r} of type "
+            f"{type(search).__name__}."
+        )
+    names = [f.name if f.name is not None else f"dataset_{i}" for i, f in enumerate(factors)]
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in seen:
+            raise FactorGraphError(
+                f"fit_each: factors {seen[name]} and {index} are both named {name!r}; every "
+                "dataset needs a unique name (AnalysisFactor(..., name=...))."
+            )
+        seen[name] = index
+    return names
+
+
+def _ping() -> int:
+    return os.getpid()
+
+
+def _open_executor(executor: Any) -> tuple[Executor | None, bool]:
+    """(executor to use, whether fit_each owns it and must shut it down)."""
+    if executor is None:
+        return None, False
+    if isinstance(executor, bool) or not isinstance(executor, int | np.integer | Executor):
+        raise ExecutorError(
+            "fit_each: executor must be None, a number of processes >= 1 or a "
+            f"concurrent.futures.Executor (e.g. a Dask client.get_executor()); got {executor!r} "
+            f"of type {type(executor).__name__}."
+        )
+    if isinstance(executor, Executor):
+        try:
+            executor.submit(_ping).result(timeout=PING_TIMEOUT)
+        except TimeoutError:
+            raise ExecutorError(
+                f"fit_each: the executor {type(executor).__name__} did not run a test task "
+                f"within {PING_TIMEOUT:g} s; does it have any workers?"
+            ) from None
+        except Exception as error:
+            raise ExecutorError(
+                f"fit_each: the executor {type(executor).__name__} cannot take work "
+                f"({type(error).__name__}: {error}); it has been shut down or its client "
+                "closed. Pass an open executor, or an int for a local process pool."
+            ) from None
+        return executor, False
+    if executor < 1:
+        raise ExecutorError(
+            "fit_each: executor must be None, a number of processes >= 1 or a "
+            f"concurrent.futures.Executor (e.g. a Dask client.get_executor()); got {executor!r}."
+        )
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: workers start clean (no inherited sampler threads or compiled state)
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=int(executor), mp_context=context), True
+
+
+class _NoBar:
+    def set_postfix(self, **_: Any) -> None:
+        pass
+
+    def update(self, _: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    # tqdm's text bar (on stderr) works in terminals and notebooks alike, without ipywidgets
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="fit_each", unit="dataset", leave=True)
+
+
+def fit_each(
+    factors: Sequence[AnalysisFactor],
+    search: Search,
+    executor: int | Executor | None = None,
+    *,
+    progress: bool = True,
+) -> IndependentResultList:
+    """Fit every dataset on its own and return the results in input order.
+
+    Datasets with the same structure share one compiled PyMC model whose data are swapped
+    between fits, so N alike datasets compile once per process, not N times (see the module
+    ``graphfit.independent_fits``).  A dataset whose fit fails is recorded as a
+    :class:`~graphfit.independent_results.FailedResult` with its error; every finished fit is kept.
+
+    Parameters
+    ----------
+    factors
+        One :class:`~graphfit.factor_graph.AnalysisFactor` per dataset.  Names are the factors'
+        names, or ``dataset_<i>``.  Priors are per fit: a prior object used by several factors
+        is fitted separately for each dataset.
+    search
+        The search, e.g. ``gf.NUTS(...)``.  Each fit uses a copy with the sampler's own
+        progress bar off.  With ``sampler="nutpie"`` (the default when installed) the compiled
+        sampler is reused too; PyMC's sampler compiles its step function on every fit.
+    executor
+        ``None``: fit in this process, one after another.  An int ``n``: a local pool of ``n``
+        worker processes (started with ``spawn``; in a script, call ``fit_each`` under
+        ``if __name__ == "__main__":``).  Any ``concurrent.futures.Executor``, e.g. a Dask
+        ``client.get_executor()``; everything sent to it is pickled.  A thread pool works but
+        fits one dataset at a time per process (the shared model holds one dataset's data).
+    progress
+        Show a progress bar over datasets with the counts of finished, failed and remaining
+        fits.
+
+    Returns
+    -------
+    IndependentResultList
+        One entry per dataset, in input order: its :class:`~graphfit.results.Result` or a
+        :class:`~graphfit.independent_results.FailedResult`.  ``compile_count`` and ``stats``
+        say how many compiles the fits took.
+
+    Raises
+    ------
+    FactorGraphError
+        For an empty list, an entry that is not an ``AnalysisFactor`` or duplicate names.
+    ExecutorError
+        For an executor of the wrong type, or one that is shut down (checked before fitting).
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> model = gf.Model(gf.ex.Gaussian)
+    >>> factors = [
+    ...     gf.AnalysisFactor(model, gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)))
+    ...     for s in range(3)
+    ... ]
+    >>> from graphfit.independent_fits import clear_cache
+    >>> clear_cache()  # for the example: nothing compiled yet in this process
+    >>> result_list = gf.fit_each(factors, gf.MAP(random_seed=1), progress=False)
+    >>> result_list.names, result_list.compile_count
+    (['dataset_0', 'dataset_1', 'dataset_2'], 1)
+    >>> [round(r.max_log_likelihood_instance.sigma) for r in result_list]
+    [10, 10, 10]
+    """
+    from graphfit.independent_results import IndependentResultList
+
+    names = _check_inputs(factors, search)
+    pool, owned = _open_executor(executor)
+    tasks = [
+        _Task(k, name, factor, search)
+        for k, (name, factor) in enumerate(zip(names, factors, strict=True))
+    ]
+    outcomes: dict[int, _Outcome] = {}
+    clock = time.perf_counter()
+    bar = _progress_bar(len(tasks), progress)
+
+    def record(outcome: _Outcome) -> None:
+        outcomes[outcome.index] = outcome
+        failed = sum(o.error is not None for o in outcomes.values())
+        bar.set_postfix(
+            finished=len(outcomes) - failed, failed=failed, remaining=len(tasks) - len(outcomes)
+        )
+        bar.update(1)
+
+    try:
+        if pool is None:
+            for task in tasks:
+                record(_run_task(task))
+        else:
+            remake = (lambda: _open_executor(int(executor))[0]) if owned else None
+            _run_on(pool, tasks, record, remake)
+    finally:
+        bar.close()
+        if owned:
+            pool.shutdown(wait=True, cancel_futures=True)
+    entries = [_rebuild(factors[k], outcomes[k]) for k in range(len(tasks))]
+    done = list(outcomes.values())
+    stats = {
+        "compiles": sum(o.compiles for o in done),
+        "fits": sum(o.error is None for o in done),
+        "failed": sum(o.error is not None for o in done),
+        "workers": len({o.worker for o in done if o.worker}),
+        "seconds": time.perf_counter() - clock,
+    }
+    return IndependentResultList(entries, names, compile_count=stats["compiles"], stats=stats)
+
+
+def _worker_died(error: BaseException) -> bool:
+    """True for an executor's report that the process running a task died."""
+    from concurrent.futures import BrokenExecutor
+
+    return isinstance(error, BrokenExecutor) or type(error).__name__ == "KilledWorker"
+
+
+def _lost(task: _Task, error: BaseException, retried: bool = True) -> _Outcome:
+    message = (
+        f"{type(error).__name__}: {error}. The worker process running dataset {task.name!r} "
+        f"died or the executor lost the task{' (retried once on its own)' if retried else ''}; "
+        "the other datasets' fits are kept."
+    )
+    return _Outcome(task.index, task.name, "", error=_portable(error), traceback=message)
+
+
+def _run_on(
+    pool: Executor,
+    tasks: list[_Task],
+    record: Callable[[_Outcome], None],
+    remake: Callable[[], Executor] | None = None,
+) -> None:
+    """Submit every task to ``pool`` and record each outcome as it arrives.
+
+    A task whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
+    been killed by another task running beside it, so after the others it is run once more, on
+    its own: only a dataset that kills its worker again is recorded as failed.  A broken pool
+    that fit_each owns is replaced (``remake``) for the retries; one given by the user cannot
+    be, and its lost datasets are recorded as failed.
+    """
+    died: list[tuple[_Task, BaseException]] = []
+    futures = {pool.submit(_run_task, task): task for task in tasks}
+    for future in as_completed(futures):
+        task = futures[future]
+        try:
+            outcome = future.result()
+        except BaseException as error:  # the executor's own error for this task
+            if isinstance(error, KeyboardInterrupt | SystemExit):
+                raise
+            if _worker_died(error):
+                died.append((task, error))
+                continue
+            outcome = _lost(task, error, retried=False)
+        record(outcome)
+    spare: Executor | None = None
+    try:
+        for task, error in sorted(died, key=lambda pair: pair[0].index):
+            task = dataclasses.replace(task, attempt=task.attempt + 1)
+            try:
+                outcome = pool.submit(_run_task, task).result()
+            except BaseException as again:
+                if isinstance(again, KeyboardInterrupt | SystemExit):
+                    raise
+                from concurrent.futures import BrokenExecutor
+
+                if isinstance(again, BrokenExecutor) and remake is not None:
+                    if spare is not None:
+                        spare.shutdown(wait=False, cancel_futures=True)
+                    pool = spare = remake()
+                    try:
+                        outcome = pool.submit(_run_task, task).result()
+                    except BaseException as last:
+                        if isinstance(last, KeyboardInterrupt | SystemExit):
+                            raise
+                        outcome = _lost(task, last)
+                else:
+                    outcome = _lost(task, again if _worker_died(again) else error)
+            record(outcome)
+    finally:
+        if spare is not None:
+            spare.shutdown(wait=True, cancel_futures=True)
