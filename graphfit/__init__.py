@@ -21,7 +21,12 @@ from graphfit.exceptions import (
 from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
 from graphfit.hierarchical import HierarchicalFactor
 from graphfit.model import Collection, CollectionInstance, Model
-from graphfit.observations import GaussianObservation, Observation
+from graphfit.observations import (
+    GaussianObservation,
+    Observation,
+    PoissonObservation,
+    StudentTObservation,
+)
 from graphfit.priors import (
     GaussianPrior,
     LogGaussianPrior,
@@ -57,6 +62,8 @@ __all__ = [
     "Analysis",
     "GaussianObservation",
     "Observation",
+    "PoissonObservation",
+    "StudentTObservation",
     # factor graphs
     "AnalysisFactor",
     "FactorGraphModel",

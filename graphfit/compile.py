@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.exceptions import FactorGraphError
-from graphfit.observations import GaussianObservation, Observation
+from graphfit.exceptions import DataError, FactorGraphError, GraphfitError
+from graphfit.observations import Observation
 from graphfit.plan import GraphPlan, Group
 from graphfit.priors import (
     GaussianPrior,
@@ -171,34 +171,42 @@ def _population_variable(group: Group, tensors: dict[Prior, Any]) -> Any:
     return pm.Deterministic(name, lower + (upper - lower) * unit, dims=dims)
 
 
-def _observed_node(
-    name: str, observation: Observation, model: pm.Model
-) -> tuple[str, dict[str, str]]:
-    import pymc as pm
-
-    if not isinstance(observation, GaussianObservation):
+def _observation(name: str, analysis: Any, instance: Any, xp: Any) -> Observation:
+    """``analysis.observation(instance, xp)``, checked; data errors name the dataset."""
+    try:
+        observation = analysis.observation(instance, xp)
+    except DataError as error:
+        raise DataError(f"dataset {name!r}: {error}") from None
+    if not isinstance(observation, Observation) or not hasattr(observation, "pymc_node"):
         raise FactorGraphError(
-            f"dataset {name!r}: observation() returned {type(observation).__name__}; "
-            "supported observations: GaussianObservation."
+            f"dataset {name!r}: {type(analysis).__name__}.observation() returned "
+            f"{type(observation).__name__}; it must return an observation: "
+            "gf.GaussianObservation, gf.PoissonObservation or gf.StudentTObservation."
         )
+    return observation
+
+
+def _local_dims(name: str, observation: Observation) -> tuple[str, ...]:
     data = observation.data
     local_dims = observation.dims or tuple(f"obs_dim_{k}" for k in range(data.ndim))
     if len(local_dims) != data.ndim:
         raise FactorGraphError(
             f"dataset {name!r}: observation dims {local_dims} do not match the data's "
-            f"{data.ndim} dimension(s)."
+            f"{data.ndim} dimension(s) (shape {data.shape})."
         )
+    return tuple(local_dims)
+
+
+def _observed_node(
+    name: str, observation: Observation, model: pm.Model
+) -> tuple[str, dict[str, str]]:
+    data = observation.data
+    local_dims = _local_dims(name, observation)
     joint_dims = tuple(f"{name}.{d}" for d in local_dims)
     for dim, size in zip(joint_dims, data.shape, strict=True):
         model.add_coord(dim, np.arange(size))
     var_name = f"{name}.obs"
-    pm.Normal(
-        var_name,
-        mu=observation.model_data,
-        sigma=observation.noise_map,
-        observed=data,
-        dims=joint_dims,
-    )
+    observation.pymc_node(var_name, data, observation.fixed(), joint_dims)
     return var_name, dict(zip(joint_dims, local_dims, strict=True))
 
 
@@ -264,7 +272,7 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
             instance = factor.prior_model.instance_from(tensors, xp)
             analysis = factor.analysis
             if analysis.uses_observation():
-                observation = analysis.observation(instance, xp)
+                observation = _observation(name, analysis, instance, xp)
                 var_name, dims = _observed_node(name, observation, model)
                 nodes[index] = FactorNode(name, var_name, "observed", dims)
             else:
@@ -330,7 +338,7 @@ def _numpy_observations(graph: FactorGraphModel, members: list[int]) -> list[Obs
         medians = {p: p.median() for p in factor.prior_model.priors()}
         instance = factor.prior_model.instance_from(medians, np)
         with np.errstate(all="ignore"):
-            out.append(factor.analysis.observation(instance, np))
+            out.append(_observation(graph.names[k], factor.analysis, instance, np))
     return out
 
 
@@ -339,11 +347,16 @@ def _batchable(graph: FactorGraphModel, members: list[int]) -> list[Observation]
     form, and the numpy check passes), else ``None``."""
     try:
         observations = _numpy_observations(graph, members)
+    except GraphfitError:  # bad data or a bad observation: report it now, naming the dataset
+        raise
     except Exception:  # user code failing at the medians: leave it to the per-factor path
         return None
     first = observations[0]
     if not all(
-        type(o) is GaussianObservation and o.data.shape == first.data.shape and o.dims == first.dims
+        type(o) is type(first)
+        and o.data.shape == first.data.shape
+        and o.dims == first.dims
+        and sorted(o.fixed()) == sorted(first.fixed())
         for o in observations
     ):
         return None
@@ -365,11 +378,9 @@ def _vector_node(
     model: pm.Model,
 ) -> dict[int, FactorNode]:
     """One observed node for alike factors ``members``; returns each member's FactorNode."""
-    import pymc as pm
-
     first = observations[0]
-    local_dims = first.dims or tuple(f"obs_dim_{k}" for k in range(first.data.ndim))
     names = [plan.names[k] for k in members]
+    local_dims = _local_dims(names[0], first)
     if label == "obs":
         dataset_dim, joint_dims = "dataset", tuple(local_dims)
     else:
@@ -383,16 +394,12 @@ def _vector_node(
     ctx = _tensor_context(tensors, vectors, first.data.ndim)
     models = [graph.factors[k].prior_model for k in members]
     instance = batched_instance(models, ctx)
-    observation = graph.factors[members[0]].analysis.observation(instance, pytensor_namespace())
-    data = np.stack([o.data for o in observations])
-    noise = np.stack([o.noise_map for o in observations])
-    pm.Normal(
-        label,
-        mu=observation.model_data,
-        sigma=noise,
-        observed=data,
-        dims=(dataset_dim, *joint_dims),
+    observation = _observation(
+        names[0], graph.factors[members[0]].analysis, instance, pytensor_namespace()
     )
+    data = np.stack([o.data for o in observations])
+    fixed = {key: np.stack([o.fixed()[key] for o in observations]) for key in first.fixed()}
+    observation.pymc_node(label, data, fixed, (dataset_dim, *joint_dims))
     renames = dict(zip(joint_dims, local_dims, strict=True))
     return {
         k: FactorNode(name, label, "observed", renames, {dataset_dim: name})
