@@ -7,8 +7,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from graphfit import ex, math, util
 from graphfit.analysis import Analysis
+from graphfit.assertions import Assertion
 from graphfit.diagnostics import ConvergenceWarning, Diagnostics
 from graphfit.exceptions import (
+    ConstraintError,
     DataError,
     FactorGraphError,
     GraphfitError,
@@ -50,6 +52,7 @@ __all__ = [
     "LogGaussianPrior",
     "LogUniformPrior",
     "Prior",
+    "Assertion",
     "Relation",
     "TruncatedGaussianPrior",
     "UniformPrior",
@@ -79,6 +82,7 @@ __all__ = [
     "Result",
     "ResultList",
     # errors
+    "ConstraintError",
     "DataError",
     "FactorGraphError",
     "GraphfitError",

@@ -67,6 +67,8 @@ class CompiledGraph:
     nodes: list[FactorNode]
     #: Groups of dataset indices compiled as one vectorised observed node.
     vectorized_groups: list[list[int]] = field(default_factory=list)
+    #: Name of each assertion's ``pm.Potential`` -> the assertion as text in joint names.
+    assertions: dict[str, str] = field(default_factory=dict)
 
     @property
     def loglike_names(self) -> list[str]:
@@ -84,7 +86,7 @@ def _stack(priors: list[Prior], attribute: str, vector: bool) -> Any:
     return np.asarray(values, dtype=float) if vector else values[0]
 
 
-def _log_uniform(name: str, lower: Any, upper: Any, dims: Any) -> Any:
+def _log_uniform(name: str, lower: Any, upper: Any, dims: Any, transform: Any = None) -> Any:
     import pymc as pm
     import pytensor.tensor as pt
     from pymc.distributions import transforms
@@ -94,42 +96,106 @@ def _log_uniform(name: str, lower: Any, upper: Any, dims: Any) -> Any:
     def dist(lo: Any, hi: Any, size: Any) -> Any:
         return pt.exp(pm.Uniform.dist(pt.log(lo), pt.log(hi), size=size))
 
-    transform = transforms.Chain(
-        [
-            transforms.log,
-            transforms.Interval(
-                bounds_fn=lambda *_: (pt.as_tensor(log_lower), pt.as_tensor(log_upper))
-            ),
-        ]
-    )
+    if transform is None:
+        transform = transforms.Chain(
+            [
+                transforms.log,
+                transforms.Interval(
+                    bounds_fn=lambda *_: (pt.as_tensor(log_lower), pt.as_tensor(log_upper))
+                ),
+            ]
+        )
     return pm.CustomDist(name, lower, upper, dist=dist, dims=dims, transform=transform)
 
 
-def _prior_variable(group: Group) -> Any:
-    """Create the PyMC random variable of one prior group (inside a model context)."""
+def _prior_support(prior: Prior) -> tuple[float | None, float | None]:
+    """The prior's own limits (``None`` for an infinite side)."""
+    if isinstance(prior, LogGaussianPrior):
+        return 0.0, None
+    lower = getattr(prior, "lower_limit", -np.inf)
+    upper = getattr(prior, "upper_limit", np.inf)
+    return (
+        float(lower) if np.isfinite(lower) else None,
+        float(upper) if np.isfinite(upper) else None,
+    )
+
+
+def _combine(own: float | None, bounds: list[Any], lower: bool) -> Any:
+    """The tightest of a prior's own limit and assertion bounds (numbers or tensors)."""
+    import pytensor.tensor as pt
+
+    values = ([] if own is None else [own]) + list(bounds)
+    if not values:
+        return None
+    numbers = [v for v in values if isinstance(v, float)]
+    tensors = [v for v in values if not isinstance(v, float)]
+    out: Any = (max(numbers) if lower else min(numbers)) if numbers else None
+    for tensor in tensors:
+        if out is None:
+            out = tensor
+        else:
+            out = pt.maximum(out, tensor) if lower else pt.minimum(out, tensor)
+    return pt.as_tensor(float(out)) if isinstance(out, float) else out
+
+
+def _bounded_transform(prior: Prior, bounds: dict[str, list[Any]]) -> Any:
+    """Interval transform onto the prior's support cut by assertion bounds."""
+    import pytensor.tensor as pt
+    from pymc.distributions import transforms
+
+    own_lower, own_upper = _prior_support(prior)
+    lower = _combine(own_lower, bounds["lower"], lower=True)
+    upper = _combine(own_upper, bounds["upper"], lower=False)
+    if isinstance(prior, LogUniformPrior):
+        log_bounds = (pt.log(lower), pt.log(upper))
+        return transforms.Chain(
+            [transforms.log, transforms.Interval(bounds_fn=lambda *_: log_bounds)]
+        )
+    return transforms.Interval(bounds_fn=lambda *_: (lower, upper))
+
+
+def _prior_variable(group: Group, bounds: dict[str, list[Any]] | None = None) -> Any:
+    """Create the PyMC random variable of one prior group (inside a model context).
+
+    ``bounds`` (scalar groups only) holds assertion bounds ``{"lower": [...], "upper": [...]}``:
+    the variable then gets an interval transform onto the part of its support where they hold.
+    """
     import pymc as pm
 
     priors: list[Prior] = group.members
     first, vector = priors[0], group.vector
     dims = "dataset" if vector else None
+    extra: dict[str, Any] = {}
+    if bounds is not None:
+        # PyMC chains ``transform`` after the default transform unless that is switched off
+        extra["transform"] = _bounded_transform(first, bounds)
+        extra["default_transform"] = None
 
     def arg(attribute: str) -> Any:
         return _stack(priors, attribute, vector)
 
     if isinstance(first, UniformPrior):
-        return pm.Uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims=dims)
+        return pm.Uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims=dims, **extra)
     if isinstance(first, LogUniformPrior):
-        return _log_uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims)
+        return _log_uniform(
+            group.name, arg("lower_limit"), arg("upper_limit"), dims, extra.get("transform")
+        )
     if isinstance(first, GaussianPrior):
         if first.truncated:
             lower = arg("lower_limit") if np.isfinite(first.lower_limit) else None
             upper = arg("upper_limit") if np.isfinite(first.upper_limit) else None
             return pm.TruncatedNormal(
-                group.name, mu=arg("mean"), sigma=arg("sigma"), lower=lower, upper=upper, dims=dims
+                group.name,
+                mu=arg("mean"),
+                sigma=arg("sigma"),
+                lower=lower,
+                upper=upper,
+                dims=dims,
+                **extra,
             )
-        return pm.Normal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
+        return pm.Normal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims, **extra)
     if isinstance(first, LogGaussianPrior):
-        return pm.LogNormal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
+        return pm.LogNormal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims, **extra)
     raise TypeError(f"graphfit cannot compile a prior of type {type(first).__name__}")
 
 
@@ -234,11 +300,16 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
     with pm.Model(coords={"dataset": plan.names}) as model:
         tensors: dict[Prior, Any] = {}
         vectors: dict[Prior, tuple[Any, int, int]] = {}
-        # hyperparameters first: population variables depend on them
-        ordered = sorted(plan.prior_groups, key=lambda g: g.population is not None)
-        for group in ordered:
+        bounded, wall = _split_assertions(graph.assertions, plan)
+        for group in _creation_order(plan, bounded):
             if group.population is not None:
                 variable = _population_variable(group, tensors)
+            elif group.members[0] in bounded:
+                bounds: dict[str, list[Any]] = {"lower": [], "upper": []}
+                for side, other in bounded[group.members[0]]:
+                    value = other.evaluate(tensors, xp) if isinstance(other, Expression) else other
+                    bounds[side].append(value)
+                variable = _prior_variable(group, bounds)
             else:
                 variable = _prior_variable(group)
             for k, prior in enumerate(group.members):
@@ -251,6 +322,8 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
             else:
                 value = group.members[0].evaluate(tensors, xp)
             pm.Deterministic(group.name, value, dims="dataset" if group.vector else None)
+
+        assertions = _assertion_potentials(graph.assertions, wall, plan, tensors)
 
         groups = (
             group_factors(graph.factors) if vectorize else [[k] for k in range(len(plan.names))]
@@ -291,7 +364,124 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
         plan=plan,
         nodes=[nodes[k] for k in range(len(plan.names))],
         vectorized_groups=batched,
+        assertions=assertions,
     )
+
+
+def _scalar_prior(side: Any, plan: GraphPlan) -> Prior | None:
+    """``side`` if it is a prior compiled as its own scalar variable (not drawn, not a vector)."""
+    if not isinstance(side, Prior):
+        return None
+    ref = plan.prior_refs.get(side)
+    if ref is None or ref.dataset is not None or side in plan.drawn_from:
+        return None
+    return side
+
+
+def _split_assertions(
+    assertions: list[Any], plan: GraphPlan
+) -> tuple[dict[Prior, list[tuple[str, Any]]], list[int]]:
+    """Which assertions become bounds of a variable's transform, and which a hard wall.
+
+    An assertion ``prior > other`` (or ``<``, ``>=``, ``<=``, either way round), where ``prior``
+    is a scalar variable and ``other`` a number or an expression of other priors, becomes a
+    bound of ``prior``'s interval transform, as long as the variables' dependencies stay
+    acyclic.  Every other assertion is a ``pm.Potential`` wall.  Returns the bounds per prior
+    as ``(side, other)`` pairs, and the indices of the wall assertions.
+    """
+    bounded: dict[Prior, list[tuple[str, Any]]] = {}
+    depends: dict[int, set[int]] = {}
+    wall: list[int] = []
+
+    def reaches(start: int, target: int) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node == target:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(depends.get(node, ()))
+        return False
+
+    for k, assertion in enumerate(assertions):
+        choice = None
+        for prior, other, op in (
+            (assertion.left, assertion.right, assertion.op),
+            (assertion.right, assertion.left, _FLIP[assertion.op]),
+        ):
+            prior = _scalar_prior(prior, plan)
+            if prior is None:
+                continue
+            others = other.priors() if isinstance(other, Expression) else []
+            if any(p is prior for p in others):
+                continue
+            if any(plan.prior_refs.get(p) is None for p in others):
+                continue
+            if any(reaches(id(p), id(prior)) for p in others):
+                continue  # would make a cycle: a > b and b > a
+            choice = (prior, other, op, others)
+            break
+        if choice is None:
+            wall.append(k)
+            continue
+        prior, other, op, others = choice
+        side = "lower" if op in (">", ">=") else "upper"
+        bounded.setdefault(prior, []).append((side, other))
+        depends.setdefault(id(prior), set()).update(id(p) for p in others)
+    return bounded, wall
+
+
+_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
+
+
+def _creation_order(plan: GraphPlan, bounded: dict[Prior, list[tuple[str, Any]]]) -> list[Group]:
+    """Prior groups in an order where every variable comes after those it depends on:
+    hyperparameters before populations, the priors in an assertion bound before the bounded."""
+    needs: dict[int, set[int]] = {}
+    owner = {id(p): id(g) for g in plan.prior_groups for p in g.members}
+    for group in plan.prior_groups:
+        deps: set[int] = set()
+        for prior in group.members:
+            for _, other in bounded.get(prior, []):
+                if isinstance(other, Expression):
+                    deps.update(owner[id(p)] for p in other.priors())
+        if group.population is not None:
+            for value in group.population.parameters.values():
+                if isinstance(value, Expression):
+                    deps.update(owner[id(p)] for p in value.priors() if id(p) in owner)
+        deps.discard(id(group))
+        needs[id(group)] = deps
+    ordered: list[Group] = []
+    done: set[int] = set()
+    pending = list(plan.prior_groups)
+    while pending:
+        ready = [g for g in pending if needs[id(g)] <= done]
+        if not ready:  # cannot happen: _split_assertions keeps dependencies acyclic
+            raise FactorGraphError("circular dependency between assertion bounds")
+        for group in ready:
+            ordered.append(group)
+            done.add(id(group))
+        pending = [g for g in pending if id(g) not in done]
+    return ordered
+
+
+def _assertion_potentials(
+    assertions: list[Any], wall: list[int], plan: GraphPlan, tensors: dict[Prior, Any]
+) -> dict[str, str]:
+    """One ``pm.Potential`` per wall assertion: 0 where it holds, ``-inf`` elsewhere."""
+    import pymc as pm
+
+    names = {
+        p: f"{ref.name}[{ref.dataset}]" if ref.dataset is not None else ref.name
+        for p, ref in plan.prior_refs.items()
+    }
+    out = {}
+    for k in wall:
+        name = f"assertion_{k}"
+        pm.Potential(name, assertions[k].log_potential(tensors, pytensor_namespace()))
+        out[name] = assertions[k].expression_text(names)
+    return out
 
 
 def _tensor_context(

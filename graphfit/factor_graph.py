@@ -19,6 +19,7 @@ from graphfit.priors import Prior
 if TYPE_CHECKING:
     import pymc as pm
 
+    from graphfit.assertions import Assertion
     from graphfit.compile import CompiledGraph
     from graphfit.plan import GraphPlan
 
@@ -190,6 +191,15 @@ class FactorGraphModel:
 
     def __len__(self) -> int:
         return len(self.factors)
+
+    @property
+    def assertions(self) -> list[Assertion]:
+        """Every factor model's assertions, each once (see ``Model.add_assertion``)."""
+        found: dict[int, Assertion] = {}
+        for factor in self.factors:
+            for assertion in factor.prior_model.assertions:
+                found.setdefault(id(assertion), assertion)
+        return list(found.values())
 
     @property
     def global_prior_model(self) -> GlobalPriorModel:

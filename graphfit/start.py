@@ -10,12 +10,13 @@ with a small jitter scaled by the optimiser's curvature estimate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.exceptions import SearchError
+from graphfit.exceptions import ConstraintError, SearchError
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -42,10 +43,20 @@ class StartFinder:
     jacobian
         Include the log-Jacobian of the transforms (``True``: mode in the sampler's space, used
         for chain starts; ``False``: the true MAP in the parameters' space).
+    medians
+        Prior medians by variable name, the centre of the random starting points.
+    assertions
+        Names of the model's assertion potentials -> their text, for the error raised when no
+        starting point satisfies them; by default every potential named ``assertion_<k>``.
     """
 
     def __init__(
-        self, model: pm.Model, *, jacobian: bool = True, medians: dict[str, Any] | None = None
+        self,
+        model: pm.Model,
+        *,
+        jacobian: bool = True,
+        medians: dict[str, Any] | None = None,
+        assertions: Mapping[str, str] | None = None,
     ) -> None:
         import pytensor.tensor as pt
         from pymc.blocking import DictToArrayBijection
@@ -62,6 +73,11 @@ class StartFinder:
             lambda point: _ravel_pair(function(**point)), self.initial_point
         )
         self._values_fn: Any = None
+        if assertions is None:
+            assertions = {
+                p.name: p.name for p in model.potentials if p.name.startswith("assertion_")
+            }
+        self.assertions = dict(assertions)
 
     def _initial_point(self, medians: dict[str, Any] | None) -> dict[str, np.ndarray]:
         """Prior medians in unconstrained space, by value variable (PyMC's own if unknown)."""
@@ -73,10 +89,18 @@ class StartFinder:
                     rv = model.values_to_rvs[value]
                     transform = model.rvs_to_transforms.get(rv)
                     constrained = np.asarray(medians[rv.name], dtype=float)
-                    point[value.name] = _forward(transform, constrained, rv)
+                    try:
+                        forward = _forward(transform, constrained, rv)
+                    except NotImplementedError:  # bounds that depend on other variables
+                        forward = np.full(np.shape(constrained), np.nan)
+                    if not np.all(np.isfinite(forward)) and transform is not None:
+                        # The median is outside the variable's (assertion-cut) interval: start
+                        # at the interval's unconstrained centre instead.
+                        forward = np.zeros(np.shape(constrained))
+                    point[value.name] = forward
                 if all(np.all(np.isfinite(v)) for v in point.values()):
                     return point
-            except (KeyError, NotImplementedError, ValueError):
+            except (KeyError, ValueError):
                 pass
         return model.initial_point()
 
@@ -125,6 +149,8 @@ class StartFinder:
         candidates = [x0] + [x0 + rng.uniform(-spread, spread, x0.size) for _ in range(n_random)]
         scored = sorted(((self.logp(x), k) for k, x in enumerate(candidates)), key=lambda t: -t[0])
         finite = [(lp, k) for lp, k in scored if np.isfinite(lp)]
+        if not finite and self.assertions:
+            self._check_assertions(candidates)
         if not finite:
             raise SearchError(
                 f"no starting point with a finite log density was found among {len(candidates)} "
@@ -153,6 +179,32 @@ class StartFinder:
                 best = Optimum(x=result.x, logp=logp, scale=scale)
         assert best is not None
         return best
+
+    def _check_assertions(self, candidates: list[np.ndarray]) -> None:
+        """Raise :class:`ConstraintError` when no candidate satisfies every assertion."""
+        from pymc.blocking import DictToArrayBijection, RaveledVars
+
+        model = self.model
+        potentials = model.replace_rvs_by_values([model[name] for name in self.assertions])
+        function = model.compile_fn(potentials, inputs=model.value_vars, point_fn=False)
+        satisfied = np.zeros((len(candidates), len(self.assertions)), dtype=bool)
+        for row, x in enumerate(candidates):
+            point = DictToArrayBijection.rmap(RaveledVars(x, self._start.point_map_info))
+            with np.errstate(all="ignore"):
+                values = function(**{k: np.asarray(v) for k, v in point.items()})
+            satisfied[row] = [bool(np.all(np.isfinite(v))) for v in values]
+        if satisfied.all(axis=1).any():
+            return
+        counts = "; ".join(
+            f"{text}: {int(satisfied[:, k].sum())}"
+            for k, text in enumerate(self.assertions.values())
+        )
+        raise ConstraintError(
+            f"no starting point satisfies all of the model's assertions: none of "
+            f"{len(candidates)} points drawn around the priors' centres does (points satisfying "
+            f"each assertion: {counts}). Check that the assertions can hold together within "
+            "the priors' limits, or narrow the priors to the region where they hold."
+        )
 
     def values(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Values of every free variable and deterministic at unconstrained ``x``."""

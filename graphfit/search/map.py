@@ -64,7 +64,12 @@ class MAP(Search):
         import xarray as xr
 
         model = compiled.model
-        finder = StartFinder(model, jacobian=False, medians=prior_medians(compiled.plan))
+        finder = StartFinder(
+            model,
+            jacobian=False,
+            medians=prior_medians(compiled.plan),
+            assertions=compiled.assertions,
+        )
         optimum = finder.optimise(self._rng(), n_random=self.n_random, n_optimise=self.n_optimise)
         values = finder.values(optimum.x)
         arrays = {}

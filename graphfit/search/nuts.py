@@ -126,7 +126,12 @@ class NUTS(Search):
         model = compiled.model
         rng = self._rng()
         clock = time.perf_counter()
-        finder = StartFinder(model, jacobian=True, medians=prior_medians(compiled.plan))
+        finder = StartFinder(
+            model,
+            jacobian=True,
+            medians=prior_medians(compiled.plan),
+            assertions=compiled.assertions,
+        )
         optimum = finder.optimise(rng)
         starts = finder.chain_starts(optimum, self.chains, rng)
         seed = int(rng.integers(2**31 - 1))
