@@ -249,7 +249,41 @@ def _observation(name: str, analysis: Any, instance: Any, xp: Any) -> Observatio
             f"{type(observation).__name__}; it must return an observation: "
             "gf.GaussianObservation, gf.PoissonObservation or gf.StudentTObservation."
         )
+    if xp is np:
+        _check_shapes(name, analysis, observation)
     return observation
+
+
+def _check_shapes(name: str, analysis: Any, observation: Observation) -> None:
+    """Every predicted quantity (numpy) must broadcast to the data's shape."""
+    shape = observation.data.shape
+    for key, value in observation.predicted().items():
+        given = np.shape(value)
+        try:
+            fits = np.broadcast_shapes(given, shape) == shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise DataError(
+                f"dataset {name!r}: {type(analysis).__name__}.observation() gives {key} of shape "
+                f"{given} for data of shape {shape}; it must have the data's shape (or "
+                "broadcast to it). Check fixed array parameters of the model, which must match "
+                "the data (or be scalars)."
+            )
+
+
+def _median_observation(name: str, factor: Any) -> Observation | None:
+    """The factor's observation at its prior medians, with numpy: checks data and shapes at
+    build time.  ``None`` when user code cannot run on numpy floats there."""
+    medians = {p: p.median() for p in factor.prior_model.priors()}
+    try:
+        instance = factor.prior_model.instance_from(medians, np)
+        with np.errstate(all="ignore"):
+            return _observation(name, factor.analysis, instance, np)
+    except GraphfitError:
+        raise
+    except Exception:
+        return None
 
 
 def _local_dims(name: str, observation: Observation) -> tuple[str, ...]:
@@ -345,7 +379,18 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
             instance = factor.prior_model.instance_from(tensors, xp)
             analysis = factor.analysis
             if analysis.uses_observation():
-                observation = _observation(name, analysis, instance, xp)
+                _median_observation(name, factor)
+                try:
+                    observation = _observation(name, analysis, instance, xp)
+                except GraphfitError:
+                    raise
+                except Exception as error:  # e.g. a fixed array that does not fit the data
+                    raise FactorGraphError(
+                        f"dataset {name!r}: {type(analysis).__name__}.observation() failed on "
+                        f"the model's parameters ({type(error).__name__}: {error}). Check that "
+                        "fixed array parameters of the model match the data's shape (or are "
+                        "scalars)."
+                    ) from error
                 var_name, dims = _observed_node(name, observation, model)
                 nodes[index] = FactorNode(name, var_name, "observed", dims)
             else:
@@ -524,11 +569,10 @@ def _numpy_observations(graph: FactorGraphModel, members: list[int]) -> list[Obs
     """Each member's observation evaluated with numpy at its prior medians."""
     out = []
     for k in members:
-        factor = graph.factors[k]
-        medians = {p: p.median() for p in factor.prior_model.priors()}
-        instance = factor.prior_model.instance_from(medians, np)
-        with np.errstate(all="ignore"):
-            out.append(_observation(graph.names[k], factor.analysis, instance, np))
+        observation = _median_observation(graph.names[k], graph.factors[k])
+        if observation is None:
+            raise NotBatchable("user code fails at the prior medians")
+        out.append(observation)
     return out
 
 

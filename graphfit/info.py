@@ -108,8 +108,12 @@ def model_info(model: AbstractModel) -> str:
                         rows.append((depth + 1, names[prior], prior.info_text(index[prior])))
 
     walk(model, 1)
+    paths = dict(names)
+    for path, value in reversed(list(model.leaves())):
+        if isinstance(value, Prior):
+            paths[value] = ".".join(path)
     return f"Total Free Parameters = {len(priors)}\n\n{_render(rows)}\n" + _assertion_text(
-        model.assertions, names
+        model.assertions, paths
     )
 
 
