@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.exceptions import DataError, FactorGraphError, GraphfitError
+from graphfit.exceptions import ConstraintError, DataError, FactorGraphError, GraphfitError
 from graphfit.observations import Observation
 from graphfit.plan import GraphPlan, Group
 from graphfit.priors import (
@@ -67,8 +67,39 @@ class CompiledGraph:
     nodes: list[FactorNode]
     #: Groups of dataset indices compiled as one vectorised observed node.
     vectorized_groups: list[list[int]] = field(default_factory=list)
-    #: Name of each assertion's ``pm.Potential`` -> the assertion as text in joint names.
+    #: Name of each wall assertion's ``pm.Potential`` -> the assertion as text in joint names
+    #: (assertions compiled as transform bounds have no potential).
     assertions: dict[str, str] = field(default_factory=dict)
+    #: Every assertion of the graph, in order.
+    assertion_list: list[Any] = field(default_factory=list)
+
+    def assertion_checks(self) -> list[tuple[str, Any]]:
+        """``(text, check)`` per assertion; ``check(values)`` tells whether it holds, with
+        every prior it names inside its prior's limits, for the values of the model's variables
+        by name (as :meth:`StartFinder.values` gives them)."""
+        where: dict[Prior, tuple[str, int | None]] = {}
+        for group in self.plan.prior_groups:
+            for k, prior in enumerate(group.members):
+                where[prior] = (group.name, k if group.vector else None)
+        names = _joint_names(self.plan)
+
+        def check_for(assertion: Any) -> Any:
+            def check(values: dict[str, Any]) -> bool:
+                point = {}
+                for prior in assertion.priors():
+                    name, k = where[prior]
+                    point[prior] = values[name] if k is None else values[name][k]
+                    lower, upper = _prior_support(prior)
+                    if (lower is not None and not point[prior] >= lower) or (
+                        upper is not None and not point[prior] <= upper
+                    ):
+                        return False
+                with np.errstate(all="ignore"):
+                    return bool(np.all(assertion.holds(point, np)))
+
+            return check
+
+        return [(a.expression_text(names), check_for(a)) for a in self.assertion_list]
 
     @property
     def loglike_names(self) -> list[str]:
@@ -120,45 +151,77 @@ def _prior_support(prior: Prior) -> tuple[float | None, float | None]:
     )
 
 
-def _combine(own: float | None, bounds: list[Any], lower: bool) -> Any:
-    """The tightest of a prior's own limit and assertion bounds (numbers or tensors)."""
-    import pytensor.tensor as pt
-
-    values = ([] if own is None else [own]) + list(bounds)
-    if not values:
-        return None
-    numbers = [v for v in values if isinstance(v, float)]
-    tensors = [v for v in values if not isinstance(v, float)]
-    out: Any = (max(numbers) if lower else min(numbers)) if numbers else None
-    for tensor in tensors:
-        if out is None:
-            out = tensor
-        else:
-            out = pt.maximum(out, tensor) if lower else pt.minimum(out, tensor)
-    return pt.as_tensor(float(out)) if isinstance(out, float) else out
-
-
-def _bounded_transform(prior: Prior, bounds: dict[str, list[Any]]) -> Any:
-    """Interval transform onto the prior's support cut by assertion bounds."""
+def _bounded_transform(prior: Prior, bounds: dict[str, list[float]], name: str) -> Any:
+    """Interval transform onto the prior's support cut by numeric assertion bounds."""
     import pytensor.tensor as pt
     from pymc.distributions import transforms
 
     own_lower, own_upper = _prior_support(prior)
-    lower = _combine(own_lower, bounds["lower"], lower=True)
-    upper = _combine(own_upper, bounds["upper"], lower=False)
+    lowers = bounds["lower"] + ([] if own_lower is None else [own_lower])
+    uppers = bounds["upper"] + ([] if own_upper is None else [own_upper])
+    lower = max(lowers) if lowers else None
+    upper = min(uppers) if uppers else None
+    if lower is not None and upper is not None and not lower < upper:
+        raise ConstraintError(
+            f"the assertions on {name!r} cannot hold: with the limits of its prior {prior!r} "
+            f"they leave the empty interval ({lower!r}, {upper!r}). Relax the assertions or "
+            "widen the prior."
+        )
     if isinstance(prior, LogUniformPrior):
-        log_bounds = (pt.log(lower), pt.log(upper))
+        log_bounds = (pt.as_tensor(np.log(lower)), pt.as_tensor(np.log(upper)))
         return transforms.Chain(
             [transforms.log, transforms.Interval(bounds_fn=lambda *_: log_bounds)]
         )
-    return transforms.Interval(bounds_fn=lambda *_: (lower, upper))
+    limits = tuple(None if v is None else pt.as_tensor(float(v)) for v in (lower, upper))
+    return transforms.Interval(bounds_fn=lambda *_: limits)
 
 
-def _prior_variable(group: Group, bounds: dict[str, list[Any]] | None = None) -> Any:
+def _prior_logp(prior: Prior, value: Any) -> Any:
+    """Log density of ``prior`` at ``value`` (a tensor), normalisation included."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if isinstance(prior, UniformPrior):
+        dist = pm.Uniform.dist(prior.lower_limit, prior.upper_limit)
+    elif isinstance(prior, LogUniformPrior):
+        lower, upper = prior.lower_limit, prior.upper_limit
+        inside = (value >= lower) & (value <= upper)
+        density = -pt.log(value) - np.log(np.log(upper) - np.log(lower))
+        return pt.switch(inside, density, -np.inf)
+    elif isinstance(prior, GaussianPrior) and prior.truncated:
+        lower = prior.lower_limit if np.isfinite(prior.lower_limit) else None
+        upper = prior.upper_limit if np.isfinite(prior.upper_limit) else None
+        dist = pm.TruncatedNormal.dist(prior.mean, prior.sigma, lower=lower, upper=upper)
+    elif isinstance(prior, GaussianPrior):
+        dist = pm.Normal.dist(prior.mean, prior.sigma)
+    else:
+        dist = pm.LogNormal.dist(prior.mean, prior.sigma)
+    return pm.logp(dist, value)
+
+
+def _shifted_variable(group: Group, side: str, bound: Any) -> Any:
+    """A prior restricted to one side of an expression of other priors.
+
+    ``value = bound + gap`` (``side == "lower"``) or ``bound - gap``, with a free variable
+    ``<name>_gap`` on ``(0, inf)`` (log transform) and the prior's log density added as a
+    potential.  The map from ``(gap, other priors)`` to ``(value, other priors)`` is a shift, so
+    no Jacobian enters and an optimiser without transform Jacobians still finds the MAP.
+    """
+    import pymc as pm
+
+    prior = group.members[0]
+    gap = pm.HalfFlat(f"{group.name}_gap")
+    value = pm.Deterministic(group.name, bound + gap if side == "lower" else bound - gap)
+    pm.Potential(f"{group.name}_prior", _prior_logp(prior, value))
+    return value
+
+
+def _prior_variable(group: Group, bounds: dict[str, list[float]] | None = None) -> Any:
     """Create the PyMC random variable of one prior group (inside a model context).
 
-    ``bounds`` (scalar groups only) holds assertion bounds ``{"lower": [...], "upper": [...]}``:
-    the variable then gets an interval transform onto the part of its support where they hold.
+    ``bounds`` (scalar groups only) holds numeric assertion bounds
+    ``{"lower": [...], "upper": [...]}``: the variable then gets an interval transform onto the
+    part of its support where they hold.
     """
     import pymc as pm
 
@@ -168,7 +231,7 @@ def _prior_variable(group: Group, bounds: dict[str, list[Any]] | None = None) ->
     extra: dict[str, Any] = {}
     if bounds is not None:
         # PyMC chains ``transform`` after the default transform unless that is switched off
-        extra["transform"] = _bounded_transform(first, bounds)
+        extra["transform"] = _bounded_transform(first, bounds, group.name)
         extra["default_transform"] = None
 
     def arg(attribute: str) -> Any:
@@ -334,18 +397,16 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
     with pm.Model(coords={"dataset": plan.names}) as model:
         tensors: dict[Prior, Any] = {}
         vectors: dict[Prior, tuple[Any, int, int]] = {}
-        bounded, wall = _split_assertions(graph.assertions, plan)
-        for group in _creation_order(plan, bounded):
+        numeric, shifted, wall = _split_assertions(graph.assertions, plan)
+        for group in _creation_order(plan, shifted):
+            first = group.members[0]
             if group.population is not None:
                 variable = _population_variable(group, tensors)
-            elif group.members[0] in bounded:
-                bounds: dict[str, list[Any]] = {"lower": [], "upper": []}
-                for side, other in bounded[group.members[0]]:
-                    value = other.evaluate(tensors, xp) if isinstance(other, Expression) else other
-                    bounds[side].append(value)
-                variable = _prior_variable(group, bounds)
+            elif first in shifted:
+                side, other = shifted[first]
+                variable = _shifted_variable(group, side, other.evaluate(tensors, xp))
             else:
-                variable = _prior_variable(group)
+                variable = _prior_variable(group, numeric.get(first))
             for k, prior in enumerate(group.members):
                 tensors[prior] = variable[k] if group.vector else variable
                 if group.vector:
@@ -410,7 +471,16 @@ def compile_graph(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
         nodes=[nodes[k] for k in range(len(plan.names))],
         vectorized_groups=batched,
         assertions=assertions,
+        assertion_list=graph.assertions,
     )
+
+
+def _joint_names(plan: GraphPlan) -> dict[Prior, str]:
+    """Each prior's name in the joint model, ``name[dataset]`` for a per-dataset entry."""
+    return {
+        p: f"{ref.name}[{ref.dataset}]" if ref.dataset is not None else ref.name
+        for p, ref in plan.prior_refs.items()
+    }
 
 
 def _scalar_prior(side: Any, plan: GraphPlan) -> Prior | None:
@@ -425,16 +495,20 @@ def _scalar_prior(side: Any, plan: GraphPlan) -> Prior | None:
 
 def _split_assertions(
     assertions: list[Any], plan: GraphPlan
-) -> tuple[dict[Prior, list[tuple[str, Any]]], list[int]]:
-    """Which assertions become bounds of a variable's transform, and which a hard wall.
+) -> tuple[dict[Prior, dict[str, list[float]]], dict[Prior, tuple[str, Any]], list[int]]:
+    """How each assertion is compiled.
 
-    An assertion ``prior > other`` (or ``<``, ``>=``, ``<=``, either way round), where ``prior``
-    is a scalar variable and ``other`` a number or an expression of other priors, becomes a
-    bound of ``prior``'s interval transform, as long as the variables' dependencies stay
-    acyclic.  Every other assertion is a ``pm.Potential`` wall.  Returns the bounds per prior
-    as ``(side, other)`` pairs, and the indices of the wall assertions.
+    With ``prior`` a scalar variable (its own prior, not per dataset, not drawn from a
+    population), an assertion ``prior > number`` (or ``<``, ``>=``, ``<=``, either way round)
+    becomes a bound of ``prior``'s interval transform (*numeric*), and one assertion
+    ``prior > expression`` of other priors makes ``prior`` *shifted*: ``prior = expression +
+    gap`` with a free ``gap > 0`` (see :func:`_shifted_variable`), while the variables'
+    dependencies stay acyclic.  Every other assertion is a ``pm.Potential`` wall.  Returns the
+    numeric bounds per prior, the shifted priors with ``(side, expression)``, and the indices
+    of the wall assertions.
     """
-    bounded: dict[Prior, list[tuple[str, Any]]] = {}
+    numeric: dict[Prior, dict[str, list[float]]] = {}
+    shifted: dict[Prior, tuple[str, Any]] = {}
     depends: dict[int, set[int]] = {}
     wall: list[int] = []
 
@@ -450,37 +524,39 @@ def _split_assertions(
         return False
 
     for k, assertion in enumerate(assertions):
-        choice = None
+        done = False
         for prior, other, op in (
             (assertion.left, assertion.right, assertion.op),
             (assertion.right, assertion.left, _FLIP[assertion.op]),
         ):
             prior = _scalar_prior(prior, plan)
-            if prior is None:
+            if prior is None or prior in shifted:
                 continue
-            others = other.priors() if isinstance(other, Expression) else []
-            if any(p is prior for p in others):
+            side = "lower" if op in (">", ">=") else "upper"
+            if not isinstance(other, Expression):
+                numeric.setdefault(prior, {"lower": [], "upper": []})[side].append(other)
+                done = True
+                break
+            others = other.priors()
+            if prior in numeric or any(p is prior for p in others):
                 continue
             if any(plan.prior_refs.get(p) is None for p in others):
                 continue
             if any(reaches(id(p), id(prior)) for p in others):
                 continue  # would make a cycle: a > b and b > a
-            choice = (prior, other, op, others)
+            shifted[prior] = (side, other)
+            depends.setdefault(id(prior), set()).update(id(p) for p in others)
+            done = True
             break
-        if choice is None:
+        if not done:
             wall.append(k)
-            continue
-        prior, other, op, others = choice
-        side = "lower" if op in (">", ">=") else "upper"
-        bounded.setdefault(prior, []).append((side, other))
-        depends.setdefault(id(prior), set()).update(id(p) for p in others)
-    return bounded, wall
+    return numeric, shifted, wall
 
 
 _FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
 
 
-def _creation_order(plan: GraphPlan, bounded: dict[Prior, list[tuple[str, Any]]]) -> list[Group]:
+def _creation_order(plan: GraphPlan, shifted: dict[Prior, tuple[str, Any]]) -> list[Group]:
     """Prior groups in an order where every variable comes after those it depends on:
     hyperparameters before populations, the priors in an assertion bound before the bounded."""
     needs: dict[int, set[int]] = {}
@@ -488,9 +564,8 @@ def _creation_order(plan: GraphPlan, bounded: dict[Prior, list[tuple[str, Any]]]
     for group in plan.prior_groups:
         deps: set[int] = set()
         for prior in group.members:
-            for _, other in bounded.get(prior, []):
-                if isinstance(other, Expression):
-                    deps.update(owner[id(p)] for p in other.priors())
+            if prior in shifted:
+                deps.update(owner[id(p)] for p in shifted[prior][1].priors())
         if group.population is not None:
             for value in group.population.parameters.values():
                 if isinstance(value, Expression):
@@ -517,10 +592,7 @@ def _assertion_potentials(
     """One ``pm.Potential`` per wall assertion: 0 where it holds, ``-inf`` elsewhere."""
     import pymc as pm
 
-    names = {
-        p: f"{ref.name}[{ref.dataset}]" if ref.dataset is not None else ref.name
-        for p, ref in plan.prior_refs.items()
-    }
+    names = _joint_names(plan)
     out = {}
     for k in wall:
         name = f"assertion_{k}"

@@ -10,7 +10,7 @@ with a small jitter scaled by the optimiser's curvature estimate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +46,9 @@ class StartFinder:
     medians
         Prior medians by variable name, the centre of the random starting points.
     assertions
-        Names of the model's assertion potentials -> their text, for the error raised when no
-        starting point satisfies them; by default every potential named ``assertion_<k>``.
+        ``(text, check)`` per assertion of the model (see
+        :meth:`graphfit.compile.CompiledGraph.assertion_checks`), used to raise
+        :class:`~graphfit.ConstraintError` naming them when no starting point satisfies them.
     """
 
     def __init__(
@@ -56,7 +57,7 @@ class StartFinder:
         *,
         jacobian: bool = True,
         medians: dict[str, Any] | None = None,
-        assertions: Mapping[str, str] | None = None,
+        assertions: Sequence[tuple[str, Callable[[dict[str, Any]], bool]]] = (),
     ) -> None:
         import pytensor.tensor as pt
         from pymc.blocking import DictToArrayBijection
@@ -73,11 +74,7 @@ class StartFinder:
             lambda point: _ravel_pair(function(**point)), self.initial_point
         )
         self._values_fn: Any = None
-        if assertions is None:
-            assertions = {
-                p.name: p.name for p in model.potentials if p.name.startswith("assertion_")
-            }
-        self.assertions = dict(assertions)
+        self.assertions = list(assertions)
 
     def _initial_point(self, medians: dict[str, Any] | None) -> dict[str, np.ndarray]:
         """Prior medians in unconstrained space, by value variable (PyMC's own if unknown)."""
@@ -85,9 +82,14 @@ class StartFinder:
         if medians is not None:
             try:
                 point = {}
+                default: dict[str, np.ndarray] | None = None
                 for value in model.value_vars:
                     rv = model.values_to_rvs[value]
                     transform = model.rvs_to_transforms.get(rv)
+                    if rv.name not in medians:  # e.g. the gap of an assertion: PyMC's own start
+                        default = model.initial_point() if default is None else default
+                        point[value.name] = default[value.name]
+                        continue
                     constrained = np.asarray(medians[rv.name], dtype=float)
                     try:
                         forward = _forward(transform, constrained, rv)
@@ -182,22 +184,15 @@ class StartFinder:
 
     def _check_assertions(self, candidates: list[np.ndarray]) -> None:
         """Raise :class:`ConstraintError` when no candidate satisfies every assertion."""
-        from pymc.blocking import DictToArrayBijection, RaveledVars
-
-        model = self.model
-        potentials = model.replace_rvs_by_values([model[name] for name in self.assertions])
-        function = model.compile_fn(potentials, inputs=model.value_vars, point_fn=False)
         satisfied = np.zeros((len(candidates), len(self.assertions)), dtype=bool)
         for row, x in enumerate(candidates):
-            point = DictToArrayBijection.rmap(RaveledVars(x, self._start.point_map_info))
             with np.errstate(all="ignore"):
-                values = function(**{k: np.asarray(v) for k, v in point.items()})
-            satisfied[row] = [bool(np.all(np.isfinite(v))) for v in values]
+                values = self.values(x)
+            satisfied[row] = [check(values) for _, check in self.assertions]
         if satisfied.all(axis=1).any():
             return
         counts = "; ".join(
-            f"{text}: {int(satisfied[:, k].sum())}"
-            for k, text in enumerate(self.assertions.values())
+            f"{text}: {int(satisfied[:, k].sum())}" for k, (text, _) in enumerate(self.assertions)
         )
         raise ConstraintError(
             f"no starting point satisfies all of the model's assertions: none of "

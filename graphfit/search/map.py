@@ -68,7 +68,7 @@ class MAP(Search):
             model,
             jacobian=False,
             medians=prior_medians(compiled.plan),
-            assertions=compiled.assertions,
+            assertions=compiled.assertion_checks(),
         )
         optimum = finder.optimise(self._rng(), n_random=self.n_random, n_optimise=self.n_optimise)
         values = finder.values(optimum.x)

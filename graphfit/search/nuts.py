@@ -130,7 +130,7 @@ class NUTS(Search):
             model,
             jacobian=True,
             medians=prior_medians(compiled.plan),
-            assertions=compiled.assertions,
+            assertions=compiled.assertion_checks(),
         )
         optimum = finder.optimise(rng)
         starts = finder.chain_starts(optimum, self.chains, rng)
