@@ -42,7 +42,9 @@ def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(DOCS),
         str(out / "html"),
     ]
-    env = {**os.environ, "GRAPHFIT_DOCS_EXECUTE": "force"}
+    # the notebook kernels import graphfit from this source tree (it is not installed)
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "GRAPHFIT_DOCS_EXECUTE": "force", "PYTHONPATH": path}
     build = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False
     )
