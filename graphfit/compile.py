@@ -76,7 +76,7 @@ class CompiledGraph:
     def assertion_checks(self) -> list[tuple[str, Any]]:
         """``(text, check)`` per assertion; ``check(values)`` tells whether it holds, with
         every prior it names inside its prior's limits, for the values of the model's variables
-        by name (as :meth:`StartFinder.values` gives them)."""
+        by name (as :meth:`graphfit.start.StartFinder.values` gives them)."""
         where: dict[Prior, tuple[str, int | None]] = {}
         for group in self.plan.prior_groups:
             for k, prior in enumerate(group.members):
