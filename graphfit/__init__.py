@@ -8,12 +8,14 @@ from importlib.metadata import PackageNotFoundError, version
 from graphfit import ex, math, util
 from graphfit.aggregator import Aggregator
 from graphfit.analysis import Analysis
+from graphfit.assertions import Assertion
 from graphfit.black_box import BlackBoxAnalysis
 from graphfit.comparison import Comparison, DatasetInfluenceWarning, compare
 from graphfit.diagnostics import ConvergenceWarning, Diagnostics
 from graphfit.evidence import LogEvidence
 from graphfit.exceptions import (
     ComparisonError,
+    ConstraintError,
     DataError,
     ExecutorError,
     FactorGraphError,
@@ -36,7 +38,12 @@ from graphfit.independent_results import FailedResult, IndependentResultList
 from graphfit.interpolate import LinearInterpolator, SplineInterpolator, interpolate
 from graphfit.loading import LoadedResultList, load_result
 from graphfit.model import Collection, CollectionInstance, Model
-from graphfit.observations import GaussianObservation, Observation
+from graphfit.observations import (
+    GaussianObservation,
+    Observation,
+    PoissonObservation,
+    StudentTObservation,
+)
 from graphfit.priors import (
     GaussianPrior,
     LogGaussianPrior,
@@ -60,6 +67,7 @@ __all__ = [
     "LogGaussianPrior",
     "LogUniformPrior",
     "Prior",
+    "Assertion",
     "Relation",
     "TruncatedGaussianPrior",
     "UniformPrior",
@@ -73,6 +81,8 @@ __all__ = [
     "BlackBoxAnalysis",
     "GaussianObservation",
     "Observation",
+    "PoissonObservation",
+    "StudentTObservation",
     # factor graphs
     "AnalysisFactor",
     "FactorGraphModel",
@@ -107,6 +117,7 @@ __all__ = [
     "LogEvidence",
     "compare",
     # errors
+    "ConstraintError",
     "ComparisonError",
     "DataError",
     "ExecutorError",

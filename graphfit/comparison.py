@@ -162,6 +162,17 @@ class DatasetInfluenceWarning(UserWarning):
 
     The posterior without such a dataset is too far from the joint posterior for importance
     sampling; refit without that dataset to measure how well the others predict it.
+
+    Examples
+    --------
+    It is a ``UserWarning``, so the usual filters apply:
+
+    >>> import warnings
+    >>> import graphfit as gf
+    >>> issubclass(gf.DatasetInfluenceWarning, UserWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", gf.DatasetInfluenceWarning)  # make it an error
     """
 
 
@@ -293,6 +304,30 @@ class Comparison:
         :meth:`~graphfit.ResultList.leave_one_dataset_out`); ``None`` otherwise.
     ic
         ``"loo"`` or ``"waic"``.
+
+    Examples
+    --------
+    Two models of the same two datasets: one shared centre, or one centre each.
+
+    >>> import graphfit as gf
+    >>> analyses = [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]
+    >>> shared = gf.Model(gf.ex.Gaussian, normalization=25.0, sigma=10.0)
+    >>> graphs = {
+    ...     "shared centre": gf.FactorGraphModel(*[gf.AnalysisFactor(shared, a) for a in analyses]),
+    ...     "own centres": gf.FactorGraphModel(
+    ...         *[gf.AnalysisFactor(shared.copy(), a) for a in analyses]
+    ...     ),
+    ... }
+    >>> graphs["own centres"].factors[1].prior_model.centre = gf.UniformPrior(0.0, 100.0)
+    >>> search = gf.NUTS(draws=1000, tune=500, chains=2, random_seed=1, progressbar=False)
+    >>> fits = {}
+    >>> for label, graph in graphs.items():
+    ...     fits[label] = search.fit(model=graph.global_prior_model, analysis=graph)
+    >>> comparison = gf.compare(fits)
+    >>> sorted(comparison.joint.index) == sorted(fits)
+    True
+    >>> list(comparison.datasets)
+    ['dataset_0', 'dataset_1']
     """
 
     joint: pd.DataFrame

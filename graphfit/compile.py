@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphfit.black_box import black_box_log_likelihood, is_black_box
-from graphfit.exceptions import FactorGraphError
-from graphfit.observations import GaussianObservation, Observation
+from graphfit.exceptions import ConstraintError, DataError, FactorGraphError, GraphfitError
+from graphfit.observations import Observation
 from graphfit.plan import GraphPlan, Group
 from graphfit.priors import (
     GaussianPrior,
@@ -46,7 +46,13 @@ __all__ = ["CompiledGraph", "FactorNode", "compile_graph"]
 #: Names of the observed node and of its data containers in a model compiled with
 #: ``data_containers=True``.
 DATA_OBS = "obs"
-DATA_NAMES = {"data": "obs.data", "noise_map": "obs.noise_map"}
+DATA_NAMES = {"data": "obs.data"}
+
+
+def container_names(observation: Observation) -> dict[str, str]:
+    """Names of the ``pm.Data`` containers of a model compiled with ``data_containers``: the
+    data (``obs.data``) and each per-point array of the observation (``obs.noise_map``)."""
+    return {**DATA_NAMES, **{k: f"{DATA_OBS}.{k}" for k in observation.fixed()}}
 
 
 @dataclass
@@ -81,6 +87,39 @@ class CompiledGraph:
     #: Objects compiled from ``model`` by searches (start finder, sampler), reused by later fits
     #: of the same model with other data.
     cache: dict[Any, Any] = field(default_factory=dict)
+    #: Name of each wall assertion's ``pm.Potential`` -> the assertion as text in joint names
+    #: (assertions compiled as transform bounds have no potential).
+    assertions: dict[str, str] = field(default_factory=dict)
+    #: Every assertion of the graph, in order.
+    assertion_list: list[Any] = field(default_factory=list)
+
+    def assertion_checks(self) -> list[tuple[str, Any]]:
+        """``(text, check)`` per assertion; ``check(values)`` tells whether it holds, with
+        every prior it names inside its prior's limits, for the values of the model's variables
+        by name (as :meth:`graphfit.start.StartFinder.values` gives them)."""
+        where: dict[Prior, tuple[str, int | None]] = {}
+        for group in self.plan.prior_groups:
+            for k, prior in enumerate(group.members):
+                where[prior] = (group.name, k if group.vector else None)
+        names = _joint_names(self.plan)
+
+        def check_for(assertion: Any) -> Any:
+            def check(values: dict[str, Any]) -> bool:
+                point = {}
+                for prior in assertion.priors():
+                    name, k = where[prior]
+                    point[prior] = values[name] if k is None else values[name][k]
+                    lower, upper = _prior_support(prior)
+                    if (lower is not None and not point[prior] >= lower) or (
+                        upper is not None and not point[prior] <= upper
+                    ):
+                        return False
+                with np.errstate(all="ignore"):
+                    return bool(np.all(assertion.holds(point, np)))
+
+            return check
+
+        return [(a.expression_text(names), check_for(a)) for a in self.assertion_list]
 
     @property
     def loglike_names(self) -> list[str]:
@@ -98,7 +137,7 @@ def _stack(priors: list[Prior], attribute: str, vector: bool) -> Any:
     return np.asarray(values, dtype=float) if vector else values[0]
 
 
-def _log_uniform(name: str, lower: Any, upper: Any, dims: Any) -> Any:
+def _log_uniform(name: str, lower: Any, upper: Any, dims: Any, transform: Any = None) -> Any:
     import pymc as pm
     import pytensor.tensor as pt
     from pymc.distributions import transforms
@@ -108,42 +147,138 @@ def _log_uniform(name: str, lower: Any, upper: Any, dims: Any) -> Any:
     def dist(lo: Any, hi: Any, size: Any) -> Any:
         return pt.exp(pm.Uniform.dist(pt.log(lo), pt.log(hi), size=size))
 
-    transform = transforms.Chain(
-        [
-            transforms.log,
-            transforms.Interval(
-                bounds_fn=lambda *_: (pt.as_tensor(log_lower), pt.as_tensor(log_upper))
-            ),
-        ]
-    )
+    if transform is None:
+        transform = transforms.Chain(
+            [
+                transforms.log,
+                transforms.Interval(
+                    bounds_fn=lambda *_: (pt.as_tensor(log_lower), pt.as_tensor(log_upper))
+                ),
+            ]
+        )
     return pm.CustomDist(name, lower, upper, dist=dist, dims=dims, transform=transform)
 
 
-def _prior_variable(group: Group) -> Any:
-    """Create the PyMC random variable of one prior group (inside a model context)."""
+def _prior_support(prior: Prior) -> tuple[float | None, float | None]:
+    """The prior's own limits (``None`` for an infinite side)."""
+    if isinstance(prior, LogGaussianPrior):
+        return 0.0, None
+    lower = getattr(prior, "lower_limit", -np.inf)
+    upper = getattr(prior, "upper_limit", np.inf)
+    return (
+        float(lower) if np.isfinite(lower) else None,
+        float(upper) if np.isfinite(upper) else None,
+    )
+
+
+def _bounded_transform(prior: Prior, bounds: dict[str, list[float]], name: str) -> Any:
+    """Interval transform onto the prior's support cut by numeric assertion bounds."""
+    import pytensor.tensor as pt
+    from pymc.distributions import transforms
+
+    own_lower, own_upper = _prior_support(prior)
+    lowers = bounds["lower"] + ([] if own_lower is None else [own_lower])
+    uppers = bounds["upper"] + ([] if own_upper is None else [own_upper])
+    lower = max(lowers) if lowers else None
+    upper = min(uppers) if uppers else None
+    if lower is not None and upper is not None and not lower < upper:
+        raise ConstraintError(
+            f"the assertions on {name!r} cannot hold: with the limits of its prior {prior!r} "
+            f"they leave the empty interval ({lower!r}, {upper!r}). Relax the assertions or "
+            "widen the prior."
+        )
+    if isinstance(prior, LogUniformPrior):
+        log_bounds = (pt.as_tensor(np.log(lower)), pt.as_tensor(np.log(upper)))
+        return transforms.Chain(
+            [transforms.log, transforms.Interval(bounds_fn=lambda *_: log_bounds)]
+        )
+    limits = tuple(None if v is None else pt.as_tensor(float(v)) for v in (lower, upper))
+    return transforms.Interval(bounds_fn=lambda *_: limits)
+
+
+def _prior_logp(prior: Prior, value: Any) -> Any:
+    """Log density of ``prior`` at ``value`` (a tensor), normalisation included."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if isinstance(prior, UniformPrior):
+        dist = pm.Uniform.dist(prior.lower_limit, prior.upper_limit)
+    elif isinstance(prior, LogUniformPrior):
+        lower, upper = prior.lower_limit, prior.upper_limit
+        inside = (value >= lower) & (value <= upper)
+        density = -pt.log(value) - np.log(np.log(upper) - np.log(lower))
+        return pt.switch(inside, density, -np.inf)
+    elif isinstance(prior, GaussianPrior) and prior.truncated:
+        lower = prior.lower_limit if np.isfinite(prior.lower_limit) else None
+        upper = prior.upper_limit if np.isfinite(prior.upper_limit) else None
+        dist = pm.TruncatedNormal.dist(prior.mean, prior.sigma, lower=lower, upper=upper)
+    elif isinstance(prior, GaussianPrior):
+        dist = pm.Normal.dist(prior.mean, prior.sigma)
+    else:
+        dist = pm.LogNormal.dist(prior.mean, prior.sigma)
+    return pm.logp(dist, value)
+
+
+def _shifted_variable(group: Group, side: str, bound: Any) -> Any:
+    """A prior restricted to one side of an expression of other priors.
+
+    ``value = bound + gap`` (``side == "lower"``) or ``bound - gap``, with a free variable
+    ``<name>_gap`` on ``(0, inf)`` (log transform) and the prior's log density added as a
+    potential.  The map from ``(gap, other priors)`` to ``(value, other priors)`` is a shift, so
+    no Jacobian enters and an optimiser without transform Jacobians still finds the MAP.
+    """
+    import pymc as pm
+
+    prior = group.members[0]
+    gap = pm.HalfFlat(f"{group.name}_gap")
+    value = pm.Deterministic(group.name, bound + gap if side == "lower" else bound - gap)
+    pm.Potential(f"{group.name}_prior", _prior_logp(prior, value))
+    return value
+
+
+def _prior_variable(group: Group, bounds: dict[str, list[float]] | None = None) -> Any:
+    """Create the PyMC random variable of one prior group (inside a model context).
+
+    ``bounds`` (scalar groups only) holds numeric assertion bounds
+    ``{"lower": [...], "upper": [...]}``: the variable then gets an interval transform onto the
+    part of its support where they hold.
+    """
     import pymc as pm
 
     priors: list[Prior] = group.members
     first, vector = priors[0], group.vector
     dims = "dataset" if vector else None
+    extra: dict[str, Any] = {}
+    if bounds is not None:
+        # PyMC chains ``transform`` after the default transform unless that is switched off
+        extra["transform"] = _bounded_transform(first, bounds, group.name)
+        extra["default_transform"] = None
 
     def arg(attribute: str) -> Any:
         return _stack(priors, attribute, vector)
 
     if isinstance(first, UniformPrior):
-        return pm.Uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims=dims)
+        return pm.Uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims=dims, **extra)
     if isinstance(first, LogUniformPrior):
-        return _log_uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims)
+        return _log_uniform(
+            group.name, arg("lower_limit"), arg("upper_limit"), dims, extra.get("transform")
+        )
     if isinstance(first, GaussianPrior):
         if first.truncated:
             lower = arg("lower_limit") if np.isfinite(first.lower_limit) else None
             upper = arg("upper_limit") if np.isfinite(first.upper_limit) else None
             return pm.TruncatedNormal(
-                group.name, mu=arg("mean"), sigma=arg("sigma"), lower=lower, upper=upper, dims=dims
+                group.name,
+                mu=arg("mean"),
+                sigma=arg("sigma"),
+                lower=lower,
+                upper=upper,
+                dims=dims,
+                **extra,
             )
-        return pm.Normal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
+        return pm.Normal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims, **extra)
     if isinstance(first, LogGaussianPrior):
-        return pm.LogNormal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
+        return pm.LogNormal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims, **extra)
     raise TypeError(f"graphfit cannot compile a prior of type {type(first).__name__}")
 
 
@@ -185,42 +320,95 @@ def _population_variable(group: Group, tensors: dict[Prior, Any]) -> Any:
     return pm.Deterministic(name, lower + (upper - lower) * unit, dims=dims)
 
 
-def _observed_node(
-    name: str, observation: Observation, model: pm.Model, data_containers: bool = False
-) -> tuple[str, dict[str, str]]:
-    import pymc as pm
-
-    if not isinstance(observation, GaussianObservation):
+def _observation(name: str, analysis: Any, instance: Any, xp: Any) -> Observation:
+    """``analysis.observation(instance, xp)``, checked; data errors name the dataset."""
+    try:
+        observation = analysis.observation(instance, xp)
+    except DataError as error:
+        raise DataError(f"dataset {name!r}: {error}") from None
+    if not isinstance(observation, Observation) or not hasattr(observation, "pymc_node"):
         raise FactorGraphError(
-            f"dataset {name!r}: observation() returned {type(observation).__name__}; "
-            "supported observations: GaussianObservation."
+            f"dataset {name!r}: {type(analysis).__name__}.observation() returned "
+            f"{type(observation).__name__}; it must return an observation: "
+            "gf.GaussianObservation, gf.PoissonObservation or gf.StudentTObservation."
         )
+    if xp is np:
+        _check_shapes(name, analysis, observation)
+    return observation
+
+
+def _check_shapes(name: str, analysis: Any, observation: Observation) -> None:
+    """Every predicted quantity (numpy) must broadcast to the data's shape."""
+    shape = observation.data.shape
+    for key, value in observation.predicted().items():
+        given = np.shape(value)
+        try:
+            fits = np.broadcast_shapes(given, shape) == shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise DataError(
+                f"dataset {name!r}: {type(analysis).__name__}.observation() gives {key} of shape "
+                f"{given} for data of shape {shape}; it must have the data's shape (or "
+                "broadcast to it). Check fixed array parameters of the model, which must match "
+                "the data (or be scalars)."
+            )
+
+
+def _median_observation(name: str, factor: Any) -> Observation | None:
+    """The factor's observation at its prior medians, with numpy: checks data and shapes at
+    build time.  ``None`` when user code cannot run on numpy floats there."""
+    medians = {p: p.median() for p in factor.prior_model.priors()}
+    try:
+        instance = factor.prior_model.instance_from(medians, np)
+        with np.errstate(all="ignore"):
+            return _observation(name, factor.analysis, instance, np)
+    except GraphfitError:
+        raise
+    except Exception:
+        return None
+
+
+def _local_dims(name: str, observation: Observation) -> tuple[str, ...]:
     data = observation.data
     local_dims = observation.dims or tuple(f"obs_dim_{k}" for k in range(data.ndim))
     if len(local_dims) != data.ndim:
         raise FactorGraphError(
             f"dataset {name!r}: observation dims {local_dims} do not match the data's "
-            f"{data.ndim} dimension(s)."
+            f"{data.ndim} dimension(s) (shape {data.shape})."
         )
+    return tuple(local_dims)
+
+
+def _observed_node(
+    name: str,
+    observation: Observation,
+    model: pm.Model,
+    data_containers: bool = False,
+    containers: dict[str, str] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """The observation's observed node; with ``data_containers`` its data and per-point arrays
+    are ``pm.Data`` containers named ``obs.data``, ``obs.<array>`` (listed in ``containers``)
+    and its names carry no dataset name, so the model can be reused for another dataset."""
+    import pymc as pm
+
+    data = observation.data
+    local_dims = _local_dims(name, observation)
     if data_containers:
-        # Names free of the dataset's name, so the model can be reused for another dataset.
         var_name, joint_dims = DATA_OBS, tuple(local_dims)
     else:
         var_name, joint_dims = f"{name}.obs", tuple(f"{name}.{d}" for d in local_dims)
     for dim, size in zip(joint_dims, data.shape, strict=True):
         model.add_coord(dim, np.arange(size))
-    sigma: Any = observation.noise_map
     observed: Any = data
+    fixed: dict[str, Any] = observation.fixed()
     if data_containers:
-        observed = pm.Data(DATA_NAMES["data"], data, dims=joint_dims)
-        sigma = pm.Data(DATA_NAMES["noise_map"], observation.noise_map, dims=joint_dims)
-    pm.Normal(
-        var_name,
-        mu=observation.model_data,
-        sigma=sigma,
-        observed=observed,
-        dims=joint_dims,
-    )
+        names = container_names(observation)
+        observed = pm.Data(names["data"], data, dims=joint_dims)
+        fixed = {k: pm.Data(names[k], v, dims=joint_dims) for k, v in fixed.items()}
+        if containers is not None:
+            containers.update(names)
+    observation.pymc_node(var_name, observed, fixed, joint_dims)
     return var_name, dict(zip(joint_dims, local_dims, strict=True))
 
 
@@ -262,16 +450,20 @@ def compile_graph(
     plan = graph.compile_plan()
     nodes: dict[int, FactorNode] = {}
     black_box: list[str] = []
+    containers: dict[str, str] = {}
     with pm.Model(coords={"dataset": plan.names}) as model:
         tensors: dict[Prior, Any] = {}
         vectors: dict[Prior, tuple[Any, int, int]] = {}
-        # hyperparameters first: population variables depend on them
-        ordered = sorted(plan.prior_groups, key=lambda g: g.population is not None)
-        for group in ordered:
+        numeric, shifted, wall = _split_assertions(graph.assertions, plan)
+        for group in _creation_order(plan, shifted):
+            first = group.members[0]
             if group.population is not None:
                 variable = _population_variable(group, tensors)
+            elif first in shifted:
+                side, other = shifted[first]
+                variable = _shifted_variable(group, side, other.evaluate(tensors, xp))
             else:
-                variable = _prior_variable(group)
+                variable = _prior_variable(group, numeric.get(first))
             for k, prior in enumerate(group.members):
                 tensors[prior] = variable[k] if group.vector else variable
                 if group.vector:
@@ -282,6 +474,8 @@ def compile_graph(
             else:
                 value = group.members[0].evaluate(tensors, xp)
             pm.Deterministic(group.name, value, dims="dataset" if group.vector else None)
+
+        assertions = _assertion_potentials(graph.assertions, wall, plan, tensors)
 
         groups = (
             group_factors(graph.factors) if vectorize else [[k] for k in range(len(plan.names))]
@@ -309,8 +503,21 @@ def compile_graph(
                 continue
             instance = factor.prior_model.instance_from(tensors, xp)
             if analysis.uses_observation():
-                observation = analysis.observation(instance, xp)
-                var_name, dims = _observed_node(name, observation, model, data_containers)
+                _median_observation(name, factor)
+                try:
+                    observation = _observation(name, analysis, instance, xp)
+                except GraphfitError:
+                    raise
+                except Exception as error:  # e.g. a fixed array that does not fit the data
+                    raise FactorGraphError(
+                        f"dataset {name!r}: {type(analysis).__name__}.observation() failed on "
+                        f"the model's parameters ({type(error).__name__}: {error}). Check that "
+                        "fixed array parameters of the model match the data's shape (or are "
+                        "scalars)."
+                    ) from error
+                var_name, dims = _observed_node(
+                    name, observation, model, data_containers, containers
+                )
                 nodes[index] = FactorNode(name, var_name, "observed", dims)
             else:
                 loglike = pt.as_tensor(analysis.log_likelihood_function(instance, xp))
@@ -329,7 +536,9 @@ def compile_graph(
         nodes=[nodes[k] for k in range(len(plan.names))],
         vectorized_groups=batched,
         black_box=black_box,
-        data_names=dict(DATA_NAMES) if data_containers else {},
+        data_names=containers,
+        assertions=assertions,
+        assertion_list=graph.assertions,
     )
 
 
@@ -346,6 +555,132 @@ def _potential_node(name: str, loglike: Any, shape: tuple[int, ...], model: pm.M
     pm.Deterministic(var_name, loglike, dims=joint_dims or None)
     local = {d: d.removeprefix(f"{name}.") for d in joint_dims}
     return FactorNode(name, var_name, "potential", local)
+
+
+def _joint_names(plan: GraphPlan) -> dict[Prior, str]:
+    """Each prior's name in the joint model, ``name[dataset]`` for a per-dataset entry."""
+    return {
+        p: f"{ref.name}[{ref.dataset}]" if ref.dataset is not None else ref.name
+        for p, ref in plan.prior_refs.items()
+    }
+
+
+def _scalar_prior(side: Any, plan: GraphPlan) -> Prior | None:
+    """``side`` if it is a prior compiled as its own scalar variable (not drawn, not a vector)."""
+    if not isinstance(side, Prior):
+        return None
+    ref = plan.prior_refs.get(side)
+    if ref is None or ref.dataset is not None or side in plan.drawn_from:
+        return None
+    return side
+
+
+def _split_assertions(
+    assertions: list[Any], plan: GraphPlan
+) -> tuple[dict[Prior, dict[str, list[float]]], dict[Prior, tuple[str, Any]], list[int]]:
+    """How each assertion is compiled.
+
+    With ``prior`` a scalar variable (its own prior, not per dataset, not drawn from a
+    population), an assertion ``prior > number`` (or ``<``, ``>=``, ``<=``, either way round)
+    becomes a bound of ``prior``'s interval transform (*numeric*), and one assertion
+    ``prior > expression`` of other priors makes ``prior`` *shifted*: ``prior = expression +
+    gap`` with a free ``gap > 0`` (see :func:`_shifted_variable`), while the variables'
+    dependencies stay acyclic.  Every other assertion is a ``pm.Potential`` wall.  Returns the
+    numeric bounds per prior, the shifted priors with ``(side, expression)``, and the indices
+    of the wall assertions.
+    """
+    numeric: dict[Prior, dict[str, list[float]]] = {}
+    shifted: dict[Prior, tuple[str, Any]] = {}
+    depends: dict[int, set[int]] = {}
+    wall: list[int] = []
+
+    def reaches(start: int, target: int) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node == target:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(depends.get(node, ()))
+        return False
+
+    for k, assertion in enumerate(assertions):
+        done = False
+        for prior, other, op in (
+            (assertion.left, assertion.right, assertion.op),
+            (assertion.right, assertion.left, _FLIP[assertion.op]),
+        ):
+            prior = _scalar_prior(prior, plan)
+            if prior is None or prior in shifted:
+                continue
+            side = "lower" if op in (">", ">=") else "upper"
+            if not isinstance(other, Expression):
+                numeric.setdefault(prior, {"lower": [], "upper": []})[side].append(other)
+                done = True
+                break
+            others = other.priors()
+            if prior in numeric or any(p is prior for p in others):
+                continue
+            if any(plan.prior_refs.get(p) is None for p in others):
+                continue
+            if any(reaches(id(p), id(prior)) for p in others):
+                continue  # would make a cycle: a > b and b > a
+            shifted[prior] = (side, other)
+            depends.setdefault(id(prior), set()).update(id(p) for p in others)
+            done = True
+            break
+        if not done:
+            wall.append(k)
+    return numeric, shifted, wall
+
+
+_FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
+
+
+def _creation_order(plan: GraphPlan, shifted: dict[Prior, tuple[str, Any]]) -> list[Group]:
+    """Prior groups in an order where every variable comes after those it depends on:
+    hyperparameters before populations, the priors in an assertion bound before the bounded."""
+    needs: dict[int, set[int]] = {}
+    owner = {id(p): id(g) for g in plan.prior_groups for p in g.members}
+    for group in plan.prior_groups:
+        deps: set[int] = set()
+        for prior in group.members:
+            if prior in shifted:
+                deps.update(owner[id(p)] for p in shifted[prior][1].priors())
+        if group.population is not None:
+            for value in group.population.parameters.values():
+                if isinstance(value, Expression):
+                    deps.update(owner[id(p)] for p in value.priors() if id(p) in owner)
+        deps.discard(id(group))
+        needs[id(group)] = deps
+    ordered: list[Group] = []
+    done: set[int] = set()
+    pending = list(plan.prior_groups)
+    while pending:
+        ready = [g for g in pending if needs[id(g)] <= done]
+        if not ready:  # cannot happen: _split_assertions keeps dependencies acyclic
+            raise FactorGraphError("circular dependency between assertion bounds")
+        for group in ready:
+            ordered.append(group)
+            done.add(id(group))
+        pending = [g for g in pending if id(g) not in done]
+    return ordered
+
+
+def _assertion_potentials(
+    assertions: list[Any], wall: list[int], plan: GraphPlan, tensors: dict[Prior, Any]
+) -> dict[str, str]:
+    """One ``pm.Potential`` per wall assertion: 0 where it holds, ``-inf`` elsewhere."""
+    import pymc as pm
+
+    names = _joint_names(plan)
+    out = {}
+    for k in wall:
+        name = f"assertion_{k}"
+        pm.Potential(name, assertions[k].log_potential(tensors, pytensor_namespace()))
+        out[name] = assertions[k].expression_text(names)
+    return out
 
 
 def _tensor_context(
@@ -388,11 +723,10 @@ def _numpy_observations(graph: FactorGraphModel, members: list[int]) -> list[Obs
     """Each member's observation evaluated with numpy at its prior medians."""
     out = []
     for k in members:
-        factor = graph.factors[k]
-        medians = {p: p.median() for p in factor.prior_model.priors()}
-        instance = factor.prior_model.instance_from(medians, np)
-        with np.errstate(all="ignore"):
-            out.append(factor.analysis.observation(instance, np))
+        observation = _median_observation(graph.names[k], graph.factors[k])
+        if observation is None:
+            raise NotBatchable("user code fails at the prior medians")
+        out.append(observation)
     return out
 
 
@@ -401,11 +735,16 @@ def _batchable(graph: FactorGraphModel, members: list[int]) -> list[Observation]
     form, and the numpy check passes), else ``None``."""
     try:
         observations = _numpy_observations(graph, members)
+    except GraphfitError:  # bad data or a bad observation: report it now, naming the dataset
+        raise
     except Exception:  # user code failing at the medians: leave it to the per-factor path
         return None
     first = observations[0]
     if not all(
-        type(o) is GaussianObservation and o.data.shape == first.data.shape and o.dims == first.dims
+        type(o) is type(first)
+        and o.data.shape == first.data.shape
+        and o.dims == first.dims
+        and sorted(o.fixed()) == sorted(first.fixed())
         for o in observations
     ):
         return None
@@ -427,11 +766,9 @@ def _vector_node(
     model: pm.Model,
 ) -> dict[int, FactorNode]:
     """One observed node for alike factors ``members``; returns each member's FactorNode."""
-    import pymc as pm
-
     first = observations[0]
-    local_dims = first.dims or tuple(f"obs_dim_{k}" for k in range(first.data.ndim))
     names = [plan.names[k] for k in members]
+    local_dims = _local_dims(names[0], first)
     if label == "obs":
         dataset_dim, joint_dims = "dataset", tuple(local_dims)
     else:
@@ -445,16 +782,12 @@ def _vector_node(
     ctx = _tensor_context(tensors, vectors, first.data.ndim)
     models = [graph.factors[k].prior_model for k in members]
     instance = batched_instance(models, ctx)
-    observation = graph.factors[members[0]].analysis.observation(instance, pytensor_namespace())
-    data = np.stack([o.data for o in observations])
-    noise = np.stack([o.noise_map for o in observations])
-    pm.Normal(
-        label,
-        mu=observation.model_data,
-        sigma=noise,
-        observed=data,
-        dims=(dataset_dim, *joint_dims),
+    observation = _observation(
+        names[0], graph.factors[members[0]].analysis, instance, pytensor_namespace()
     )
+    data = np.stack([o.data for o in observations])
+    fixed = {key: np.stack([o.fixed()[key] for o in observations]) for key in first.fixed()}
+    observation.pymc_node(label, data, fixed, (dataset_dim, *joint_dims))
     renames = dict(zip(joint_dims, local_dims, strict=True))
     return {
         k: FactorNode(name, label, "observed", renames, {dataset_dim: name})

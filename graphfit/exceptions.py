@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ComparisonError",
+    "ConstraintError",
     "DataError",
     "ExecutorError",
     "FactorGraphError",
@@ -113,6 +114,26 @@ class DataError(GraphfitError, ValueError):
     ... except gf.DataError as error:
     ...     print(error)  # doctest: +ELLIPSIS
     ex.Analysis: noise_map has 1 value(s) <= 0, the first at index 1 (0.0); ...
+    """
+
+
+class ConstraintError(GraphfitError, ValueError):
+    """An assertion is malformed, or no starting point satisfies the model's assertions.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> model = gf.Model(gf.ex.Gaussian)
+    >>> try:
+    ...     model.add_assertion(model.centre > "sigma")
+    ... except gf.GraphfitError as error:
+    ...     print(type(error).__name__)
+    RelationError
+    >>> try:
+    ...     model.add_assertion(True)
+    ... except gf.ConstraintError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    Gaussian.add_assertion: got True of type bool; give a comparison of the model's ...
     """
 
 

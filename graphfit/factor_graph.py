@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from graphfit.analysis import Analysis
-from graphfit.exceptions import FactorGraphError, check_name
+from graphfit.exceptions import ConstraintError, FactorGraphError, check_name
 from graphfit.hierarchical import HierarchicalFactor
 from graphfit.model import AbstractModel
 from graphfit.priors import Prior
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import graphviz
     import pymc as pm
 
+    from graphfit.assertions import Assertion
     from graphfit.compile import CompiledGraph
     from graphfit.plan import GraphPlan
 
@@ -147,6 +148,7 @@ class FactorGraphModel:
             population.measure_data_strength(self.factors)
         self.vectorize = bool(vectorize)
         self._compiled: dict[bool, CompiledGraph] = {}
+        self._assertions: list[Assertion] = []
 
     def _check_hierarchical(self) -> None:
         used = {id(p) for p in self._factor_priors()}
@@ -193,6 +195,52 @@ class FactorGraphModel:
 
     def __len__(self) -> int:
         return len(self.factors)
+
+    def add_assertion(self, assertion: Assertion) -> None:
+        """Restrict the joint fit to where ``assertion`` holds; it may compare parameters of
+        different datasets (``graph.add_assertion(model_a.centre > model_b.centre)``).
+
+        Same as :meth:`graphfit.Model.add_assertion`, for the parameters of the whole graph.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> first, second = gf.Model(gf.ex.Gaussian), gf.Model(gf.ex.Gaussian)
+        >>> graph = gf.FactorGraphModel(
+        ...     gf.AnalysisFactor(first, gf.ex.Analysis(data, noise_map)),
+        ...     gf.AnalysisFactor(second, gf.ex.Analysis(data, noise_map)),
+        ... )
+        >>> graph.add_assertion(first.sigma < second.sigma)
+        >>> print(graph.info.split("Assertions")[1].strip())
+        sigma[dataset_0] < sigma[dataset_1]
+        """
+        from graphfit.assertions import Assertion
+
+        if not isinstance(assertion, Assertion):
+            raise ConstraintError(
+                f"FactorGraphModel.add_assertion: got {assertion!r} of type "
+                f"{type(assertion).__name__}; give a comparison of the graph's parameters, e.g. "
+                "graph.add_assertion(model_a.centre > model_b.centre)."
+            )
+        used = {id(p) for p in self.priors()}
+        missing = [p for p in assertion.priors() if id(p) not in used]
+        if missing:
+            raise ConstraintError(
+                f"FactorGraphModel.add_assertion: {assertion!r} uses {missing[0]!r}, which is "
+                "not a parameter of any factor's model."
+            )
+        self._assertions.append(assertion)
+        self._compiled.clear()
+
+    @property
+    def assertions(self) -> list[Assertion]:
+        """The graph's own and every factor model's assertions, each once."""
+        found: dict[int, Assertion] = {id(a): a for a in self._assertions}
+        for factor in self.factors:
+            for assertion in factor.prior_model.assertions:
+                found.setdefault(id(assertion), assertion)
+        return list(found.values())
 
     @property
     def global_prior_model(self) -> GlobalPriorModel:
@@ -293,6 +341,10 @@ class GlobalPriorModel:
     def priors(self) -> list[Prior]:
         """Distinct free priors of the whole graph."""
         return self.graph.priors()
+
+    def add_assertion(self, assertion: Assertion) -> None:
+        """Same as :meth:`FactorGraphModel.add_assertion`."""
+        self.graph.add_assertion(assertion)
 
     @property
     def prior_count(self) -> int:

@@ -188,10 +188,8 @@ def _compile_shared(graph: FactorGraphModel) -> CompiledGraph:
         _CACHE.move_to_end(key)
         template = entry[1]
         names = template.data_names
-        pm.set_data(
-            {names["data"]: observation.data, names["noise_map"]: observation.noise_map},
-            model=template.model,
-        )
+        arrays = {"data": observation.data, **observation.fixed()}
+        pm.set_data({names[k]: v for k, v in arrays.items()}, model=template.model)
         _STATS["reuses"] += 1
         return CompiledGraph(
             model=template.model,

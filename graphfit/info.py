@@ -108,7 +108,21 @@ def model_info(model: AbstractModel) -> str:
                         rows.append((depth + 1, names[prior], prior.info_text(index[prior])))
 
     walk(model, 1)
-    return f"Total Free Parameters = {len(priors)}\n\n{_render(rows)}\n"
+    paths = dict(names)
+    for path, value in reversed(list(model.leaves())):
+        if isinstance(value, Prior):
+            paths[value] = ".".join(path)
+    return f"Total Free Parameters = {len(priors)}\n\n{_render(rows)}\n" + _assertion_text(
+        model.assertions, paths
+    )
+
+
+def _assertion_text(assertions: Sequence[Any], names: dict[Prior, str]) -> str:
+    """The ``Assertions`` section of an info text (empty without assertions)."""
+    if not assertions:
+        return ""
+    lines = "".join(f"{_INDENT}{a.expression_text(names)}\n" for a in assertions)
+    return f"\nAssertions\n{lines}"
 
 
 def graph_info(graph: FactorGraphModel) -> str:
@@ -180,7 +194,13 @@ def graph_info(graph: FactorGraphModel) -> str:
             label = f"{label} ({plan.names[owners[0]]})"
         rows.append((1, label, ""))
         rows.extend(_tree_rows(sections[owners], 2))
-    return f"Total Free Parameters = {len(plan.priors)}\n\n{_render(rows)}\n"
+    joint_names = {
+        p: f"{ref.name}[{ref.dataset}]" if ref.dataset is not None else ref.name
+        for p, ref in plan.prior_refs.items()
+    }
+    return f"Total Free Parameters = {len(plan.priors)}\n\n{_render(rows)}\n" + _assertion_text(
+        graph.assertions, joint_names
+    )
 
 
 def _same_fixed(a: Any, b: Any) -> bool:

@@ -12,13 +12,16 @@ import inspect
 import math
 import numbers
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.exceptions import MissingPriorError, ModelAttributeError
+from graphfit.exceptions import ConstraintError, MissingPriorError, ModelAttributeError
 from graphfit.priors import Prior
 from graphfit.relations import Expression
+
+if TYPE_CHECKING:
+    from graphfit.assertions import Assertion
 
 __all__ = ["AbstractModel", "Collection", "CollectionInstance", "Model", "Path", "path_text"]
 
@@ -120,6 +123,63 @@ class AbstractModel:
             elif value is None:
                 out.append(((*prefix, name), self.component_name))
         return out
+
+    # -- assertions ----------------------------------------------------------------------------
+    def add_assertion(self, assertion: Assertion) -> None:
+        """Restrict the fit to where ``assertion`` holds, e.g. ``model.a > model.b``.
+
+        The assertion compares this model's parameters (priors or relations of them) with each
+        other or with numbers using ``>``, ``<``, ``>=`` or ``<=``.  It becomes a hard
+        constraint of the compiled model: the posterior is zero where it fails, and chains start
+        only where every assertion holds.  A copy of the model keeps its assertions while it
+        still has the parameters they name.
+
+        Raises
+        ------
+        ConstraintError
+            If ``assertion`` is not an :class:`~graphfit.assertions.Assertion`, or names a prior
+            that is not a parameter of this model.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Exponential)
+        >>> model.add_assertion(model.centre > 40.0)
+        >>> model.add_assertion(model.rate <= model.normalization / 10.0)
+        >>> model.assertions[0]  # doctest: +ELLIPSIS
+        Assertion(UniformPrior#... > 40.0)
+        """
+        from graphfit.assertions import Assertion
+
+        owner = f"{self.component_name}.add_assertion"
+        if not isinstance(assertion, Assertion):
+            raise ConstraintError(
+                f"{owner}: got {assertion!r} of type {type(assertion).__name__}; give a "
+                "comparison of the model's parameters, e.g. model.add_assertion(model.a > "
+                "model.b) or model.add_assertion(model.a > 0.5)."
+            )
+        own = {id(p) for p in self.priors()}
+        missing = [p for p in assertion.priors() if id(p) not in own]
+        if missing:
+            raise ConstraintError(
+                f"{owner}: {assertion!r} uses {missing[0]!r}, which is not a parameter of this "
+                "model; compare the model's own attributes (e.g. model.centre)."
+            )
+        self.__dict__.setdefault("_assertions", []).append(assertion)
+
+    @property
+    def assertions(self) -> list[Assertion]:
+        """This model's and its nested models' assertions that apply to its parameters."""
+        own = {id(p) for p in self.priors()}
+        found: dict[int, Assertion] = {}
+        for assertion in self.__dict__.get("_assertions", []):
+            if all(id(p) in own for p in assertion.priors()):
+                found.setdefault(id(assertion), assertion)
+        for _, value in self._values.items():
+            if isinstance(value, AbstractModel):
+                for assertion in value.assertions:
+                    found.setdefault(id(assertion), assertion)
+        return list(found.values())
 
     def check_complete(self, context: str = "model") -> None:
         """Raise :class:`~graphfit.MissingPriorError` if a parameter has neither prior nor value."""
@@ -255,6 +315,7 @@ class Model(AbstractModel):
             "_values",
             {k: v.copy() if isinstance(v, AbstractModel) else v for k, v in self._values.items()},
         )
+        object.__setattr__(new, "_assertions", list(self.__dict__.get("_assertions", [])))
         return new
 
     def instance_from(self, values: Mapping[Prior, Any], xp: Any = np) -> Any:
@@ -363,6 +424,7 @@ class Collection(AbstractModel):
         new = Collection()
         for k, v in self._values.items():
             new._values[k] = v.copy() if isinstance(v, AbstractModel) else v
+        object.__setattr__(new, "_assertions", list(self.__dict__.get("_assertions", [])))
         return new
 
     def instance_from(self, values: Mapping[Prior, Any], xp: Any = np) -> CollectionInstance:

@@ -18,6 +18,7 @@ import numpy as np
 from graphfit.exceptions import RelationError
 
 if TYPE_CHECKING:
+    from graphfit.assertions import Assertion
     from graphfit.priors import Prior
 
 __all__ = ["FUNCTIONS", "Expression", "Relation", "as_operand"]
@@ -90,7 +91,9 @@ class Expression:
     """Mixin that gives priors and relations arithmetic, producing :class:`Relation` objects.
 
     Identity matters: two expressions are the same parameter only if they are the same object,
-    so this class does not define ``__eq__`` or ``__hash__``.
+    so this class does not define ``__eq__`` or ``__hash__``.  The comparisons ``>``, ``<``,
+    ``>=`` and ``<=`` give an :class:`~graphfit.assertions.Assertion` for
+    ``model.add_assertion``.
     """
 
     __slots__ = ()
@@ -139,6 +142,24 @@ class Expression:
 
     def __abs__(self) -> Relation:
         return Relation("abs", (self,))
+
+    # -- comparisons make assertions (``==`` stays identity: see the class docstring) -------
+    def _compare(self, op: str, other: Any) -> Assertion:
+        from graphfit.assertions import Assertion
+
+        return Assertion(op, self, other)
+
+    def __gt__(self, other: Any) -> Assertion:
+        return self._compare(">", other)
+
+    def __lt__(self, other: Any) -> Assertion:
+        return self._compare("<", other)
+
+    def __ge__(self, other: Any) -> Assertion:
+        return self._compare(">=", other)
+
+    def __le__(self, other: Any) -> Assertion:
+        return self._compare("<=", other)
 
     # -- the interface priors and relations share -------------------------------------------
     def priors(self) -> list[Prior]:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from graphfit.model import AbstractModel, Collection, CollectionInstance, Model
-from graphfit.observations import GaussianObservation
+from graphfit.observations import Observation
 from graphfit.priors import Prior
 from graphfit.relations import _BINARY, Relation
 
@@ -161,10 +161,14 @@ def batched_instance(models: Sequence[AbstractModel], ctx: BatchContext) -> Any:
 def numpy_check(
     models: Sequence[AbstractModel],
     analyses: Sequence[Any],
-    observations: Sequence[GaussianObservation],
+    observations: Sequence[Observation],
     rng: np.random.Generator,
 ) -> bool:
-    """True when batched numpy evaluation equals per-factor evaluation at two random points."""
+    """True when batched numpy evaluation equals per-factor evaluation at two random points.
+
+    Every quantity an observation takes from the model or the analysis
+    (:meth:`~graphfit.observations.Observation.predicted`) is compared.
+    """
     priors: dict[int, Prior] = {}
     for model in models:
         for prior in model.priors():
@@ -181,29 +185,22 @@ def numpy_check(
             xp=np,
             ndim=ndim,
         )
+        shape = observations[0].data.shape
         try:
             with np.errstate(all="ignore"):
                 instance = batched_instance(models, ctx)
-                batched = np.asarray(analyses[0].observation(instance, np).model_data, dtype=float)
-                separate = np.stack(
-                    [
-                        np.broadcast_to(
-                            np.asarray(
-                                a.observation(m.instance_from(point, np), np).model_data,
-                                dtype=float,
-                            ),
-                            observations[0].data.shape,
-                        )
-                        for m, a in zip(models, analyses, strict=True)
-                    ]
-                )
+                batched = analyses[0].observation(instance, np).predicted()
+                separate = [
+                    a.observation(m.instance_from(point, np), np).predicted()
+                    for m, a in zip(models, analyses, strict=True)
+                ]
+                for key, value in batched.items():
+                    stacked = np.stack(
+                        [np.broadcast_to(np.asarray(s[key], dtype=float), shape) for s in separate]
+                    )
+                    value = np.broadcast_to(np.asarray(value, dtype=float), stacked.shape)
+                    if not np.allclose(value, stacked, rtol=1e-10, atol=1e-12, equal_nan=True):
+                        return False
         except Exception:  # any failure of user code on batched values means "do not batch"
-            return False
-        target = (len(models), *observations[0].data.shape)
-        try:
-            batched = np.broadcast_to(batched, target)
-        except ValueError:
-            return False
-        if not np.allclose(batched, separate, rtol=1e-10, atol=1e-12, equal_nan=True):
             return False
     return True
