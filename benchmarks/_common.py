@@ -103,11 +103,12 @@ def sample_handwritten(
 
 
 def convergence(idata, var_names) -> tuple[float, float]:
-    """(min bulk ESS, max R-hat) over ``var_names``."""
-    import arviz as az
+    """(min bulk ESS, max R-hat) over ``var_names``, unrounded (az.summary rounds R-hat to two
+    decimals, which would report 1.014 as 1.01)."""
+    from graphfit.diagnostics import diagnostics_table
 
-    summary = az.summary(idata, var_names=list(var_names), kind="diagnostics")
-    return float(summary["ess_bulk"].min()), float(summary["r_hat"].max())
+    table = diagnostics_table(idata.posterior, list(var_names))
+    return float(table["ess_bulk"].min()), float(table["r_hat"].max())
 
 
 def timed(function: Callable[[], Any]) -> tuple[Any, float]:
