@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     import arviz as az
 
     from graphfit.compile import CompiledGraph
+    from graphfit.diagnostics import Diagnostics
     from graphfit.results import Result, ResultList
 
-__all__ = ["Search", "as_graph", "finish_idata"]
+__all__ = ["Search", "as_graph", "check_fit", "finish_idata"]
 
 logger = logging.getLogger("graphfit")
 
@@ -140,6 +141,15 @@ def _reused_log_likelihood(
         progressbar=False,
     )
     idata.add_groups(log_likelihood=loglike)
+
+
+def check_fit(idata: az.InferenceData, compiled: CompiledGraph) -> Diagnostics:
+    """R-hat, ESS and divergence checks of every prior and relation variable of the graph."""
+    from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
+
+    plan = compiled.plan
+    var_names = [g.name for g in plan.prior_groups] + [g.name for g in plan.relation_groups]
+    return check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
 
 
 class Search:

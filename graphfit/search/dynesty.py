@@ -12,18 +12,16 @@ the log evidence with its error; the posterior kept is an equal-weight resample.
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 from graphfit.evidence import LogEvidence
 from graphfit.exceptions import SearchError
 from graphfit.priors import GaussianPrior, LogGaussianPrior, LogUniformPrior, Prior, UniformPrior
-from graphfit.search.base import Search, finish_idata
+from graphfit.search.base import Search, check_fit, finish_idata
 
 if TYPE_CHECKING:
     import arviz as az
@@ -261,15 +259,7 @@ class DynestyStatic(Search):
         idata = az.InferenceData(posterior=deterministics, sample_stats=sample_stats)
         idata = finish_idata(idata, compiled)
         idata.posterior.attrs.update(evidence.to_attrs())
-        var_names = [g.name for g in plan.prior_groups] + [g.name for g in plan.relation_groups]
-        # ArviZ logs through its own Logger("arviz") (not registered with logging.getLogger)
-        arviz_log = getattr(az, "_log", None) or logging.getLogger("arviz")
-        level = arviz_log.level
-        arviz_log.setLevel(logging.ERROR)  # one chain: ArviZ logs that R-hat needs two
-        try:
-            diagnostics = check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
-        finally:
-            arviz_log.setLevel(level)
+        diagnostics = check_fit(idata, compiled)  # one chain: R-hat is NaN, ESS is checked
         timings["postprocess"] = time.perf_counter() - clock
         return idata, diagnostics
 

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 from graphfit.exceptions import SearchError
-from graphfit.search.base import Search, finish_idata
+from graphfit.search.base import Search, check_fit, finish_idata
 from graphfit.start import cached_start_finder
 
 if TYPE_CHECKING:
@@ -158,10 +157,7 @@ class NUTS(Search):
         self._timings["sample"] = sampling
         clock = time.perf_counter()
         idata = finish_idata(idata, compiled)
-        var_names = [g.name for g in compiled.plan.prior_groups] + [
-            g.name for g in compiled.plan.relation_groups
-        ]
-        diagnostics = check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
+        diagnostics = check_fit(idata, compiled)
         self._timings["postprocess"] = time.perf_counter() - clock
         return idata, diagnostics
 

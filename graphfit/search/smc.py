@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 from graphfit.evidence import LogEvidence
 from graphfit.exceptions import SearchError
-from graphfit.search.base import Search, finish_idata
+from graphfit.search.base import Search, check_fit, finish_idata
 
 if TYPE_CHECKING:
     import arviz as az
@@ -186,9 +185,6 @@ class SMC(Search):
         evidence = LogEvidence.from_chains(log_ml, method="smc")
         idata = finish_idata(idata, compiled)
         idata.posterior.attrs.update(evidence.to_attrs())
-        var_names = [g.name for g in compiled.plan.prior_groups] + [
-            g.name for g in compiled.plan.relation_groups
-        ]
-        diagnostics = check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
+        diagnostics = check_fit(idata, compiled)
         timings["postprocess"] = time.perf_counter() - clock
         return idata, diagnostics
