@@ -16,6 +16,7 @@ import numpy as np
 
 from graphfit.black_box import black_box_log_likelihood, is_black_box
 from graphfit.exceptions import ConstraintError, DataError, FactorGraphError, GraphfitError
+from graphfit.marginal import MarginalGroup, log_cell_terms
 from graphfit.observations import Observation
 from graphfit.plan import GraphPlan, Group
 from graphfit.priors import (
@@ -92,6 +93,11 @@ class CompiledGraph:
     assertions: dict[str, str] = field(default_factory=dict)
     #: Every assertion of the graph, in order.
     assertion_list: list[Any] = field(default_factory=list)
+    #: For a graph with marginalised populations (see :mod:`graphfit.marginal`): the graph
+    #: whose model NUTS samples, without the drawn parameters; ``None`` otherwise.
+    sampling: CompiledGraph | None = None
+    #: The sampling model's marginalised populations (only on ``sampling``).
+    marginal_groups: list[Any] = field(default_factory=list)
 
     def assertion_checks(self) -> list[tuple[str, Any]]:
         """``(text, check)`` per assertion; ``check(values)`` tells whether it holds, with
@@ -435,8 +441,6 @@ def compile_graph(
     named ``obs`` with the observation's own dims, so the model holds nothing specific to the
     dataset and is reused for others of the same structure by swapping the data.
     """
-    import pymc as pm
-    import pytensor.tensor as pt
 
     if data_containers and (
         len(graph.factors) != 1 or not graph.factors[0].analysis.uses_observation()
@@ -446,17 +450,69 @@ def compile_graph(
             f"declares an observation; got {graph!r}."
         )
 
-    xp = pytensor_namespace()
     plan = graph.compile_plan()
+    compiled = _build(graph, plan, vectorize, data_containers, marginal=False)
+    if any(
+        g.population is not None and g.population.resolved_parametrization == "marginalized"
+        for g in plan.prior_groups
+    ):
+        compiled.sampling = _build(graph, plan, vectorize, False, marginal=True)
+    return compiled
+
+
+def _marginal_members(
+    graph: FactorGraphModel, plan: GraphPlan
+) -> tuple[list[Group], dict[int, tuple[str, int]]]:
+    """The marginalised prior groups, and for each dataset holding one of their members the
+    group's name and the member's position."""
+    groups = [
+        g
+        for g in plan.prior_groups
+        if g.population is not None and g.population.resolved_parametrization == "marginalized"
+    ]
+    where: dict[int, tuple[str, int]] = {}
+    for group in groups:
+        for m, prior in enumerate(group.members):
+            for k, factor in enumerate(graph.factors):
+                if any(q is prior for q in factor.prior_model.priors()):
+                    where[k] = (group.name, m)
+    return groups, where
+
+
+def _build(
+    graph: FactorGraphModel,
+    plan: GraphPlan,
+    vectorize: bool,
+    data_containers: bool,
+    marginal: bool,
+) -> CompiledGraph:
+    """The model of :func:`compile_graph`; with ``marginal``, the sampling model in which the
+    marginalised populations' drawn parameters are integrated out over their grids."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    xp = pytensor_namespace()
     nodes: dict[int, FactorNode] = {}
     black_box: list[str] = []
     containers: dict[str, str] = {}
+    marginal_groups, depends = _marginal_members(graph, plan) if marginal else ([], {})
+    marginal_names = {g.name for g in marginal_groups}
+    placeholders: dict[str, Any] = {}
+    loglikes: dict[int, Any] = {}  # dataset index -> its summed log-likelihood (marginal)
     with pm.Model(coords={"dataset": plan.names}) as model:
         tensors: dict[Prior, Any] = {}
         vectors: dict[Prior, tuple[Any, int, int]] = {}
         numeric, shifted, wall = _split_assertions(graph.assertions, plan)
         for group in _creation_order(plan, shifted):
             first = group.members[0]
+            if group.name in marginal_names:
+                variable = pt.vector(group.name, shape=(len(group.members),))
+                placeholders[group.name] = variable
+                for k, prior in enumerate(group.members):
+                    tensors[prior] = variable[k]
+                    if group.vector:
+                        vectors[prior] = (variable, k, len(group.members))
+                continue
             if group.population is not None:
                 variable = _population_variable(group, tensors)
             elif first in shifted:
@@ -473,6 +529,8 @@ def compile_graph(
                 value = _batched_relations(group.members, tensors, vectors)
             else:
                 value = group.members[0].evaluate(tensors, xp)
+            if placeholders and _uses(value, placeholders):
+                continue  # recomputed from the centred model after sampling
             pm.Deterministic(group.name, value, dims="dataset" if group.vector else None)
 
         assertions = _assertion_potentials(graph.assertions, wall, plan, tensors)
@@ -480,6 +538,13 @@ def compile_graph(
         groups = (
             group_factors(graph.factors) if vectorize else [[k] for k in range(len(plan.names))]
         )
+        if depends:  # datasets with a marginalised parameter are stacked only with their like
+            groups = [
+                part
+                for g in groups
+                for part in ([k for k in g if k in depends], [k for k in g if k not in depends])
+                if part
+            ]
         checked = {tuple(g): _batchable(graph, g) for g in groups if len(g) > 1}
         batched = [list(g) for g, observations in checked.items() if observations is not None]
         for number, members in enumerate(batched):
@@ -487,12 +552,17 @@ def compile_graph(
                 "obs" if len(batched) == 1 and len(members) == len(plan.names) else f"obs_{number}"
             )
             observations = checked[tuple(members)]
+            if members[0] in depends:
+                summed = _vector_loglike(graph, plan, members, observations, tensors, vectors)
+                for i, k in enumerate(members):
+                    loglikes[k] = summed[i]
+                continue
             for k, node in _vector_node(
                 graph, plan, members, observations, label, tensors, vectors, model
             ).items():
                 nodes[k] = node
         for index, (name, factor) in enumerate(zip(plan.names, graph.factors, strict=True)):
-            if index in nodes:
+            if index in nodes or index in loglikes:
                 continue
             analysis = factor.analysis
             if is_black_box(analysis):
@@ -515,12 +585,18 @@ def compile_graph(
                         "fixed array parameters of the model match the data's shape (or are "
                         "scalars)."
                     ) from error
+                if index in depends:
+                    loglikes[index] = pt.sum(observation.log_likelihood(xp))
+                    continue
                 var_name, dims = _observed_node(
                     name, observation, model, data_containers, containers
                 )
                 nodes[index] = FactorNode(name, var_name, "observed", dims)
             else:
                 loglike = pt.as_tensor(analysis.log_likelihood_function(instance, xp))
+                if index in depends:
+                    loglikes[index] = pt.sum(loglike)
+                    continue
                 pm.Potential(f"{name}.log_likelihood", loglike.sum())
                 var_name = f"{name}.obs"
                 joint_dims = tuple(f"{name}.obs_dim_{k}" for k in range(loglike.ndim))
@@ -530,15 +606,95 @@ def compile_graph(
                 pm.Deterministic(var_name, loglike, dims=joint_dims or None)
                 local = {d: d.removeprefix(f"{name}.") for d in joint_dims}
                 nodes[index] = FactorNode(name, var_name, "potential", local)
+        marginal_info = [
+            _marginal_potential(group, placeholders[group.name], depends, loglikes, tensors)
+            for group in marginal_groups
+        ]
     return CompiledGraph(
         model=model,
         plan=plan,
-        nodes=[nodes[k] for k in range(len(plan.names))],
+        nodes=[nodes[k] for k in range(len(plan.names)) if k in nodes],
         vectorized_groups=batched,
         black_box=black_box,
         data_names=containers,
         assertions=assertions,
         assertion_list=graph.assertions,
+        marginal_groups=marginal_info,
+    )
+
+
+def _uses(value: Any, placeholders: dict[str, Any]) -> bool:
+    """Whether tensor ``value`` depends on any of the placeholders."""
+    from pytensor.graph.basic import ancestors
+
+    inputs = set(placeholders.values())
+    return any(v in inputs for v in ancestors([value]))
+
+
+def _vector_loglike(
+    graph: FactorGraphModel,
+    plan: GraphPlan,
+    members: list[int],
+    observations: list[Observation],
+    tensors: dict[Prior, Any],
+    vectors: dict[Prior, tuple[Any, int, int]],
+) -> Any:
+    """Summed log-likelihood of each of the alike factors ``members``, as one vector."""
+    import copy
+
+    import pytensor.tensor as pt
+
+    first = observations[0]
+    ctx = _tensor_context(tensors, vectors, first.data.ndim)
+    instance = batched_instance([graph.factors[k].prior_model for k in members], ctx)
+    xp = pytensor_namespace()
+    observation = copy.copy(
+        _observation(plan.names[members[0]], graph.factors[members[0]].analysis, instance, xp)
+    )
+    observation.data = np.stack([o.data for o in observations])
+    for key in first.fixed():
+        setattr(observation, key, np.stack([o.fixed()[key] for o in observations]))
+    loglike = pt.as_tensor(observation.log_likelihood(xp))
+    loglike = pt.broadcast_to(loglike, observation.data.shape)
+    return loglike.sum(axis=tuple(range(1, loglike.ndim))) if loglike.ndim > 1 else loglike
+
+
+def _marginal_potential(
+    group: Group,
+    placeholder: Any,
+    depends: dict[int, tuple[str, int]],
+    loglikes: dict[int, Any],
+    tensors: dict[Prior, Any],
+) -> MarginalGroup:
+    """The potential integrating ``group``'s drawn parameters out over their grid."""
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pytensor.graph.replace import vectorize_graph
+
+    population = group.population
+    by_member = {m: k for k, (name, m) in depends.items() if name == group.name}
+    loglike = pt.stack([loglikes[by_member[m]] for m in range(len(group.members))])
+    edges = population.grid
+    grid = np.broadcast_to(edges[:, None], (len(edges), len(group.members))).copy()
+    on_grid = vectorize_graph(loglike, replace={placeholder: pt.as_tensor(grid)})
+    xp = pytensor_namespace()
+    args = {}
+    for name in population.distribution.arguments:
+        value = population.parameters.get(name)
+        if value is None:
+            continue
+        args[name] = value.evaluate(tensors, xp) if isinstance(value, Expression) else value
+    log_weights = log_cell_terms(population.distribution, args, edges, on_grid)
+    pm.Potential(f"{group.name}.marginal", pt.logsumexp(log_weights, axis=0).sum())
+    return MarginalGroup(
+        name=group.name,
+        distribution=population.distribution,
+        edges=population.grid,
+        log_weights=log_weights,
+        loglike=on_grid,
+        args=args,
+        size=len(group.members),
+        vector=group.vector,
     )
 
 

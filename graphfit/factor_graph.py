@@ -149,6 +149,54 @@ class FactorGraphModel:
         self.vectorize = bool(vectorize)
         self._compiled: dict[bool, CompiledGraph] = {}
         self._assertions: list[Assertion] = []
+        self._measure_grids()
+
+    def _measure_grids(self) -> None:
+        """Decide which populations can be marginalised over a grid (see
+        :mod:`graphfit.marginal`); an explicitly marginalised one that cannot raises."""
+        from graphfit.black_box import is_black_box
+
+        taken: set[int] = set()
+        for hname, population in zip(
+            self.hierarchical_names, self.hierarchical_factors, strict=True
+        ):
+            drawn = {id(p) for p in population.drawn}
+            owners, problem = [], None
+            for prior in population.drawn:
+                holders = [
+                    f for f in self.factors if any(q is prior for q in f.prior_model.priors())
+                ]
+                if len(holders) != 1:
+                    problem = f"drawn variable {prior!r} is in {len(holders)} datasets' models"
+                    break
+                owners.append(holders[0])
+            for factor in owners if problem is None else []:
+                ids = [id(q) for q in factor.prior_model.priors()]
+                if sum(i in drawn for i in ids) > 1:
+                    problem = "a dataset's model holds two of its drawn variables"
+                elif any(i in taken for i in ids):
+                    problem = (
+                        "a dataset also holds a marginalised drawn variable of another population"
+                    )
+                elif is_black_box(factor.analysis):
+                    problem = "a dataset has a black-box likelihood"
+                if problem:
+                    break
+            for other in self.hierarchical_factors:
+                if problem is None and any(id(p) in drawn for _, p in other.hyper_priors()):
+                    problem = "its drawn variables are hyperparameters of a population"
+            for assertion in self.assertions:
+                if problem is None and any(id(p) in drawn for p in assertion.priors()):
+                    problem = "an assertion uses its drawn variables"
+            population.measure_grid(owners, problem)
+            if population.parametrization == "marginalized" and population.grid is None:
+                raise FactorGraphError(
+                    f"FactorGraphModel: hierarchical factor {hname!r} cannot be marginalised: "
+                    f"{population.grid_problem}. Use parametrization='centred' or "
+                    "'non_centred' (or 'auto')."
+                )
+            if population.resolved_parametrization == "marginalized":
+                taken |= drawn
 
     def _check_hierarchical(self) -> None:
         used = {id(p) for p in self._factor_priors()}
@@ -232,6 +280,12 @@ class FactorGraphModel:
             )
         self._assertions.append(assertion)
         self._compiled.clear()
+        try:
+            self._measure_grids()
+        except FactorGraphError:
+            self._assertions.pop()
+            self._measure_grids()
+            raise
 
     @property
     def assertions(self) -> list[Assertion]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -46,11 +47,30 @@ from graphfit.relations import Expression
 __all__ = ["HierarchicalFactor"]
 
 _SUPPORTED = (GaussianPrior, TruncatedGaussianPrior, LogGaussianPrior, UniformPrior)
-_PARAMETRIZATIONS = ("auto", "centred", "non_centred")
+_PARAMETRIZATIONS = ("auto", "centred", "non_centred", "marginalized")
 
 #: ``"auto"`` non-centres a population when a typical drawn parameter's likelihood standard
 #: deviation is larger than this many times the population's spread.
 WEAK_DATA_RATIO = 1.0
+
+#: Grid cells per likelihood standard deviation of a marginalised drawn parameter (the
+#: log-likelihood is interpolated linearly between edges, an error of at most
+#: ``1 / (8 * CELLS_PER_SD**2)`` in log units per dataset).
+CELLS_PER_SD = 3
+#: ``"auto"`` marginalises a population when its grid needs at most this many cells (the
+#: likelihood's standard deviation is at least 1/64 of the drawn parameters' range: the data
+#: leave room for separated modes) ...
+AUTO_MAX_CELLS = 320
+#: ... and cells times the data points of its datasets stay below this (the cost of one
+#: evaluation of the marginal likelihood, in likelihood terms).
+AUTO_MAX_WORK = 4_000_000
+#: The grid is widened until the log-likelihood beyond it is this close to its value far away.
+FLAT_TOLERANCE = 0.01
+#: Largest grid of an explicitly marginalised population.
+MAX_CELLS = 8192
+#: Datasets whose likelihood width is probed when the grid is chosen (evenly spaced).
+_PROBED_DATASETS = 20
+_PROBES_PER_DATASET = 7
 
 
 def _lower_bound(prior: Prior) -> float:
@@ -171,6 +191,13 @@ class HierarchicalFactor:
         #: Median over drawn parameters of (likelihood sd / population spread), set when a
         #: factor graph is built; ``None`` before, or when it could not be computed.
         self.data_strength: float | None = None
+        #: Edges of the grid the drawn parameters are marginalised over (set when a factor
+        #: graph is built); ``None`` when the population cannot be marginalised, with the
+        #: reason in :attr:`grid_problem`.
+        self.grid: np.ndarray | None = None
+        self.grid_problem: str | None = "no factor graph was built"
+        #: Cells times data points of the datasets: the work of one marginal likelihood.
+        self.grid_work: int = 0
 
     def add_drawn_variable(self, prior: Prior) -> None:
         """Make ``prior`` (one dataset's parameter) a draw from this population.
@@ -191,13 +218,132 @@ class HierarchicalFactor:
 
     @property
     def resolved_parametrization(self) -> str:
-        """``"centred"`` or ``"non_centred"``; ``"auto"`` follows :attr:`data_strength`."""
-        if self.distribution is TruncatedGaussianPrior:
-            return "centred"  # a truncated population has no simple non-centred form
+        """``"centred"``, ``"non_centred"`` or ``"marginalized"``; ``"auto"`` marginalises
+        where the grid is small (:attr:`grid`), else follows :attr:`data_strength`."""
         if self.parametrization != "auto":
+            if (
+                self.parametrization == "non_centred"
+                and self.distribution is TruncatedGaussianPrior
+            ):
+                return "centred"  # a truncated population has no simple non-centred form
             return self.parametrization
+        if (
+            self.grid is not None
+            and len(self.grid) - 1 <= AUTO_MAX_CELLS
+            and self.grid_work <= AUTO_MAX_WORK
+        ):
+            return "marginalized"
+        if self.distribution is TruncatedGaussianPrior:
+            return "centred"
         weak = self.data_strength is not None and self.data_strength > WEAK_DATA_RATIO
         return "non_centred" if weak else "centred"
+
+    def measure_grid(self, factors: list[Any], problem: str | None = None) -> np.ndarray | None:
+        """Choose the grid its drawn parameters would be marginalised over.
+
+        ``factors[k]`` is the :class:`~graphfit.factor_graph.AnalysisFactor` whose likelihood
+        holds drawn parameter ``k`` (the only one of it).  ``problem``, when given, is a reason
+        the graph's structure rules marginalisation out.  The grid spans the drawn parameters'
+        prior range (cut to the population's own limits when they are fixed numbers), with
+        cells of a fifth (:data:`CELLS_PER_SD`) of the narrowest likelihood standard deviation
+        found, probing the likelihood of up to 20 datasets at 7 points across the range.
+        Sets and returns :attr:`grid` (``None`` with the reason in :attr:`grid_problem`).
+        """
+        self.grid, self.grid_work = None, 0
+        self.grid_problem = problem or self._grid_problem(factors)
+        if self.grid_problem is not None:
+            return None
+        lower, upper = self._grid_range()
+        picks = np.unique(np.linspace(0, len(factors) - 1, _PROBED_DATASETS).round().astype(int))
+        lower, upper = self._flat_range(lower, upper, [factors[k] for k in picks], picks)
+        probes = np.linspace(lower, upper, _PROBES_PER_DATASET + 2)[1:-1]
+        sds = [
+            _likelihood_sd(factors[k], self.drawn[k], float(value))
+            for k in picks
+            for value in probes
+        ]
+        sds = [sd for sd in sds if math.isfinite(sd) and sd > 0]
+        if not sds:
+            self.grid_problem = "the likelihood's width could not be measured with numpy"
+            return None
+        cells = math.ceil((upper - lower) / (min(sds) / CELLS_PER_SD))
+        cells = max(cells, 16)
+        if cells > MAX_CELLS:
+            self.grid_problem = (
+                f"the data pin the drawn parameters too tightly for a grid over "
+                f"[{lower:g}, {upper:g}] ({cells} cells needed, at most {MAX_CELLS})"
+            )
+            return None
+        self.grid = np.linspace(lower, upper, cells + 1)
+        points = sum(_data_size(factor) for factor in factors)
+        self.grid_work = int((cells + 2) * points)
+        return self.grid
+
+    def _flat_range(
+        self, lower: float, upper: float, factors: list[Any], picks: np.ndarray
+    ) -> tuple[float, float]:
+        """Widen ``[lower, upper]`` on each side until the probed likelihoods are flat beyond it
+        (within :data:`FLAT_TOLERANCE` of their value far away), by up to 4 times its width,
+        inside the population's own limits."""
+        width = upper - lower
+        limit_low, limit_high = self._population_limits()
+        out = []
+        for side, edge in ((-1.0, lower), (1.0, upper)):
+            far = edge + side * 1e3 * width
+            chosen = edge
+            for margin in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0):
+                point = edge + side * margin * width
+                if not limit_low <= point <= limit_high:
+                    break
+                chosen = point
+                flat = [
+                    abs(
+                        _log_likelihood(f, self.drawn[k], point)
+                        - _log_likelihood(f, self.drawn[k], far)
+                    )
+                    <= FLAT_TOLERANCE
+                    for f, k in zip(factors, picks, strict=True)
+                ]
+                if all(flat):
+                    break
+            out.append(chosen)
+        return out[0], out[1]
+
+    def _population_limits(self) -> tuple[float, float]:
+        """The population's own support where its limits are fixed numbers."""
+        if self.distribution is LogGaussianPrior:
+            return 0.0, math.inf
+        if self.distribution is UniformPrior or self.distribution is TruncatedGaussianPrior:
+            fixed = [self.parameters.get(k) for k in ("lower_limit", "upper_limit")]
+            return (
+                float(fixed[0]) if isinstance(fixed[0], numbers.Real) else -math.inf,
+                float(fixed[1]) if isinstance(fixed[1], numbers.Real) else math.inf,
+            )
+        return -math.inf, math.inf
+
+    def _grid_range(self) -> tuple[float, float]:
+        lows, highs = zip(*(_support(p) for p in self.drawn), strict=True)
+        lower, upper = min(lows), max(highs)
+        if self.distribution is UniformPrior or self.distribution is TruncatedGaussianPrior:
+            fixed = [self.parameters.get(k) for k in ("lower_limit", "upper_limit")]
+            if isinstance(fixed[0], numbers.Real):
+                lower = max(lower, float(fixed[0])) if math.isfinite(lower) else float(fixed[0])
+            if isinstance(fixed[1], numbers.Real):
+                upper = min(upper, float(fixed[1])) if math.isfinite(upper) else float(fixed[1])
+        if self.distribution is LogGaussianPrior and math.isfinite(upper):
+            lower = max(lower, upper * 1e-6)
+        return lower, upper
+
+    def _grid_problem(self, factors: list[Any]) -> str | None:
+        if len(factors) != len(self.drawn):
+            return "a drawn variable is not in exactly one dataset's likelihood"
+        lower, upper = self._grid_range()
+        if not (math.isfinite(lower) and math.isfinite(upper) and lower < upper):
+            return (
+                "its drawn variables' priors have no finite limits (the grid spans them; give "
+                "them e.g. gf.UniformPrior(lower_limit, upper_limit))"
+            )
+        return None
 
     def measure_data_strength(self, factors: Any) -> float | None:
         """Set and return :attr:`data_strength` from the datasets of ``factors``.
@@ -274,7 +420,8 @@ def _likelihood_sd(factor: Any, prior: Prior, value: float) -> float:
         return model.instance_from({**values, prior: theta}, np)
 
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             if analysis.uses_observation():
                 expected = np.asarray(analysis.observation(instance(value), np).model_data)
 
@@ -295,3 +442,39 @@ def _likelihood_sd(factor: Any, prior: Prior, value: float) -> float:
     if not math.isfinite(curvature):
         return math.nan
     return 1.0 / math.sqrt(-curvature) if curvature < 0 else math.inf
+
+
+def _log_likelihood(factor: Any, prior: Prior, value: float) -> float:
+    """The factor's log-likelihood (numpy) at its prior medians with ``prior`` at ``value``;
+    NaN on failure."""
+    model, analysis = factor.prior_model, factor.analysis
+    values = {p: p.median() for p in model.priors()}
+    values[prior] = value
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            instance = model.instance_from(values, np)
+            if analysis.uses_observation():
+                return float(np.sum(analysis.observation(instance, np).log_likelihood(np)))
+            return float(np.sum(analysis.log_likelihood_function(instance, np)))
+    except Exception:
+        return math.nan
+
+
+def _support(prior: Prior) -> tuple[float, float]:
+    """A prior's limits (infinite where it has none)."""
+    if isinstance(prior, LogGaussianPrior):
+        return 0.0, math.inf
+    return (
+        float(getattr(prior, "lower_limit", -math.inf)),
+        float(getattr(prior, "upper_limit", math.inf)),
+    )
+
+
+def _data_size(factor: Any) -> int:
+    """Number of data points of a factor's dataset (1 when it cannot be told)."""
+    data = getattr(factor.analysis, "data", None)
+    try:
+        return max(int(np.size(data)), 1) if data is not None else 1
+    except Exception:
+        return 1

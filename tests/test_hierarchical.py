@@ -10,8 +10,9 @@ RNG_SEED = 5
 TRUE_MEAN, TRUE_SIGMA = 50.0, 10.0
 
 
-def population_graph(parametrization="auto", normalization=1.5):
-    """10 datasets whose centres are drawn from Normal(50, 10); the profile shape is known."""
+def population_graph(parametrization="auto", normalization=1.5, centre_prior=None):
+    """10 datasets whose centres are drawn from Normal(50, 10); the profile shape is known.
+    ``centre_prior`` (a callable giving a prior) replaces the centres' own priors."""
     centres = np.random.default_rng(RNG_SEED).normal(TRUE_MEAN, TRUE_SIGMA, 10)
     population = gf.HierarchicalFactor(
         gf.GaussianPrior,
@@ -25,6 +26,8 @@ def population_graph(parametrization="auto", normalization=1.5):
             centre=centre, normalization=normalization, sigma=5.0, seed=300 + k
         )
         model = gf.Model(gf.ex.Gaussian, normalization=normalization, sigma=5.0)
+        if centre_prior is not None:
+            model.centre = centre_prior()
         population.add_drawn_variable(model.centre)
         factors.append(gf.AnalysisFactor(model, gf.ex.Analysis(data, noise)))
     return gf.FactorGraphModel(*factors, population), centres
@@ -137,7 +140,8 @@ def test_population_is_recovered():
 
 
 def test_auto_parametrization_follows_the_strength_of_the_data():
-    """'auto' is centred when each dataset pins its parameter, non-centred when it barely does."""
+    """'auto' is centred when each dataset pins its parameter; when it barely does, it is
+    marginalised over a grid (the centres have bounded priors) or else non-centred."""
     strong, _ = population_graph(normalization=1.5)  # peak S/N 3 per pixel
     weak, _ = population_graph(normalization=0.01)  # peak S/N 0.02 per pixel
     strong_pop, weak_pop = strong.hierarchical_factors[0], weak.hierarchical_factors[0]
@@ -148,8 +152,15 @@ def test_auto_parametrization_follows_the_strength_of_the_data():
         sd = 1.0 / np.sqrt(peak**2 * np.sqrt(np.pi) / (2.0 * 5.0 * 0.04**2))
         assert pop.data_strength == pytest.approx(sd / 25.0, rel=0.02)
     assert strong_pop.resolved_parametrization == "centred"
-    assert weak_pop.resolved_parametrization == "non_centred"
-    assert "offset" in " ".join(rv.name for rv in weak.to_pymc().free_RVs)
+    assert weak_pop.resolved_parametrization == "marginalized"
+    unbounded, _ = population_graph(
+        normalization=0.01, centre_prior=lambda: gf.GaussianPrior(50.0, 20.0)
+    )
+    unbounded_pop = unbounded.hierarchical_factors[0]
+    assert unbounded_pop.grid is None
+    assert "no finite limits" in unbounded_pop.grid_problem
+    assert unbounded_pop.resolved_parametrization == "non_centred"
+    assert "offset" in " ".join(rv.name for rv in unbounded.to_pymc().free_RVs)
     forced, _ = population_graph(parametrization="centred", normalization=0.01)
     assert forced.hierarchical_factors[0].resolved_parametrization == "centred"
 

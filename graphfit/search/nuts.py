@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphfit.exceptions import SearchError
+from graphfit.marginal import draw_marginalized
 from graphfit.search.base import Search, check_fit, finish_idata
 from graphfit.start import cached_start_finder
 
@@ -132,10 +133,12 @@ class NUTS(Search):
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
         if compiled.black_box:
             return self._run_gradient_free(compiled)
-        model = compiled.model
+        # marginalised populations: sample the model without their drawn parameters
+        target = compiled.sampling or compiled
+        model = target.model
         rng = self._rng()
         clock = time.perf_counter()
-        finder = cached_start_finder(compiled, jacobian=True)
+        finder = cached_start_finder(target, jacobian=True)
         optimum = finder.optimise(rng)
         starts = finder.chain_starts(optimum, self.chains, rng)
         seed = int(rng.integers(2**31 - 1))
@@ -149,13 +152,22 @@ class NUTS(Search):
             idata = self._sample_numpyro(model, initvals, seed)
         else:
             idata = self._sample_nutpie(
-                model, finder.free_values(starts[0]), starts, seed, compiled=compiled
+                model, finder.free_values(starts[0]), starts, seed, compiled=target
             )
         elapsed = time.perf_counter() - clock
         sampling = float(idata.posterior.attrs.get("sampling_time", elapsed))
         self._timings["sampler_setup"] = max(elapsed - sampling, 0.0)
         self._timings["sample"] = sampling
         clock = time.perf_counter()
+        if compiled.sampling is not None:
+            idata = draw_marginalized(
+                idata,
+                target.marginal_groups,
+                target.model,
+                compiled.model,
+                rng,
+                cache=target.cache,
+            )
         idata = finish_idata(idata, compiled)
         diagnostics = check_fit(idata, compiled)
         self._timings["postprocess"] = time.perf_counter() - clock
