@@ -13,7 +13,18 @@ hierarchy has when each dataset constrains its parameter weakly; centred is far 
 data constrain each parameter well (measured: on 10 datasets with a peak signal-to-noise of 3 per
 pixel, centred gave R-hat 1.00 and non-centred chains that never mixed, R-hat 1.7).
 
-``"auto"`` (the default) chooses by the strength of the data, when the factor graph is built:
+A third, ``"marginalized"`` (see :mod:`graphfit.marginal`), integrates each drawn parameter out
+over a grid and draws it after sampling; it is the one that works when each dataset constrains
+its parameter so weakly that the likelihood has separated modes (a faint peak's centre), which
+neither other parametrisation lets NUTS move between.  It needs each drawn parameter to be a
+scalar with a bounded prior, in exactly one dataset's likelihood (not in an assertion or a
+hyperparameter, nor a black box).  The grid spans the drawn parameters' prior range, widened
+(up to 4 times) until the probed likelihoods are flat beyond it, with cells of a third of the
+narrowest likelihood standard deviation found.
+
+``"auto"`` (the default) marginalises when the grid needs at most ``AUTO_MAX_CELLS`` cells and
+``AUTO_MAX_WORK`` likelihood terms per evaluation.  Otherwise it chooses by the strength of the
+data, when the factor graph is built:
 for each drawn parameter it computes the standard deviation the dataset's likelihood alone would
 give it, ``1 / sqrt(Fisher information)``, at the prior medians with the parameter at the
 population's centre (the Fisher information is the curvature of the log-likelihood of noise-free
@@ -93,8 +104,9 @@ class HierarchicalFactor:
         Name of the factor; its hyperparameters are ``<name>.<argument>`` in the posterior.
         Default ``hierarchical_<i>`` by position among the graph's hierarchical factors.
     parametrization
-        ``"auto"`` (currently centred, see the module notes), ``"centred"`` or
-        ``"non_centred"``.
+        ``"auto"`` (see the module notes), ``"centred"``, ``"non_centred"`` or
+        ``"marginalized"`` (integrated out over a grid; a graph where that is impossible
+        raises :class:`~graphfit.FactorGraphError` naming the reason).
     **parameters
         The distribution's arguments: priors (hyperparameters), relations or fixed numbers.
         A scale (``sigma``) must be positive: its prior's lower limit must be ``>= 0``.
