@@ -56,6 +56,9 @@ class StartFinder:
     gradient
         Compile and use the gradient (``True``); ``False`` for models without one (black-box
         likelihoods): the optimiser is then Powell's gradient-free method.
+    logp_grad
+        A compiled function of the flat unconstrained vector returning the log density (with
+        the Jacobian) and its gradient, used instead of compiling one (nutpie's ``logp_func``).
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class StartFinder:
         medians: dict[str, Any] | None = None,
         gradient: bool = True,
         assertions: Sequence[tuple[str, Callable[[dict[str, Any]], bool]]] = (),
+        logp_grad: Callable[[np.ndarray], tuple[Any, np.ndarray]] | None = None,
     ) -> None:
         import pytensor.tensor as pt
         from pymc.blocking import DictToArrayBijection
@@ -73,15 +77,20 @@ class StartFinder:
         self.model = model
         self.initial_point = self._initial_point(medians)
         self._start = DictToArrayBijection.map(self.initial_point)
-        # One compiled function for the log density and its gradient.
-        value_vars = model.value_vars
-        logp = model.logp(jacobian=jacobian)
         self.gradient = bool(gradient)
-        grads = pt.grad(logp, value_vars) if self.gradient else []
-        function = model.compile_fn([logp, *grads], inputs=value_vars, point_fn=False)
-        self._logp_grad = DictToArrayBijection.mapf(
-            lambda point: _ravel_pair(function(**point)), self.initial_point
-        )
+        if logp_grad is not None:
+            # an already compiled log density and gradient of the flat unconstrained vector
+            # (nutpie's, whose layout is the model's value variables in order, as here)
+            self._logp_grad = lambda point: logp_grad(np.asarray(point.data, dtype=float))
+        else:
+            # One compiled function for the log density and its gradient.
+            value_vars = model.value_vars
+            logp = model.logp(jacobian=jacobian)
+            grads = pt.grad(logp, value_vars) if self.gradient else []
+            function = model.compile_fn([logp, *grads], inputs=value_vars, point_fn=False)
+            self._logp_grad = DictToArrayBijection.mapf(
+                lambda point: _ravel_pair(function(**point)), self.initial_point
+            )
         self._values_fn: Any = None
         self.assertions = list(assertions)
 
@@ -325,13 +334,18 @@ class StartFinder:
         return starts
 
 
-def cached_start_finder(compiled: Any, *, jacobian: bool) -> StartFinder:
+def cached_start_finder(
+    compiled: Any,
+    *,
+    jacobian: bool,
+    logp_grad: Callable[[np.ndarray], tuple[Any, np.ndarray]] | None = None,
+) -> StartFinder:
     """The :class:`StartFinder` of a compiled graph, compiled once and kept in ``compiled.cache``.
 
     Its compiled function reads the model's data containers when it runs, so a model whose data
     are swapped with ``pm.set_data`` (see :func:`graphfit.independent_fits.fit_each`) reuses it.
     """
-    key = ("start_finder", bool(jacobian))
+    key = ("start_finder", bool(jacobian), logp_grad is not None)
     finder = compiled.cache.get(key)
     if finder is None:
         finder = StartFinder(
@@ -340,6 +354,7 @@ def cached_start_finder(compiled: Any, *, jacobian: bool) -> StartFinder:
             medians=prior_medians(compiled.plan),
             gradient=not getattr(compiled, "black_box", []),
             assertions=compiled.assertion_checks(),
+            logp_grad=logp_grad if jacobian else None,
         )
         compiled.cache[key] = finder
     return finder
