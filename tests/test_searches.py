@@ -1,4 +1,4 @@
-"""Search settings, bad input, the MAP search and the nutpie sampler."""
+"""Search settings, bad input, the MAP search and the nutpie and numpyro samplers."""
 
 import numpy as np
 import pytest
@@ -83,10 +83,13 @@ def test_map_avoids_the_narrow_spike_mode():
 
 
 @pytest.mark.slow
-def test_nutpie_sampler_gives_the_same_result_types():
-    pytest.importorskip("nutpie")
+@pytest.mark.parametrize(("sampler", "module"), [("nutpie", "nutpie"), ("numpyro", "numpyro")])
+def test_other_samplers_give_the_same_result_types(sampler, module):
+    """nutpie and numpyro (JAX) fit the relational model: same variables, same groups, the
+    truth recovered, converged."""
+    pytest.importorskip(module)
     graph = relational_graph()
-    result_list = gf.NUTS(random_seed=2, progressbar=False, sampler="nutpie").fit(
+    result_list = gf.NUTS(random_seed=2, progressbar=False, sampler=sampler).fit(
         model=graph.global_prior_model, analysis=graph
     )
     assert result_list.diagnostics.ok, result_list.diagnostics.problems
