@@ -156,6 +156,14 @@ class FactorGraphModel:
         :mod:`graphfit.marginal`); an explicitly marginalised one that cannot raises."""
         from graphfit.black_box import is_black_box
 
+        if not self.hierarchical_factors:
+            return
+        holding: dict[int, list[AnalysisFactor]] = {}
+        factor_priors = {}
+        for factor in self.factors:
+            factor_priors[id(factor)] = [id(q) for q in factor.prior_model.priors()]
+            for ident in dict.fromkeys(factor_priors[id(factor)]):
+                holding.setdefault(ident, []).append(factor)
         taken: set[int] = set()
         for hname, population in zip(
             self.hierarchical_names, self.hierarchical_factors, strict=True
@@ -163,15 +171,13 @@ class FactorGraphModel:
             drawn = {id(p) for p in population.drawn}
             owners, problem = [], None
             for prior in population.drawn:
-                holders = [
-                    f for f in self.factors if any(q is prior for q in f.prior_model.priors())
-                ]
+                holders = holding.get(id(prior), [])
                 if len(holders) != 1:
                     problem = f"drawn variable {prior!r} is in {len(holders)} datasets' models"
                     break
                 owners.append(holders[0])
             for factor in owners if problem is None else []:
-                ids = [id(q) for q in factor.prior_model.priors()]
+                ids = factor_priors[id(factor)]
                 if sum(i in drawn for i in ids) > 1:
                     problem = "a dataset's model holds two of its drawn variables"
                 elif any(i in taken for i in ids):
