@@ -21,7 +21,6 @@ between identical runs).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import subprocess
 import sys
@@ -218,8 +217,16 @@ def fit_handwritten(make_model, datasets, var_names, sampler, args):
     }
 
 
-def fit_autofit(datasets):  # pragma: no cover - optional column
-    """PyAutoFit + Dynesty on the same data, in a subprocess (it registers global state)."""
+def autofit_available(python: str) -> bool:
+    """Whether ``python`` can import autofit."""
+    done = subprocess.run([python, "-c", "import autofit"], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def fit_autofit(datasets, python: str):  # pragma: no cover - optional column
+    """PyAutoFit + Dynesty on the same data, in a subprocess of ``python`` (it registers global
+    state, and recent autofit releases need another Python) run in a temporary folder (it
+    writes its output folder there)."""
     code = (
         "import time, json, sys, numpy as np, autofit as af\n"
         "data = json.loads(sys.stdin.read())\n"
@@ -233,15 +240,18 @@ def fit_autofit(datasets):  # pragma: no cover - optional column
     )
     payload = [[d.tolist(), n.tolist()] for d, n in datasets]
     import json
+    import tempfile
 
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=True,
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        out = subprocess.run(
+            [python, "-c", code],
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=True,
+            cwd=folder,
+        )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -263,6 +273,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--autofit-python",
+        default=sys.executable,
+        help="Python with autofit installed, for the PyAutoFit column (default: this one)",
+    )
     args = parser.parse_args()
     logging.getLogger("pymc").setLevel(logging.WARNING)
 
@@ -271,6 +286,7 @@ def main() -> None:
         f"import graphfit + pymc: {import_seconds('graphfit, pymc'):.2f} s, "
         f"import pymc: {import_seconds('pymc'):.2f} s"
     )
+    autofit = autofit_available(args.autofit_python)
     rows = []
     for problem in args.problems:
         make_data, make_graph, make_model, var_names = PROBLEMS[problem]
@@ -305,8 +321,8 @@ def main() -> None:
                 }
                 rows.append(row)
                 print(markdown_table([row], COLUMNS).splitlines()[-1], flush=True)
-        if importlib.util.find_spec("autofit") is not None and problem.startswith("identical"):
-            seconds = fit_autofit(datasets)
+        if autofit and problem.startswith("identical"):
+            seconds = fit_autofit(datasets, args.autofit_python)
             rows.append(
                 {
                     "problem": problem,
@@ -315,8 +331,11 @@ def main() -> None:
                     "total s": seconds,
                 }
             )
-    if importlib.util.find_spec("autofit") is None:
-        print("PyAutoFit column skipped: autofit is not installed (pip install autofit).")
+    if not autofit:
+        print(
+            f"PyAutoFit column skipped: {args.autofit_python} cannot import autofit "
+            "(pip install autofit, or pass --autofit-python)."
+        )
     print()
     print(f"{args.chains} chains x {args.draws} draws (+{args.tune} tune), seed {args.seed}")
     print(markdown_table(rows, COLUMNS))
