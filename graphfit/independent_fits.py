@@ -366,8 +366,9 @@ class _Outcome:
     idata: Any = None
     diagnostics: Any = None
     timings: dict[str, float] = field(default_factory=dict)
-    #: Wall-clock seconds of the fit in the process that ran it (compile included).
+    #: Wall-clock and CPU seconds of the fit in the process that ran it (compile included).
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     nodes: Any = None
     error: BaseException | None = None
     traceback: str = ""
@@ -387,7 +388,7 @@ def _run_task(task: _Task) -> _Outcome:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     with _LOCK:
         before = _STATS["compiles"]
-        clock = time.perf_counter()
+        clock, cpu = time.perf_counter(), time.process_time()
         try:
             result_list = fit_dataset(task.search, task.factor, task.name)
         except Exception as error:
@@ -397,6 +398,7 @@ def _run_task(task: _Task) -> _Outcome:
                 worker,
                 compiles=_STATS["compiles"] - before,
                 seconds=time.perf_counter() - clock,
+                cpu_seconds=time.process_time() - cpu,
                 error=_portable(error),
                 traceback=traceback.format_exc(),
             )
@@ -409,6 +411,7 @@ def _run_task(task: _Task) -> _Outcome:
             diagnostics=result_list.diagnostics,
             timings=dict(result_list.timings),
             seconds=time.perf_counter() - clock,
+            cpu_seconds=time.process_time() - cpu,
             nodes=result_list.compiled.nodes,
         )
 
@@ -694,6 +697,7 @@ def fit_each(
         "chunksize": int(size),
         "seconds": time.perf_counter() - clock,
         "fit_seconds": sum(o.seconds for o in done),
+        "fit_cpu_seconds": sum(o.cpu_seconds for o in done),
     }
     return IndependentResultList(entries, names, compile_count=stats["compiles"], stats=stats)
 

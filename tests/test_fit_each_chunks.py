@@ -56,7 +56,7 @@ def test_chunks_keep_input_order_and_per_dataset_failures(capsys):
     assert result_list.stats["chunksize"] == 2
     assert (result_list.stats["fits"], result_list.stats["failed"]) == (3, 2)
     assert result_list.compile_count == 1  # one process: one compile for the structure
-    assert result_list.stats["fit_seconds"] > 0
+    assert result_list.stats["fit_seconds"] > 0 and result_list.stats["fit_cpu_seconds"] > 0
     err = capsys.readouterr().err
     assert "5/5" in err and "failed=2, finished=3, remaining=0" in err
 
