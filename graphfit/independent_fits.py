@@ -613,10 +613,7 @@ def fit_each(
         ``client.get_executor()``; everything sent to it is pickled.  A thread pool works but
         fits one dataset at a time per process (the shared model holds one dataset's data).
         On Dask, ``client.run(gf.warm_worker)`` before fitting pays the workers' imports up
-        front, and for many short fits Dask's statistical profiler (which samples the worker
-        threads every 10 ms) can be turned off when the cluster starts,
-        ``dask.config.set({"distributed.worker.profile.enabled": False})``: it cost about 15%
-        more CPU per fit in ``benchmarks/fit_each.py``.
+        front.
     progress
         Show a progress bar over datasets with the counts of finished, failed and remaining
         fits.
