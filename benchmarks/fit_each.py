@@ -1,24 +1,38 @@
 """Independent fits benchmark: ``gf.fit_each`` sequential, on a process pool and on Dask.
 
 N datasets of the cookbook's 1D Gaussian (centre, normalization, sigma: 3 free parameters each)
-are fitted one by one with NUTS (nutpie, 2 chains in one thread per fit), three ways:
+are fitted one by one with NUTS (nutpie, 2 chains in one thread per fit), four ways:
 
-* ``sequential``: ``executor=None``, every fit in this process;
-* ``pool``: ``executor=2``, a local pool of 2 worker processes;
+* ``sequential``: ``executor=None``, every fit in this process (cold: the clock includes
+  importing PyMC and the one compile, as for a user's first call);
+* ``sequential-warm``: the same in this process once more, after the first run, with the
+  compiled model forgotten (``clear_cache()``): imports done, the compile inside the clock, as
+  for the warm Dask workers below (the like-for-like baseline of ``dask-warm``);
+* ``pool``: ``executor=2``, a local pool of 2 worker processes that ``fit_each`` starts (cold:
+  the clock includes starting the workers, their imports and their compiles);
 * ``dask``: ``client.get_executor()`` of a ``dask.distributed.LocalCluster`` with 2 worker
-  processes of 1 thread each.
+  processes of 1 thread each (Dask's defaults; ``--no-dask-profile`` turns its statistical
+  profiler off), started inside the clock (cold; closing it is not timed);
+* ``dask-warm``: the same cluster started, and its workers warmed with
+  ``client.run(gf.warm_worker)``, before the clock starts: how a user with a running cluster
+  fits (each worker's one compile is still inside the clock).
 
 Every dataset has the same structure, so each process should compile the model once (the
 ``compiles`` column: 1 for sequential, one per worker process for the others) and then only swap
-the data.  Target on 2 cores: pool and Dask at least 1.7x faster than sequential.
+the data.  Target on 2 cores: pool and Dask at least 1.7x faster than sequential.  ``speed-up``
+is against ``sequential`` (cold), ``vs warm seq`` against ``sequential-warm``.  Every run
+uses one thread per fit (``cores=1``; ``fit_each`` limits BLAS to one thread while fitting).
 
 Run from the repository root::
 
-    python benchmarks/fit_each.py            # N = 200
-    python benchmarks/fit_each.py --n 10     # a quick smoke run
+    PYTHONPATH=. python benchmarks/fit_each.py            # N = 200
+    PYTHONPATH=. python benchmarks/fit_each.py --n 40     # a quick run
 
-It prints a markdown table and writes ``benchmarks/results/fit_each.json``.  Wall-clock times
-include starting the workers and their first compile.
+It prints a markdown table (with the machine's load average before each run, as the machine
+may be shared, and the cores other processes used during each run, from ``/proc/stat`` less
+this process tree's own CPU time) and writes ``benchmarks/results/fit_each.json``.  ``fit s``
+and ``fit cpu s`` are the sums of the fits' own wall-clock and CPU times in the processes that
+ran them (compiles included; more wall than CPU means the fits waited for a core).
 """
 
 from __future__ import annotations
@@ -35,15 +49,30 @@ import graphfit as gf
 
 COLUMNS = [
     "mode",
+    "clock starts",
     "workers",
+    "chunk",
     "fits",
     "failed",
     "compiles",
     "total s",
+    "fit s",
+    "fit cpu s",
     "s / fit",
     "speed-up",
+    "vs warm seq",
+    "load",
+    "others' cores",
     "median centre error / sd",
 ]
+
+CLOCK = {
+    "sequential": "cold (imports, compile)",
+    "sequential-warm": "warm process (compile)",
+    "pool": "cold (worker start, imports, compiles)",
+    "dask": "cold (cluster start, imports, compiles)",
+    "dask-warm": "warm workers (compiles)",
+}
 
 
 def factors(n: int, seed: int = 0) -> tuple[list[gf.AnalysisFactor], np.ndarray]:
@@ -65,7 +94,54 @@ def factors(n: int, seed: int = 0) -> tuple[list[gf.AnalysisFactor], np.ndarray]
     return out, centres
 
 
-def row(mode: str, workers: int, result_list, seconds: float, centres: np.ndarray) -> dict:
+class CpuMeter:
+    """CPU seconds the whole machine and this process tree (this process, its live and its
+    finished child processes) used between ``start()`` and ``stop()``; the difference over the
+    wall time is how many cores other users took during a run."""
+
+    @staticmethod
+    def machine() -> float:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+        # user nice system idle iowait irq softirq steal: busy = all but idle and iowait
+        busy = sum(fields[:8]) - fields[3] - fields[4]
+        return busy / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def ours() -> float:
+        import resource
+
+        import psutil
+
+        total = 0.0
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+            usage = resource.getrusage(who)
+            total += usage.ru_utime + usage.ru_stime
+        for child in psutil.Process().children(recursive=True):
+            try:
+                times = child.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
+    def start(self) -> None:
+        self.begin = (self.machine(), self.ours())
+
+    def others(self, seconds: float) -> float:
+        machine, ours = self.machine() - self.begin[0], self.ours() - self.begin[1]
+        return max(machine - ours, 0.0) / seconds
+
+
+def row(
+    mode: str,
+    workers: int,
+    result_list,
+    seconds: float,
+    centres: np.ndarray,
+    load: float,
+    others: float,
+) -> dict:
     errors = []
     for result, centre in zip(result_list, centres, strict=True):
         if getattr(result, "failed", False):
@@ -74,12 +150,18 @@ def row(mode: str, workers: int, result_list, seconds: float, centres: np.ndarra
         errors.append(abs(np.median(samples) - centre) / samples.std())
     return {
         "mode": mode,
+        "clock starts": CLOCK[mode],
         "workers": workers,
+        "chunk": result_list.stats["chunksize"] if workers > 1 else "-",
         "fits": result_list.stats["fits"],
         "failed": result_list.stats["failed"],
         "compiles": result_list.compile_count,
         "total s": seconds,
+        "fit s": result_list.stats["fit_seconds"],
+        "fit cpu s": result_list.stats["fit_cpu_seconds"],
         "s / fit": seconds / len(result_list),
+        "load": load,
+        "others' cores": others,
         "median centre error / sd": float(np.median(errors)),
     }
 
@@ -88,7 +170,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="number of datasets")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--modes", nargs="+", default=["sequential", "pool", "dask"])
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["sequential", "sequential-warm", "pool", "dask", "dask-warm"],
+        choices=CLOCK,
+    )
+    parser.add_argument("--chunksize", type=int, default=None, help="default: automatic")
+    parser.add_argument(
+        "--no-dask-profile", action="store_true", help="turn Dask's worker profiler off"
+    )
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
@@ -112,40 +203,88 @@ def main() -> None:
         progressbar=False,
     )
     rows = []
+    meter = CpuMeter()
     for mode in args.modes:
-        if mode == "sequential":
+        load = os.getloadavg()[0]  # 1-minute load average just before the run
+        meter.start()
+        if mode.startswith("sequential"):
+            if mode == "sequential-warm":
+                from graphfit.independent_fits import clear_cache
+
+                gf.warm_worker()
+                clear_cache()
+                load = os.getloadavg()[0]
+                meter.start()
             result_list, seconds = timed(lambda: gf.fit_each(fits, search, progress=args.progress))
-            rows.append(row(mode, 1, result_list, seconds, centres))
+            others = meter.others(seconds)
+            rows.append(row(mode, 1, result_list, seconds, centres, load, others))
         elif mode == "pool":
             result_list, seconds = timed(
-                lambda: gf.fit_each(fits, search, executor=args.workers, progress=args.progress)
+                lambda: gf.fit_each(
+                    fits,
+                    search,
+                    executor=args.workers,
+                    progress=args.progress,
+                    chunksize=args.chunksize,
+                )
             )
-            rows.append(row(mode, args.workers, result_list, seconds, centres))
-        elif mode == "dask":
+            others = meter.others(seconds)
+            rows.append(row(mode, args.workers, result_list, seconds, centres, load, others))
+        else:
+            import dask
             from distributed import Client, LocalCluster
 
-            def run_dask():
-                with (
-                    LocalCluster(
-                        n_workers=args.workers,
-                        processes=True,
-                        threads_per_worker=1,
-                        dashboard_address=":0",
-                    ) as cluster,
-                    Client(cluster) as client,
-                ):
-                    return gf.fit_each(
-                        fits, search, executor=client.get_executor(), progress=args.progress
-                    )
+            # Dask's statistical profiler samples every worker thread each 10 ms (on by default)
+            dask.config.set({"distributed.worker.profile.enabled": not args.no_dask_profile})
 
-            result_list, seconds = timed(run_dask)
-            rows.append(row(mode, args.workers, result_list, seconds, centres))
-        else:
-            raise SystemExit(f"unknown mode {mode!r}; use sequential, pool or dask")
+            def cluster():
+                return LocalCluster(
+                    n_workers=args.workers,
+                    processes=True,
+                    threads_per_worker=1,
+                    dashboard_address=":0",
+                )
+
+            def fit_on(client):
+                return gf.fit_each(
+                    fits,
+                    search,
+                    executor=client.get_executor(),
+                    progress=args.progress,
+                    chunksize=args.chunksize,
+                )
+
+            if mode == "dask":
+                opened = []
+
+                def run_dask(opened=opened):
+                    started = cluster()
+                    opened.append(started)
+                    opened.append(Client(started))
+                    return fit_on(opened[-1])
+
+                # the clock stops when fit_each returns; the cluster is closed after
+                try:
+                    result_list, seconds = timed(run_dask)
+                    others = meter.others(seconds)
+                finally:
+                    for item in reversed(opened):
+                        item.close()
+            else:
+                with cluster() as started, Client(started) as client:
+                    client.wait_for_workers(args.workers)
+                    client.run(gf.warm_worker)
+                    load = os.getloadavg()[0]
+                    meter.start()
+                    result_list, seconds = timed(lambda: fit_on(client))
+                    others = meter.others(seconds)  # before the cluster's processes exit
+            rows.append(row(mode, args.workers, result_list, seconds, centres, load, others))
         print(markdown_table([rows[-1]], COLUMNS).splitlines()[-1], flush=True)
-    sequential = next((r["total s"] for r in rows if r["mode"] == "sequential"), None)
+    baselines = {r["mode"]: r["total s"] for r in rows if r["mode"].startswith("sequential")}
     for r in rows:
-        r["speed-up"] = sequential / r["total s"] if sequential else float("nan")
+        for column, baseline in (("speed-up", "sequential"), ("vs warm seq", "sequential-warm")):
+            seconds = baselines.get(baseline)
+            r[column] = seconds / r["total s"] if seconds else float("nan")
     print()
     print(f"{args.n} datasets, NUTS nutpie 2 chains x {args.draws} draws (+{args.tune} tune)")
     print(markdown_table(rows, COLUMNS))

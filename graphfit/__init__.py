@@ -33,7 +33,7 @@ from graphfit.exceptions import (
 )
 from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
 from graphfit.hierarchical import HierarchicalFactor
-from graphfit.independent_fits import fit_dataset, fit_each
+from graphfit.independent_fits import fit_dataset, fit_each, warm_worker
 from graphfit.independent_results import FailedResult, IndependentResultList
 from graphfit.interpolate import LinearInterpolator, SplineInterpolator, interpolate
 from graphfit.loading import LoadedResultList, load_result
@@ -95,6 +95,7 @@ __all__ = [
     "SplineInterpolator",
     "fit_dataset",
     "fit_each",
+    "warm_worker",
     "interpolate",
     # searches
     "MAP",

@@ -15,15 +15,28 @@ sampler and the log-likelihood function on it); each later one only swaps the da
 (``pm.set_data``, nutpie's ``with_data``).  The cache lives in each process, so a pool or a Dask
 cluster compiles once per structure per worker process.
 
+Work is sent in chunks: one task fits several datasets one after another (``chunksize``), so
+the search and the shared model tree are pickled once per chunk, and each finished chunk
+returns its datasets' outcomes.  While a process fits, its BLAS thread pools are limited to one
+thread (:func:`one_thread`): a fit is single-threaded by design (the parallelism is across
+datasets), and an idle OpenBLAS thread spinning beside every fit was measured to take a whole
+second core, so two pool workers ran no faster than one process.  Pools that ``fit_each``
+starts itself run :func:`warm_worker` as their initializer; call it on a Dask cluster's
+workers (``client.run(gf.warm_worker)``) to pay the imports before fitting.
+
 A fit that raises becomes a :class:`~graphfit.independent_results.FailedResult` carrying the
 error; the other fits are kept.  A worker process that dies is a failure of the dataset(s) it
-was running (Dask retries on another worker first, then reports ``KilledWorker``).
+was running (Dask retries on another worker first, then reports ``KilledWorker``); the datasets
+of a chunk lost with it are retried one by one, so only a dataset that kills its worker again
+is recorded as failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import math
 import os
 import pickle
 import socket
@@ -31,7 +44,7 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -50,12 +63,25 @@ if TYPE_CHECKING:
     from graphfit.results import ResultList
     from graphfit.search.base import Search
 
-__all__ = ["clear_cache", "compile_stats", "dataset_search", "fit_dataset", "fit_each"]
+__all__ = [
+    "auto_chunksize",
+    "clear_cache",
+    "compile_stats",
+    "dataset_search",
+    "fit_dataset",
+    "fit_each",
+    "one_thread",
+    "warm_worker",
+]
 
 #: Seconds an executor given to fit_each has to run a test task before fitting starts.
 PING_TIMEOUT = 120.0
 #: Structures kept compiled per process (least recently used are dropped beyond this).
 CACHE_SIZE = 32
+#: Automatic chunks: about this many chunks per worker (for load balance and progress) ...
+CHUNKS_PER_WORKER = 8
+#: ... and at most this many datasets per chunk.
+MAX_CHUNKSIZE = 16
 
 _CACHE: OrderedDict[Any, tuple[AnalysisFactor, CompiledGraph]] = OrderedDict()
 _STATS = {"compiles": 0, "reuses": 0}
@@ -86,6 +112,63 @@ def compile_stats() -> dict[str, int]:
     ['compiles', 'reuses']
     """
     return dict(_STATS)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Limit the BLAS / OpenMP thread pools of this process to one thread while inside.
+
+    :func:`fit_each` fits inside it, in whichever process fits: a fit uses one core (nutpie's
+    chains run in ``search.cores`` threads of their own), and an idle multi-threaded BLAS
+    spins on the other cores, which slows the other workers of a pool.  The previous limits
+    are restored on exit.
+
+    Examples
+    --------
+    >>> from threadpoolctl import threadpool_info
+    >>> from graphfit.independent_fits import one_thread
+    >>> with one_thread():
+    ...     all(pool["num_threads"] == 1 for pool in threadpool_info())
+    True
+    """
+    import scipy.linalg  # noqa: F401  (load SciPy's BLAS too, which fits use, so it is limited)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def warm_worker() -> int:
+    """Do in this process what every first fit pays for once: import PyMC, PyTensor and nutpie
+    (when installed) and load PyTensor's index of compiled C modules.
+
+    Pools that :func:`fit_each` starts run it as their initializer.  On a Dask cluster, run it
+    on every worker before fitting, ``client.run(gf.warm_worker)``, so the first fit of each
+    worker pays only its own compile (about 6 s less on the benchmark machine, where loading
+    the C module index alone took 3 s).  Returns the process id.
+
+    Examples
+    --------
+    >>> import os
+    >>> import graphfit as gf
+    >>> gf.warm_worker() == os.getpid()
+    True
+    """
+    import importlib.util
+
+    import pymc  # noqa: F401
+    import pytensor.tensor  # noqa: F401
+
+    import graphfit.compile
+    import graphfit.search  # noqa: F401
+
+    if importlib.util.find_spec("nutpie") is not None:
+        import nutpie  # noqa: F401
+    with contextlib.suppress(Exception):  # no C compiler: PyTensor falls back to Python
+        from pytensor.link.c.basic import get_module_cache
+
+        get_module_cache()
+    return os.getpid()
 
 
 # -- structure: which datasets can share one compiled model ----------------------------------
@@ -283,6 +366,9 @@ class _Outcome:
     idata: Any = None
     diagnostics: Any = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: Wall-clock and CPU seconds of the fit in the process that ran it (compile included).
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
     nodes: Any = None
     error: BaseException | None = None
     traceback: str = ""
@@ -302,6 +388,7 @@ def _run_task(task: _Task) -> _Outcome:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     with _LOCK:
         before = _STATS["compiles"]
+        clock, cpu = time.perf_counter(), time.process_time()
         try:
             result_list = fit_dataset(task.search, task.factor, task.name)
         except Exception as error:
@@ -310,6 +397,8 @@ def _run_task(task: _Task) -> _Outcome:
                 task.name,
                 worker,
                 compiles=_STATS["compiles"] - before,
+                seconds=time.perf_counter() - clock,
+                cpu_seconds=time.process_time() - cpu,
                 error=_portable(error),
                 traceback=traceback.format_exc(),
             )
@@ -321,8 +410,17 @@ def _run_task(task: _Task) -> _Outcome:
             idata=result_list.idata,
             diagnostics=result_list.diagnostics,
             timings=dict(result_list.timings),
+            seconds=time.perf_counter() - clock,
+            cpu_seconds=time.process_time() - cpu,
             nodes=result_list.compiled.nodes,
         )
+
+
+def _run_chunk(tasks: list[_Task]) -> list[_Outcome]:
+    """Fit a chunk of datasets one after another, with one BLAS thread (see :func:`one_thread`);
+    never raises for a failed fit."""
+    with _LOCK, one_thread():
+        return [_run_task(task) for task in tasks]
 
 
 def _rebuild(factor: AnalysisFactor, outcome: _Outcome) -> Any:
@@ -415,7 +513,52 @@ def _open_executor(executor: Any) -> tuple[Executor | None, bool]:
 
     # spawn: workers start clean (no inherited sampler threads or compiled state)
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=int(executor), mp_context=context), True
+    pool = ProcessPoolExecutor(
+        max_workers=int(executor), mp_context=context, initializer=warm_worker
+    )
+    return pool, True
+
+
+def _worker_count(executor: Executor | int | None) -> int:
+    """How many tasks ``executor`` runs at once, as far as it tells (else 4)."""
+    if executor is None:
+        return 1
+    if isinstance(executor, int | np.integer):
+        return int(executor)
+    workers = getattr(executor, "_max_workers", None)  # concurrent.futures pools
+    if isinstance(workers, int) and workers > 0:
+        return workers
+    client = getattr(executor, "_client", None)  # Dask's ClientExecutor
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:
+        return 4
+
+
+def _chunks(tasks: list[_Task], chunksize: int) -> list[list[_Task]]:
+    return [tasks[k : k + chunksize] for k in range(0, len(tasks), chunksize)]
+
+
+def _check_chunksize(chunksize: Any) -> None:
+    if chunksize is not None and (
+        isinstance(chunksize, bool) or not isinstance(chunksize, int | np.integer) or chunksize < 1
+    ):
+        raise ExecutorError(
+            f"fit_each: chunksize must be None (automatic) or an integer >= 1, got {chunksize!r}."
+        )
+
+
+def auto_chunksize(datasets: int, workers: int) -> int:
+    """Datasets per task when ``fit_each(chunksize=None)``: about ``CHUNKS_PER_WORKER`` tasks
+    per worker, at most ``MAX_CHUNKSIZE`` datasets each.
+
+    Examples
+    --------
+    >>> from graphfit.independent_fits import auto_chunksize
+    >>> auto_chunksize(200, 2), auto_chunksize(5, 2), auto_chunksize(10_000, 8)
+    (13, 1, 16)
+    """
+    return max(1, min(MAX_CHUNKSIZE, math.ceil(datasets / (CHUNKS_PER_WORKER * workers))))
 
 
 class _NoBar:
@@ -444,6 +587,7 @@ def fit_each(
     executor: int | Executor | None = None,
     *,
     progress: bool = True,
+    chunksize: int | None = None,
 ) -> IndependentResultList:
     """Fit every dataset on its own and return the results in input order.
 
@@ -468,9 +612,16 @@ def fit_each(
         ``if __name__ == "__main__":``).  Any ``concurrent.futures.Executor``, e.g. a Dask
         ``client.get_executor()``; everything sent to it is pickled.  A thread pool works but
         fits one dataset at a time per process (the shared model holds one dataset's data).
+        On Dask, ``client.run(gf.warm_worker)`` before fitting pays the workers' imports up
+        front.
     progress
         Show a progress bar over datasets with the counts of finished, failed and remaining
         fits.
+    chunksize
+        Datasets per task sent to the executor (fitted one after another by one worker, each
+        written to its output folder as it finishes; the progress bar moves when a task
+        returns).  ``None``: about 8 tasks per worker, at most 16 datasets each (1 for a few
+        datasets).  Ignored when ``executor`` is ``None``.
 
     Returns
     -------
@@ -484,7 +635,8 @@ def fit_each(
     FactorGraphError
         For an empty list, an entry that is not an ``AnalysisFactor`` or duplicate names.
     ExecutorError
-        For an executor of the wrong type, or one that is shut down (checked before fitting).
+        For an executor of the wrong type, or one that is shut down (checked before fitting),
+        or a ``chunksize`` that is not a positive integer.
 
     Examples
     --------
@@ -505,6 +657,7 @@ def fit_each(
     from graphfit.independent_results import IndependentResultList
 
     names = _check_inputs(factors, search)
+    _check_chunksize(chunksize)
     pool, owned = _open_executor(executor)
     tasks = [
         _Task(k, name, factor, search)
@@ -522,13 +675,16 @@ def fit_each(
         )
         bar.update(1)
 
+    size = 1
     try:
         if pool is None:
-            for task in tasks:
-                record(_run_task(task))
+            with _LOCK, one_thread():
+                for task in tasks:
+                    record(_run_task(task))
         else:
+            size = chunksize or auto_chunksize(len(tasks), _worker_count(executor))
             remake = (lambda: _open_executor(int(executor))[0]) if owned else None
-            _run_on(pool, tasks, record, remake)
+            _run_on(pool, _chunks(tasks, int(size)), record, remake)
     finally:
         bar.close()
         if owned:
@@ -540,7 +696,10 @@ def fit_each(
         "fits": sum(o.error is None for o in done),
         "failed": sum(o.error is not None for o in done),
         "workers": len({o.worker for o in done if o.worker}),
+        "chunksize": int(size),
         "seconds": time.perf_counter() - clock,
+        "fit_seconds": sum(o.seconds for o in done),
+        "fit_cpu_seconds": sum(o.cpu_seconds for o in done),
     }
     return IndependentResultList(entries, names, compile_count=stats["compiles"], stats=stats)
 
@@ -563,38 +722,39 @@ def _lost(task: _Task, error: BaseException, retried: bool = True) -> _Outcome:
 
 def _run_on(
     pool: Executor,
-    tasks: list[_Task],
+    chunks: list[list[_Task]],
     record: Callable[[_Outcome], None],
     remake: Callable[[], Executor] | None = None,
 ) -> None:
-    """Submit every task to ``pool`` and record each outcome as it arrives.
+    """Submit every chunk of tasks to ``pool`` and record its outcomes as it returns.
 
-    A task whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
-    been killed by another task running beside it, so after the others it is run once more, on
-    its own: only a dataset that kills its worker again is recorded as failed.  A broken pool
-    that fit_each owns is replaced (``remake``) for the retries; one given by the user cannot
-    be, and its lost datasets are recorded as failed.
+    A chunk whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
+    been killed by one of its datasets or by a task running beside it, so after the others each
+    of its datasets is run once more, on its own: only a dataset that kills its worker again is
+    recorded as failed.  A broken pool that fit_each owns is replaced (``remake``) for the
+    retries; one given by the user cannot be, and its lost datasets are recorded as failed.
     """
     died: list[tuple[_Task, BaseException]] = []
-    futures = {pool.submit(_run_task, task): task for task in tasks}
+    futures = {pool.submit(_run_chunk, chunk): chunk for chunk in chunks}
     for future in as_completed(futures):
-        task = futures[future]
+        chunk = futures[future]
         try:
-            outcome = future.result()
-        except BaseException as error:  # the executor's own error for this task
+            outcomes = future.result()
+        except BaseException as error:  # the executor's own error for this chunk
             if isinstance(error, KeyboardInterrupt | SystemExit):
                 raise
             if _worker_died(error):
-                died.append((task, error))
+                died.extend((task, error) for task in chunk)
                 continue
-            outcome = _lost(task, error, retried=False)
-        record(outcome)
+            outcomes = [_lost(task, error, retried=False) for task in chunk]
+        for outcome in outcomes:
+            record(outcome)
     spare: Executor | None = None
     try:
         for task, error in sorted(died, key=lambda pair: pair[0].index):
             task = dataclasses.replace(task, attempt=task.attempt + 1)
             try:
-                outcome = pool.submit(_run_task, task).result()
+                outcome = pool.submit(_run_chunk, [task]).result()[0]
             except BaseException as again:
                 if isinstance(again, KeyboardInterrupt | SystemExit):
                     raise
@@ -605,7 +765,7 @@ def _run_on(
                         spare.shutdown(wait=False, cancel_futures=True)
                     pool = spare = remake()
                     try:
-                        outcome = pool.submit(_run_task, task).result()
+                        outcome = pool.submit(_run_chunk, [task]).result()[0]
                     except BaseException as last:
                         if isinstance(last, KeyboardInterrupt | SystemExit):
                             raise

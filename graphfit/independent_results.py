@@ -92,8 +92,10 @@ class IndependentResultList(ResultList):
         How many times a PyMC model was compiled for these fits, summed over every process
         that fitted (one per structure per process when datasets share a structure).
     stats
-        ``compiles``, ``fits`` (finished), ``failed``, ``workers`` (distinct processes) and
-        ``seconds`` (wall clock).
+        ``compiles``, ``fits`` (finished), ``failed``, ``workers`` (distinct processes),
+        ``chunksize`` (datasets per task sent to an executor), ``seconds`` (wall clock), and
+        ``fit_seconds`` / ``fit_cpu_seconds``: the fits' own wall-clock and CPU seconds summed
+        over the processes that ran them (more wall than CPU: the fits waited for a core).
 
     Examples
     --------

@@ -1,0 +1,166 @@
+"""fit_each on executors: chunks of datasets per task, one BLAS thread per fit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import graphfit as gf
+import graphfit.independent_fits as independent_fits
+from tests.conftest import cookbook_model
+from tests.test_fit_each import KillerAnalysis, PoisonAnalysis, run_with_timeout
+
+ROOT = Path(__file__).resolve().parents[1]
+CENTRES = [40.0, 45.0, 50.0, 55.0, 60.0]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with no compiled structures in this process."""
+    independent_fits.clear_cache()
+    yield
+    independent_fits.clear_cache()
+
+
+def poisoned_factors(poisoned: set[int]) -> list[gf.AnalysisFactor]:
+    data = [gf.ex.simulate_gaussian_dataset(centre=c, seed=k) for k, c in enumerate(CENTRES)]
+    return [
+        gf.AnalysisFactor(
+            cookbook_model(), PoisonAnalysis(d, n, poison=k in poisoned), name=f"e{k}"
+        )
+        for k, (d, n) in enumerate(data)
+    ]
+
+
+def test_chunks_keep_input_order_and_per_dataset_failures(capsys):
+    # chunks [e0, e1], [e2, e3], [e4]: a failure inside a chunk loses only its own dataset
+    with ThreadPoolExecutor(2) as pool:
+        result_list = gf.fit_each(
+            poisoned_factors({1, 4}), gf.MAP(random_seed=1), executor=pool, chunksize=2
+        )
+    assert result_list.names == ["e0", "e1", "e2", "e3", "e4"]
+    assert [r.name for r in result_list] == result_list.names
+    assert [f.name for f in result_list.failed] == ["e1", "e4"]
+    assert result_list["e1"].message == "ValueError: detector saturated in this epoch"
+    assert [round(r.max_log_likelihood_instance.centre) for r in result_list.succeeded] == [
+        40,
+        50,
+        55,
+    ]
+    assert result_list.stats["chunksize"] == 2
+    assert (result_list.stats["fits"], result_list.stats["failed"]) == (3, 2)
+    assert result_list.compile_count == 1  # one process: one compile for the structure
+    assert result_list.stats["fit_seconds"] > 0 and result_list.stats["fit_cpu_seconds"] > 0
+    err = capsys.readouterr().err
+    assert "5/5" in err and "failed=2, finished=3, remaining=0" in err
+
+
+def test_automatic_chunksize_and_bad_chunksize():
+    assert independent_fits.auto_chunksize(200, 2) == 13  # 16 tasks of at most 13 datasets
+    assert independent_fits.auto_chunksize(5, 2) == 1
+    assert independent_fits.auto_chunksize(32, 2) == 2
+    assert independent_fits.auto_chunksize(10_000, 8) == 16
+    assert independent_fits._worker_count(None) == 1
+    assert independent_fits._worker_count(3) == 3
+    with ThreadPoolExecutor(3) as pool:
+        assert independent_fits._worker_count(pool) == 3
+        result_list = gf.fit_each(
+            poisoned_factors(set())[:3], gf.MAP(random_seed=1), executor=pool, progress=False
+        )
+    assert result_list.stats["chunksize"] == 1 and result_list.failed == []
+    # in this process the chunk size does not apply
+    sequential = gf.fit_each(poisoned_factors(set())[:2], gf.MAP(random_seed=1), progress=False)
+    assert sequential.stats["chunksize"] == 1
+    factor = poisoned_factors(set())[0]
+    for bad in (0, -1, 2.5, True, "4"):
+        with pytest.raises(
+            gf.ExecutorError,
+            match=rf"fit_each: chunksize must be None \(automatic\) or an integer >= 1, "
+            rf"got {bad!r}\.",
+        ):
+            gf.fit_each([factor], gf.MAP(), executor=1, chunksize=bad)
+
+
+class ThreadCountAnalysis(gf.ex.Analysis):
+    """Records the BLAS thread counts of the process each time the model is evaluated inside a
+    fit (``fit_dataset`` on the stack; the parent also evaluates it outside the fits)."""
+
+    seen: list[int] = []
+
+    def observation(self, instance, xp=np):
+        frame = sys._getframe()
+        while frame is not None and frame.f_code is not gf.fit_dataset.__code__:
+            frame = frame.f_back
+        if frame is not None:
+            ThreadCountAnalysis.seen.extend(pool["num_threads"] for pool in threadpool_info())
+        return super().observation(instance, xp)
+
+
+def blas_threads() -> list[int]:
+    return [pool["num_threads"] for pool in threadpool_info()]
+
+
+def test_fits_run_with_one_blas_thread_and_the_limits_are_restored():
+    import scipy.linalg  # noqa: F401  (SciPy's BLAS, which fits use, is loaded up front)
+
+    before = blas_threads()
+    if max(before) == 1:
+        pytest.skip("BLAS runs one thread here already (one core): nothing to limit")
+    factors_ = [
+        gf.AnalysisFactor(
+            cookbook_model(),
+            ThreadCountAnalysis(*gf.ex.simulate_gaussian_dataset(centre=c, seed=k)),
+            name=f"e{k}",
+        )
+        for k, c in enumerate(CENTRES[:2])
+    ]
+    for executor in (None, ThreadPoolExecutor(2)):
+        ThreadCountAnalysis.seen = []
+        result_list = gf.fit_each(
+            factors_, gf.MAP(random_seed=1), executor=executor, progress=False
+        )
+        assert result_list.failed == []
+        assert ThreadCountAnalysis.seen and set(ThreadCountAnalysis.seen) == {1}
+        assert blas_threads() == before  # this process's settings are back
+        if executor is not None:
+            executor.shutdown()
+    with independent_fits.one_thread():
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == before
+
+
+@pytest.mark.slow
+def test_process_pool_retries_each_dataset_of_a_chunk_whose_worker_died(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    data = [gf.ex.simulate_gaussian_dataset(centre=c, seed=k) for k, c in enumerate(CENTRES[:4])]
+    factors_ = [
+        gf.AnalysisFactor(
+            cookbook_model(),
+            KillerAnalysis(d, n, parent_pid=os.getpid() if k == 1 else None),
+            name=f"e{k}",
+        )
+        for k, (d, n) in enumerate(data)
+    ]
+    # chunks [e0, e1], [e2, e3]: e1 kills the worker running e0 and e1
+    result_list = run_with_timeout(
+        lambda: gf.fit_each(
+            factors_, gf.MAP(random_seed=1), executor=2, chunksize=2, progress=False
+        ),
+        600,
+    )
+    assert result_list.stats["chunksize"] == 2
+    assert [f.name for f in result_list.failed] == ["e1"]
+    assert type(result_list["e1"].error).__name__ == "BrokenProcessPool"
+    assert "retried once on its own" in result_list["e1"].traceback
+    assert [r.name for r in result_list.succeeded] == ["e0", "e2", "e3"]
+    assert [round(r.max_log_likelihood_instance.centre) for r in result_list.succeeded] == [
+        40,
+        50,
+        55,
+    ]
