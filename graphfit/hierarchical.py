@@ -205,10 +205,10 @@ class HierarchicalFactor:
         self.data_strength: float | None = None
         #: Edges of the grid the drawn parameters are marginalised over (set when a factor
         #: graph is built); ``None`` when the population cannot be marginalised, with the
-        #: reason in :attr:`grid_problem`.
+        #: reason in ``grid_problem``.
         self.grid: np.ndarray | None = None
         self.grid_problem: str | None = "no factor graph was built"
-        #: Cells times data points of the datasets: the work of one marginal likelihood.
+        #: Cells times data points of the datasets, the work of one marginal likelihood.
         self.grid_work: int = 0
 
     def add_drawn_variable(self, prior: Prior) -> None:
@@ -257,9 +257,9 @@ class HierarchicalFactor:
         holds drawn parameter ``k`` (the only one of it).  ``problem``, when given, is a reason
         the graph's structure rules marginalisation out.  The grid spans the drawn parameters'
         prior range (cut to the population's own limits when they are fixed numbers), with
-        cells of a fifth (:data:`CELLS_PER_SD`) of the narrowest likelihood standard deviation
+        cells of a third (``CELLS_PER_SD``) of the narrowest likelihood standard deviation
         found, probing the likelihood of up to 20 datasets at 7 points across the range.
-        Sets and returns :attr:`grid` (``None`` with the reason in :attr:`grid_problem`).
+        Sets and returns :attr:`grid` (``None`` with the reason in ``grid_problem``).
         """
         self.grid, self.grid_work = None, 0
         self.grid_problem = problem or self._grid_problem(factors)
