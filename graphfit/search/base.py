@@ -21,7 +21,16 @@ if TYPE_CHECKING:
     from graphfit.diagnostics import Diagnostics
     from graphfit.results import Result, ResultList
 
-__all__ = ["Search", "as_graph", "check_fit", "finish_idata"]
+__all__ = ["Search", "as_graph", "check_fit", "finish_idata", "positive_int"]
+
+
+def positive_int(owner: str, field: str, value: Any, minimum: int) -> int:
+    """``value`` as an int, checked to be an integer ``>= minimum`` (a ``SearchError``
+    naming ``owner`` and ``field`` otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise SearchError(f"{owner}: {field} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
 
 logger = logging.getLogger("graphfit")
 

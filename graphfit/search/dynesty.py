@@ -21,7 +21,7 @@ import numpy as np
 from graphfit.evidence import LogEvidence
 from graphfit.exceptions import SearchError
 from graphfit.priors import GaussianPrior, LogGaussianPrior, LogUniformPrior, Prior, UniformPrior
-from graphfit.search.base import Search, check_fit, finish_idata
+from graphfit.search.base import Search, check_fit, finish_idata, positive_int
 
 if TYPE_CHECKING:
     import arviz as az
@@ -169,11 +169,9 @@ class DynestyStatic(Search):
             progressbar=progressbar,
             output_path=output_path,
         )
-        if isinstance(nlive, bool) or not isinstance(nlive, int | np.integer) or nlive < 2:
-            raise SearchError(f"DynestyStatic: nlive must be an integer >= 2, got {nlive!r}.")
+        self.nlive = positive_int("DynestyStatic", "nlive", nlive, 2)
         if not float(dlogz) > 0.0:
             raise SearchError(f"DynestyStatic: dlogz must be > 0, got {dlogz!r}.")
-        self.nlive = int(nlive)
         self.bound = bound
         self.sample = sample
         self.dlogz = float(dlogz)

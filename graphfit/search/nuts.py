@@ -13,7 +13,7 @@ import numpy as np
 
 from graphfit.exceptions import SearchError
 from graphfit.marginal import draw_marginalized
-from graphfit.search.base import Search, check_fit, finish_idata
+from graphfit.search.base import Search, check_fit, finish_idata, positive_int
 from graphfit.start import cached_start_finder
 
 if TYPE_CHECKING:
@@ -28,12 +28,6 @@ logger = logging.getLogger("graphfit")
 
 SAMPLERS = ("pymc", "nutpie", "numpyro")
 _EXTRA = {"nutpie": ("nutpie", "nutpie"), "numpyro": ("numpyro", "jax")}
-
-
-def _positive_int(owner: str, field: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise SearchError(f"{owner}: {field} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 class NUTS(Search):
@@ -100,11 +94,11 @@ class NUTS(Search):
             progressbar=progressbar,
             output_path=output_path,
         )
-        self.draws = _positive_int("NUTS", "draws", draws, 1)
-        self.tune = _positive_int("NUTS", "tune", tune, 0)
-        self.chains = _positive_int("NUTS", "chains", chains, 1)
+        self.draws = positive_int("NUTS", "draws", draws, 1)
+        self.tune = positive_int("NUTS", "tune", tune, 0)
+        self.chains = positive_int("NUTS", "chains", chains, 1)
         self.cores = (
-            min(self.chains, 2) if cores is None else _positive_int("NUTS", "cores", cores, 1)
+            min(self.chains, 2) if cores is None else positive_int("NUTS", "cores", cores, 1)
         )
         if sampler == "auto":
             sampler = "nutpie" if importlib.util.find_spec("nutpie") is not None else "pymc"

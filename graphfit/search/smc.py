@@ -17,7 +17,7 @@ import numpy as np
 
 from graphfit.evidence import LogEvidence
 from graphfit.exceptions import SearchError
-from graphfit.search.base import Search, check_fit, finish_idata
+from graphfit.search.base import Search, check_fit, finish_idata, positive_int
 
 if TYPE_CHECKING:
     import arviz as az
@@ -27,12 +27,6 @@ if TYPE_CHECKING:
     from graphfit.diagnostics import Diagnostics
 
 __all__ = ["SMC"]
-
-
-def _positive_int(field: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise SearchError(f"SMC: {field} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 def _chain_rows(array: Any, chains: int) -> list[np.ndarray]:
@@ -139,9 +133,11 @@ class SMC(Search):
             progressbar=progressbar,
             output_path=output_path,
         )
-        self.draws = _positive_int("draws", draws, 2)
-        self.chains = _positive_int("chains", chains, 1)
-        self.cores = min(self.chains, 2) if cores is None else _positive_int("cores", cores, 1)
+        self.draws = positive_int("SMC", "draws", draws, 2)
+        self.chains = positive_int("SMC", "chains", chains, 1)
+        self.cores = (
+            min(self.chains, 2) if cores is None else positive_int("SMC", "cores", cores, 1)
+        )
         if not 0.0 < float(threshold) < 1.0:
             raise SearchError(f"SMC: threshold must be in (0, 1), got {threshold!r}.")
         if not 0.0 < float(correlation_threshold) < 1.0:
