@@ -640,21 +640,16 @@ def _vector_loglike(
     vectors: dict[Prior, tuple[Any, int, int]],
 ) -> Any:
     """Summed log-likelihood of each of the alike factors ``members``, as one vector."""
-    import copy
-
     import pytensor.tensor as pt
 
-    first = observations[0]
-    ctx = _tensor_context(tensors, vectors, first.data.ndim)
-    instance = batched_instance([graph.factors[k].prior_model for k in members], ctx)
-    xp = pytensor_namespace()
-    observation = copy.copy(
-        _observation(plan.names[members[0]], graph.factors[members[0]].analysis, instance, xp)
+    observation, data, fixed = _batched_observation(
+        graph, plan, members, observations, tensors, vectors
     )
-    observation.data = np.stack([o.data for o in observations])
-    for key in first.fixed():
-        setattr(observation, key, np.stack([o.fixed()[key] for o in observations]))
-    loglike = pt.as_tensor(observation.log_likelihood(xp))
+    # the observation was made for this call: give it the stacked data and per-point arrays
+    observation.data = data
+    for key, value in fixed.items():
+        setattr(observation, key, value)
+    loglike = pt.as_tensor(observation.log_likelihood(pytensor_namespace()))
     loglike = pt.broadcast_to(loglike, observation.data.shape)
     return loglike.sum(axis=tuple(range(1, loglike.ndim))) if loglike.ndim > 1 else loglike
 
@@ -911,6 +906,27 @@ def _batchable(graph: FactorGraphModel, members: list[int]) -> list[Observation]
     return observations
 
 
+def _batched_observation(
+    graph: FactorGraphModel,
+    plan: GraphPlan,
+    members: list[int],
+    observations: list[Observation],
+    tensors: dict[Prior, Any],
+    vectors: dict[Prior, tuple[Any, int, int]],
+) -> tuple[Observation, np.ndarray, dict[str, np.ndarray]]:
+    """The alike factors' observation over the model's tensors (predictions batched over the
+    members), with their data and per-point arrays stacked on a leading axis."""
+    first = observations[0]
+    ctx = _tensor_context(tensors, vectors, first.data.ndim)
+    instance = batched_instance([graph.factors[k].prior_model for k in members], ctx)
+    observation = _observation(
+        plan.names[members[0]], graph.factors[members[0]].analysis, instance, pytensor_namespace()
+    )
+    data = np.stack([o.data for o in observations])
+    fixed = {key: np.stack([o.fixed()[key] for o in observations]) for key in first.fixed()}
+    return observation, data, fixed
+
+
 def _vector_node(
     graph: FactorGraphModel,
     plan: GraphPlan,
@@ -935,14 +951,9 @@ def _vector_node(
         if dim not in model.coords:
             model.add_coord(dim, np.arange(size))
 
-    ctx = _tensor_context(tensors, vectors, first.data.ndim)
-    models = [graph.factors[k].prior_model for k in members]
-    instance = batched_instance(models, ctx)
-    observation = _observation(
-        names[0], graph.factors[members[0]].analysis, instance, pytensor_namespace()
+    observation, data, fixed = _batched_observation(
+        graph, plan, members, observations, tensors, vectors
     )
-    data = np.stack([o.data for o in observations])
-    fixed = {key: np.stack([o.fixed()[key] for o in observations]) for key in first.fixed()}
     observation.pymc_node(label, data, fixed, (dataset_dim, *joint_dims))
     renames = dict(zip(joint_dims, local_dims, strict=True))
     return {
