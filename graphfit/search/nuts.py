@@ -13,7 +13,7 @@ import numpy as np
 
 from graphfit.exceptions import SearchError
 from graphfit.marginal import draw_marginalized
-from graphfit.search.base import Search, check_fit, finish_idata, positive_int
+from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, positive_int
 from graphfit.start import cached_start_finder
 
 if TYPE_CHECKING:
@@ -138,7 +138,8 @@ class NUTS(Search):
             import nutpie
 
             clock = time.perf_counter()
-            precompiled = nutpie.compile_pymc_model(model, jitter_rvs=set())
+            with paused_gc():
+                precompiled = nutpie.compile_pymc_model(model, jitter_rvs=set())
             logp_grad = precompiled.logp_func
             setup = time.perf_counter() - clock
         step = None
@@ -146,10 +147,12 @@ class NUTS(Search):
             # build PyMC's NUTS step first and let the start search use its compiled log density
             # and gradient (one compile instead of two); its mass matrix is set from the starts
             clock = time.perf_counter()
-            step, logp_grad = self._pymc_step(model, rng)
+            with paused_gc():
+                step, logp_grad = self._pymc_step(model, rng)
             setup = time.perf_counter() - clock
         clock = time.perf_counter()
-        finder = cached_start_finder(target, jacobian=True, logp_grad=logp_grad)
+        with paused_gc():
+            finder = cached_start_finder(target, jacobian=True, logp_grad=logp_grad)
         optimum = finder.optimise(rng)
         starts = finder.chain_starts(optimum, self.chains, rng)
         seed = int(rng.integers(2**31 - 1))
@@ -179,17 +182,18 @@ class NUTS(Search):
         self._timings["sampler_setup"] = max(elapsed - sampling, 0.0)
         self._timings["sample"] = sampling
         clock = time.perf_counter()
-        if compiled.sampling is not None:
-            idata = draw_marginalized(
-                idata,
-                target.marginal_groups,
-                target.model,
-                compiled.model,
-                rng,
-                cache=target.cache,
-            )
-        idata = finish_idata(idata, compiled)
-        diagnostics = check_fit(idata, compiled)
+        with paused_gc():
+            if compiled.sampling is not None:
+                idata = draw_marginalized(
+                    idata,
+                    target.marginal_groups,
+                    target.model,
+                    compiled.model,
+                    rng,
+                    cache=target.cache,
+                )
+            idata = finish_idata(idata, compiled)
+            diagnostics = check_fit(idata, compiled)
         self._timings["postprocess"] = time.perf_counter() - clock
         return idata, diagnostics
 
@@ -309,7 +313,10 @@ class NUTS(Search):
         if precompiled is not None:
             compiled = precompiled
         elif cached is None:
-            compiled = nutpie.compile_pymc_model(model, initial_points=initial, jitter_rvs=set())
+            with paused_gc():
+                compiled = nutpie.compile_pymc_model(
+                    model, initial_points=initial, jitter_rvs=set()
+                )
             if reusable:
                 graph.cache["nutpie"] = compiled
         else:
