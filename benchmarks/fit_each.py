@@ -1,27 +1,31 @@
 """Independent fits benchmark: ``gf.fit_each`` sequential, on a process pool and on Dask.
 
 N datasets of the cookbook's 1D Gaussian (centre, normalization, sigma: 3 free parameters each)
-are fitted one by one with NUTS (nutpie, 2 chains in one thread per fit), four ways:
+are fitted one by one with NUTS (nutpie; by default ``gf.NUTS``'s own 4 chains x 1000 draws +
+1000 tuning steps, all chains of a fit in one thread), each mode in a fresh
+Python process (started by this script, so "cold" means nothing imported or compiled yet):
 
 * ``sequential``: ``executor=None``, every fit in this process (cold: the clock includes
   importing PyMC and the one compile, as for a user's first call);
-* ``sequential-warm``: the same in this process once more, after the first run, with the
-  compiled model forgotten (``clear_cache()``): imports done, the compile inside the clock, as
-  for the warm Dask workers below (the like-for-like baseline of ``dask-warm``);
-* ``pool``: ``executor=2``, a local pool of 2 worker processes that ``fit_each`` starts (cold:
-  the clock includes starting the workers, their imports and their compiles);
+* ``sequential-warm``: the same after ``gf.warm_worker()`` (imports done before the clock, the
+  compile inside it);
+* ``pool``: ``executor=2``, a local pool of 2 worker processes that ``fit_each`` starts (cold).
+  On Linux the workers are forked after the first dataset was fitted (and compiled) in the
+  calling process, so they inherit PyMC and the compiled model: one compile in all;
+* ``pool-warm``: the same after ``gf.warm_worker()`` (the like-for-like of ``sequential-warm``);
 * ``dask``: ``client.get_executor()`` of a ``dask.distributed.LocalCluster`` with 2 worker
   processes of 1 thread each (Dask's defaults; ``--no-dask-profile`` turns its statistical
-  profiler off), started inside the clock (cold; closing it is not timed);
+  profiler off), started inside the clock (cold; closing it is not timed); Dask's workers are
+  separate processes, so each imports and compiles once;
 * ``dask-warm``: the same cluster started, and its workers warmed with
   ``client.run(gf.warm_worker)``, before the clock starts: how a user with a running cluster
   fits (each worker's one compile is still inside the clock).
 
-Every dataset has the same structure, so each process should compile the model once (the
-``compiles`` column: 1 for sequential, one per worker process for the others) and then only swap
-the data.  Target on 2 cores: pool and Dask at least 1.7x faster than sequential.  ``speed-up``
-is against ``sequential`` (cold), ``vs warm seq`` against ``sequential-warm``.  Every run
-uses one thread per fit (``cores=1``; ``fit_each`` limits BLAS to one thread while fitting).
+Every dataset has the same structure (the ``compiles`` column: 1 for sequential and the forked
+pool, one per worker process for Dask).  Target on 2 cores: pool and Dask at least 1.7x faster
+than sequential.  ``speed-up`` is against ``sequential`` (cold), ``vs warm seq`` against
+``sequential-warm``.  Every run uses one thread per fit (``cores=1``; ``fit_each`` limits BLAS
+to one thread while fitting).
 
 Run from the repository root::
 
@@ -38,7 +42,9 @@ ran them (compiles included; more wall than CPU means the fits waited for a core
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,7 +75,8 @@ COLUMNS = [
 CLOCK = {
     "sequential": "cold (imports, compile)",
     "sequential-warm": "warm process (compile)",
-    "pool": "cold (worker start, imports, compiles)",
+    "pool": "cold (imports, compile, worker start)",
+    "pool-warm": "warm process (compile, worker start)",
     "dask": "cold (cluster start, imports, compiles)",
     "dask-warm": "warm workers (compiles)",
 }
@@ -166,6 +173,75 @@ def row(
     }
 
 
+def run_mode(mode: str, args, fits, search, centres) -> dict:
+    """Run one mode in this (fresh) process and return its table row."""
+    meter = CpuMeter()
+    warm = mode.endswith("-warm")
+    if warm and not mode.startswith("dask"):
+        gf.warm_worker()  # imports (and PyTensor's C-module index) before the clock
+    load = os.getloadavg()[0]  # 1-minute load average just before the run
+    meter.start()
+    if mode.startswith("sequential"):
+        result_list, seconds = timed(lambda: gf.fit_each(fits, search, progress=args.progress))
+        return row(mode, 1, result_list, seconds, centres, load, meter.others(seconds))
+    if mode.startswith("pool"):
+        result_list, seconds = timed(
+            lambda: gf.fit_each(
+                fits,
+                search,
+                executor=args.workers,
+                progress=args.progress,
+                chunksize=args.chunksize,
+            )
+        )
+        return row(mode, args.workers, result_list, seconds, centres, load, meter.others(seconds))
+    import dask
+    from distributed import Client, LocalCluster
+
+    # Dask's statistical profiler samples every worker thread each 10 ms (on by default)
+    dask.config.set({"distributed.worker.profile.enabled": not args.no_dask_profile})
+
+    def cluster():
+        return LocalCluster(
+            n_workers=args.workers, processes=True, threads_per_worker=1, dashboard_address=":0"
+        )
+
+    def fit_on(client):
+        return gf.fit_each(
+            fits,
+            search,
+            executor=client.get_executor(),
+            progress=args.progress,
+            chunksize=args.chunksize,
+        )
+
+    if not warm:
+        opened = []
+
+        def run_dask(opened=opened):
+            started = cluster()
+            opened.append(started)
+            opened.append(Client(started))
+            return fit_on(opened[-1])
+
+        # the clock stops when fit_each returns; the cluster is closed after
+        try:
+            result_list, seconds = timed(run_dask)
+            others = meter.others(seconds)
+        finally:
+            for item in reversed(opened):
+                item.close()
+    else:
+        with cluster() as started, Client(started) as client:
+            client.wait_for_workers(args.workers)
+            client.run(gf.warm_worker)
+            load = os.getloadavg()[0]
+            meter.start()
+            result_list, seconds = timed(lambda: fit_on(client))
+            others = meter.others(seconds)  # before the cluster's processes exit
+    return row(mode, args.workers, result_list, seconds, centres, load, others)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="number of datasets")
@@ -173,17 +249,19 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         nargs="+",
-        default=["sequential", "sequential-warm", "pool", "dask", "dask-warm"],
+        default=["sequential", "sequential-warm", "pool", "pool-warm", "dask", "dask-warm"],
         choices=CLOCK,
     )
     parser.add_argument("--chunksize", type=int, default=None, help="default: automatic")
     parser.add_argument(
         "--no-dask-profile", action="store_true", help="turn Dask's worker profiler off"
     )
-    parser.add_argument("--draws", type=int, default=500)
-    parser.add_argument("--tune", type=int, default=500)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--progress", action="store_true", help="show fit_each's progress bar")
+    parser.add_argument("--single", choices=CLOCK, help=argparse.SUPPRESS)  # one mode, internal
     args = parser.parse_args()
     # workers started with spawn import graphfit from the repository root
     root = str(Path(__file__).resolve().parents[1])
@@ -196,89 +274,25 @@ def main() -> None:
     search = gf.NUTS(
         draws=args.draws,
         tune=args.tune,
-        chains=2,
+        chains=args.chains,
         cores=1,  # one thread per fit: the parallelism is across datasets
         sampler="nutpie",
         random_seed=args.seed,
         progressbar=False,
     )
+    if args.single is not None:
+        print("ROW " + json.dumps(run_mode(args.single, args, fits, search, centres)), flush=True)
+        return
     rows = []
-    meter = CpuMeter()
     for mode in args.modes:
-        load = os.getloadavg()[0]  # 1-minute load average just before the run
-        meter.start()
-        if mode.startswith("sequential"):
-            if mode == "sequential-warm":
-                from graphfit.independent_fits import clear_cache
-
-                gf.warm_worker()
-                clear_cache()
-                load = os.getloadavg()[0]
-                meter.start()
-            result_list, seconds = timed(lambda: gf.fit_each(fits, search, progress=args.progress))
-            others = meter.others(seconds)
-            rows.append(row(mode, 1, result_list, seconds, centres, load, others))
-        elif mode == "pool":
-            result_list, seconds = timed(
-                lambda: gf.fit_each(
-                    fits,
-                    search,
-                    executor=args.workers,
-                    progress=args.progress,
-                    chunksize=args.chunksize,
-                )
-            )
-            others = meter.others(seconds)
-            rows.append(row(mode, args.workers, result_list, seconds, centres, load, others))
-        else:
-            import dask
-            from distributed import Client, LocalCluster
-
-            # Dask's statistical profiler samples every worker thread each 10 ms (on by default)
-            dask.config.set({"distributed.worker.profile.enabled": not args.no_dask_profile})
-
-            def cluster():
-                return LocalCluster(
-                    n_workers=args.workers,
-                    processes=True,
-                    threads_per_worker=1,
-                    dashboard_address=":0",
-                )
-
-            def fit_on(client):
-                return gf.fit_each(
-                    fits,
-                    search,
-                    executor=client.get_executor(),
-                    progress=args.progress,
-                    chunksize=args.chunksize,
-                )
-
-            if mode == "dask":
-                opened = []
-
-                def run_dask(opened=opened):
-                    started = cluster()
-                    opened.append(started)
-                    opened.append(Client(started))
-                    return fit_on(opened[-1])
-
-                # the clock stops when fit_each returns; the cluster is closed after
-                try:
-                    result_list, seconds = timed(run_dask)
-                    others = meter.others(seconds)
-                finally:
-                    for item in reversed(opened):
-                        item.close()
-            else:
-                with cluster() as started, Client(started) as client:
-                    client.wait_for_workers(args.workers)
-                    client.run(gf.warm_worker)
-                    load = os.getloadavg()[0]
-                    meter.start()
-                    result_list, seconds = timed(lambda: fit_on(client))
-                    others = meter.others(seconds)  # before the cluster's processes exit
-            rows.append(row(mode, args.workers, result_list, seconds, centres, load, others))
+        # every mode in a fresh process: "cold" means nothing imported or compiled before
+        command = [sys.executable, __file__, *sys.argv[1:], "--single", mode]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("ROW ")]
+        if done.returncode != 0 or not lines:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise SystemExit(f"mode {mode!r} failed (exit code {done.returncode})")
+        rows.append(json.loads(lines[-1][4:]))
         print(markdown_table([rows[-1]], COLUMNS).splitlines()[-1], flush=True)
     baselines = {r["mode"]: r["total s"] for r in rows if r["mode"].startswith("sequential")}
     for r in rows:
@@ -286,7 +300,10 @@ def main() -> None:
             seconds = baselines.get(baseline)
             r[column] = seconds / r["total s"] if seconds else float("nan")
     print()
-    print(f"{args.n} datasets, NUTS nutpie 2 chains x {args.draws} draws (+{args.tune} tune)")
+    print(
+        f"{args.n} datasets, NUTS nutpie {args.chains} chains x {args.draws} draws "
+        f"(+{args.tune} tune), one thread per fit"
+    )
     print(markdown_table(rows, COLUMNS))
     print(f"\nwrote {write_json('fit_each', rows, vars(args))}")
 

@@ -12,8 +12,11 @@ What makes 1,000 fits cheap is that graph's ``compile()``: datasets with the sam
 two test points) share one PyMC model whose data and noise map are ``pm.Data`` containers.  The
 first dataset of a structure compiles it (and the search compiles its start finder, nutpie's
 sampler and the log-likelihood function on it); each later one only swaps the data
-(``pm.set_data``, nutpie's ``with_data``).  The cache lives in each process, so a pool or a Dask
-cluster compiles once per structure per worker process.
+(``pm.set_data``, nutpie's ``with_data``).  The cache lives in each process.  The local pools
+that ``fit_each(executor=n)`` starts fork their workers on Linux after the first dataset of each
+repeated structure has been fitted in this process, so the workers inherit the compiled models
+and a structure compiles once in all (see ``pool_start_method``); a Dask cluster, or a pool
+of spawned processes, compiles once per structure per worker process.
 
 Work is sent in chunks: one task fits several datasets one after another (``chunksize``), so
 the search and the shared model tree are pickled once per chunk, and each finished chunk
@@ -40,6 +43,7 @@ import math
 import os
 import pickle
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -71,6 +75,7 @@ __all__ = [
     "fit_dataset",
     "fit_each",
     "one_thread",
+    "pool_start_method",
     "warm_worker",
 ]
 
@@ -82,6 +87,8 @@ CACHE_SIZE = 32
 CHUNKS_PER_WORKER = 8
 #: ... and at most this many datasets per chunk.
 MAX_CHUNKSIZE = 16
+#: Start method of fit_each's own process pools; ``None``: :func:`pool_start_method` decides.
+POOL_START_METHOD: str | None = None
 
 _CACHE: OrderedDict[Any, tuple[AnalysisFactor, CompiledGraph]] = OrderedDict()
 _STATS = {"compiles": 0, "reuses": 0}
@@ -511,12 +518,56 @@ def _open_executor(executor: Any) -> tuple[Executor | None, bool]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # spawn: workers start clean (no inherited sampler threads or compiled state)
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(pool_start_method())
     pool = ProcessPoolExecutor(
         max_workers=int(executor), mp_context=context, initializer=warm_worker
     )
     return pool, True
+
+
+def pool_start_method() -> str:
+    """How the local pools of ``fit_each(executor=n)`` start their worker processes.
+
+    ``"fork"`` on Linux: a worker is a copy of this process, with PyMC imported and the models
+    already compiled here (:func:`fit_each` fits the first dataset of each repeated structure
+    here before the workers start), so the workers neither import nor compile, and the
+    structure is compiled once in all.  ``"spawn"`` elsewhere (macOS and Windows, where forking
+    a process that has loaded system frameworks or threads is unsafe): each worker imports and
+    compiles once.  Set ``graphfit.independent_fits.POOL_START_METHOD`` to ``"spawn"`` to use
+    fresh processes on Linux too.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from graphfit.independent_fits import pool_start_method
+    >>> pool_start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
+    True
+    """
+    import multiprocessing
+
+    if POOL_START_METHOD is not None:
+        return POOL_START_METHOD
+    linux = sys.platform.startswith("linux")
+    return "fork" if linux and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _leaders(tasks: list[_Task]) -> list[_Task]:
+    """The first task of each structure that more than one task shares (see :func:`_structure`),
+    in input order: fitted in this process before a forked pool starts, so that its workers
+    inherit the compiled model instead of compiling it each."""
+    first: dict[Any, _Task] = {}
+    counts: dict[Any, int] = {}
+    for task in tasks:
+        try:
+            key = _structure(task.factor)[0]
+        except Exception:  # user code failing here: the fit itself will report it
+            key = None
+        if key is None:
+            continue
+        first.setdefault(key, task)
+        counts[key] = counts.get(key, 0) + 1
+    leaders = [first[key] for key in first if counts[key] > 1][:CACHE_SIZE]
+    return sorted(leaders, key=lambda task: task.index)
 
 
 def _worker_count(executor: Executor | int | None) -> int:
@@ -608,8 +659,11 @@ def fit_each(
         sampler is reused too; PyMC's sampler compiles its step function on every fit.
     executor
         ``None``: fit in this process, one after another.  An int ``n``: a local pool of ``n``
-        worker processes (started with ``spawn``; in a script, call ``fit_each`` under
-        ``if __name__ == "__main__":``).  Any ``concurrent.futures.Executor``, e.g. a Dask
+        worker processes; on Linux they are forked from this process after it has fitted the
+        first dataset of each repeated structure, and inherit its compiled models (elsewhere
+        they are spawned and compile once each; see
+        ``graphfit.independent_fits.pool_start_method()``; in a script, call ``fit_each``
+        under ``if __name__ == "__main__":``).  Any ``concurrent.futures.Executor``, e.g. a Dask
         ``client.get_executor()``; everything sent to it is pickled.  A thread pool works but
         fits one dataset at a time per process (the shared model holds one dataset's data).
         On Dask, ``client.run(gf.warm_worker)`` before fitting pays the workers' imports up
@@ -682,9 +736,18 @@ def fit_each(
                 for task in tasks:
                     record(_run_task(task))
         else:
-            size = chunksize or auto_chunksize(len(tasks), _worker_count(executor))
+            remaining = tasks
+            if owned and pool_start_method() == "fork":
+                # fit each repeated structure's first dataset here: the forked workers then
+                # inherit its compiled model (and PyMC's imports) instead of compiling it each
+                warm_worker()
+                with _LOCK, one_thread():
+                    for task in _leaders(tasks):
+                        record(_run_task(task))
+                remaining = [task for task in tasks if task.index not in outcomes]
+            size = chunksize or auto_chunksize(len(remaining), _worker_count(executor))
             remake = (lambda: _open_executor(int(executor))[0]) if owned else None
-            _run_on(pool, _chunks(tasks, int(size)), record, remake)
+            _run_on(pool, _chunks(remaining, int(size)), record, remake)
     finally:
         bar.close()
         if owned:

@@ -147,7 +147,8 @@ def test_process_pool_retries_each_dataset_of_a_chunk_whose_worker_died(monkeypa
         )
         for k, (d, n) in enumerate(data)
     ]
-    # chunks [e0, e1], [e2, e3]: e1 kills the worker running e0 and e1
+    # e0 (the structure's first dataset) is fitted in this process before the pool forks
+    # (on Linux), then chunks [e1, e2], [e3]: e1 kills the worker running e1 and e2
     result_list = run_with_timeout(
         lambda: gf.fit_each(
             factors_, gf.MAP(random_seed=1), executor=2, chunksize=2, progress=False
