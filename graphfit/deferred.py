@@ -134,8 +134,11 @@ class DeferredLogLikelihood:
         self._lock = threading.Lock()
         self.computations = state["computations"]
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> DeferredLogLikelihood:
+    def __copy__(self) -> DeferredLogLikelihood:
         return self  # the values are immutable: copies share them (and the one computation)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DeferredLogLikelihood:
+        return self
 
 
 class DeferredLogLikelihoodArray(BackendArray):

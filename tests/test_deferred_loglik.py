@@ -95,6 +95,10 @@ def test_fitting_and_splitting_do_not_compute_and_reads_compute_once():
         assert deferred_source(idata.log_likelihood["obs"]) is source  # a lazy view
         repr(idata.log_likelihood)
     repr(result_list.idata)
+    predictive = result_list[0].posterior_predictive()
+    assert predictive.posterior_predictive["obs"].dims == ("chain", "draw", "x")
+    assert deferred_source(predictive.log_likelihood["obs"]) is source
+    assert copy.copy(source) is source and copy.deepcopy(source) is source
     assert source.computations == 0
 
     eager = map_fit(NEVER)
@@ -108,6 +112,7 @@ def test_fitting_and_splitting_do_not_compute_and_reads_compute_once():
             result_list.joint_log_likelihood().values, eager.joint_log_likelihood().values
         )
     assert source.computations == 1
+    assert source._compute is None  # the model and posterior it held are let go
     # the cache is shared by every view: it is read-only
     values = result_list[0].idata.log_likelihood["obs"].values
     with pytest.raises(ValueError, match="read-only"):
