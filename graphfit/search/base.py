@@ -86,7 +86,11 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
     """Complete a joint ``InferenceData``: log-likelihood for every dataset, observed data.
 
     Custom log-likelihoods were recorded as deterministics; they move to ``log_likelihood``.
-    Observed nodes get their pointwise log-likelihood from PyMC when it is missing.
+    Observed nodes get their pointwise log-likelihood from PyMC when it is missing. When it
+    would hold more than :data:`graphfit.deferred.DEFER_LOG_LIKELIHOOD_SIZE` values (all
+    observed nodes, chains and draws), it is not computed here: the ``log_likelihood``
+    variables of the observed nodes are lazily indexed arrays (same dims, coords and dtype)
+    computed by the same PyMC code on first use, once (see :mod:`graphfit.deferred`).
     """
     import pymc as pm
     import xarray as xr
@@ -106,7 +110,9 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
         "log_likelihood" not in idata.groups()
         or any(name not in idata.log_likelihood for name in observed)
     ):
-        if compiled.data_names:
+        if _defer_log_likelihood(idata, compiled, observed):
+            pass  # computed on first use
+        elif compiled.data_names:
             _reused_log_likelihood(idata, compiled, observed)
         else:
             pm.compute_log_likelihood(idata, var_names=observed, model=model, progressbar=False)
@@ -140,6 +146,16 @@ def _reused_log_likelihood(
     """``pm.compute_log_likelihood`` with its compiled function kept in ``compiled.cache``,
     for a model whose data containers are swapped between fits
     (see :mod:`graphfit.independent_fits`)."""
+    data = {name: compiled.model[name].get_value() for name in compiled.data_names.values()}
+    loglike = _reused_log_likelihood_dataset(compiled, observed, idata.posterior, data)
+    idata.add_groups(log_likelihood=loglike)
+
+
+def _reused_log_likelihood_dataset(
+    compiled: CompiledGraph, observed: list[str], posterior: Any, data: dict[str, Any]
+) -> Any:
+    """The pointwise log-likelihood ``Dataset`` of :func:`_reused_log_likelihood`, for the
+    data ``data`` (container name -> values)."""
     import pymc as pm
     from pymc.backends.arviz import apply_function_over_dataset, coords_and_dims_for_inferencedata
     from pymc.model.transform.conditioning import remove_value_transforms
@@ -156,22 +172,105 @@ def _reused_log_likelihood(
         entry = (umodel, function, *coords_and_dims_for_inferencedata(umodel))
         compiled.cache[key] = entry
     umodel, function, coords, dims = entry
-    # the clone has its own data containers: give it the current data
-    pm.set_data(
-        {name: compiled.model[name].get_value() for name in compiled.data_names.values()},
-        model=umodel,
-    )
+    # the clone has its own data containers: give it the data of the fit
+    pm.set_data(data, model=umodel)
     names = [rv.name for rv in umodel.free_RVs]
-    loglike = apply_function_over_dataset(
+    return apply_function_over_dataset(
         function,
-        idata.posterior[names],
+        posterior[names],
         output_var_names=observed,
         sample_dims=("chain", "draw"),
         dims=dims,
         coords=coords,
         progressbar=False,
     )
-    idata.add_groups(log_likelihood=loglike)
+
+
+def _pointwise_shapes(model: Any, observed: list[str]) -> dict[str, tuple[int, ...]] | None:
+    """Shape (without chain and draw) of each observed node's pointwise log-likelihood: its
+    data's shape for a univariate distribution; ``None`` when not known without computing."""
+    from pymc.backends.arviz import find_observations
+
+    data = find_observations(model)
+    shapes = {}
+    for name in observed:
+        owner = model[name].owner
+        if name not in data or owner is None or getattr(owner.op, "ndim_supp", None) != 0:
+            return None
+        shapes[name] = tuple(int(n) for n in np.shape(data[name]))
+    return shapes
+
+
+def _defer_log_likelihood(
+    idata: az.InferenceData, compiled: CompiledGraph, observed: list[str]
+) -> bool:
+    """Put a deferred pointwise log-likelihood of ``observed`` into ``idata`` when it would
+    hold more than ``DEFER_LOG_LIKELIHOOD_SIZE`` values (see :mod:`graphfit.deferred`);
+    ``False`` (nothing done) otherwise."""
+    from graphfit import deferred
+
+    if "log_likelihood" in idata.groups() or "posterior" not in idata.groups():
+        return False
+    model = compiled.model
+    posterior = idata.posterior
+    if "chain" not in posterior.sizes or "draw" not in posterior.sizes:
+        return False
+    shapes = _pointwise_shapes(model, observed)
+    if shapes is None:
+        return False
+    samples = posterior.sizes["chain"] * posterior.sizes["draw"]
+    size = samples * sum(int(np.prod(shape)) for shape in shapes.values())
+    if size <= deferred.DEFER_LOG_LIKELIHOOD_SIZE:
+        return False
+    names = [rv.name for rv in model.free_RVs]
+    if any(name not in posterior for name in names):
+        return False
+    free = posterior[names]  # a new Dataset sharing the arrays: later edits of idata don't matter
+
+    if compiled.data_names:
+        # the containers get other datasets' data after this fit: keep this fit's
+        data = {name: model[name].get_value() for name in compiled.data_names.values()}
+
+        def compute() -> Any:
+            from graphfit.independent_fits import _LOCK  # one user of the shared model at a time
+
+            with _LOCK:
+                return _reused_log_likelihood_dataset(compiled, observed, free, data)
+
+    else:
+
+        def compute() -> Any:
+            import arviz as az
+            import pymc as pm
+
+            return pm.compute_log_likelihood(
+                az.InferenceData(posterior=free),
+                var_names=observed,
+                model=model,
+                extend_inferencedata=False,
+                progressbar=False,
+            )
+
+    import pymc as pm
+    from arviz import dict_to_dataset
+    from pymc.backends.arviz import coords_and_dims_for_inferencedata
+
+    # dims, coords and attributes made as PyMC makes them, from zero-stride arrays (no memory)
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    chain, draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    zero = np.zeros((), dtype=np.float64)
+    template = dict_to_dataset(
+        {name: np.broadcast_to(zero, (chain, draw, *shapes[name])) for name in observed},
+        library=pm,
+        dims=dims,
+        coords=coords,
+        default_dims=["chain", "draw"],
+        skip_event_dims=True,
+    )
+    expected = {name: (template[name].dims, template[name].shape) for name in observed}
+    source = deferred.DeferredLogLikelihood(compute, expected)
+    idata.add_groups(log_likelihood=deferred.deferred_dataset(source, template))
+    return True
 
 
 def check_fit(idata: az.InferenceData, compiled: CompiledGraph) -> Diagnostics:
