@@ -9,6 +9,7 @@ from tests.conftest import (
     identical_analyses,
     identical_graph,
     relational_graph,
+    variable_graph,
     within_sd,
 )
 
@@ -105,6 +106,22 @@ def test_other_samplers_give_the_same_result_types(sampler, module):
     idata = result_list[1].idata
     assert set(idata.groups()) >= {"posterior", "log_likelihood", "observed_data", "sample_stats"}
     assert idata.log_likelihood["obs"].dims == ("chain", "draw", "x")
+
+
+def test_nutpie_posterior_has_no_coordinates_of_unconstrained_variables():
+    """nutpie also returns the unconstrained per-dataset vectors (``normalization_chain__``
+    with a dim of its own); they are dropped, and so are their coordinates."""
+    pytest.importorskip("nutpie")
+    graph = variable_graph()
+    search = gf.NUTS(
+        draws=50, tune=50, chains=1, random_seed=1, progressbar=False, sampler="nutpie"
+    )
+    with pytest.warns(gf.ConvergenceWarning):  # 50 draws: a low ESS, said so
+        result_list = search.fit(model=graph.global_prior_model, analysis=graph)
+    posterior = result_list.idata.posterior
+    assert posterior["normalization"].dims == ("chain", "draw", "dataset")
+    used = {dim for array in posterior.data_vars.values() for dim in array.dims}
+    assert set(posterior.coords) == used == {"chain", "draw", "dataset"}
 
 
 def test_auto_sampler_prefers_nutpie_when_installed():

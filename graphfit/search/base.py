@@ -104,7 +104,11 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
     ]
     hidden = [name for name in hidden if name in idata.posterior]
     if hidden:
-        idata.posterior = idata.posterior.drop_vars(hidden)
+        posterior = idata.posterior.drop_vars(hidden)
+        # and the coordinates of their dims (e.g. ``normalization_chain___dim_0``)
+        used = {dim for array in posterior.data_vars.values() for dim in array.dims}
+        stray = [name for name, coord in posterior.coords.items() if not set(coord.dims) <= used]
+        idata.posterior = posterior.drop_vars(stray)
     observed = list(dict.fromkeys(n.loglike_name for n in compiled.nodes if n.kind == "observed"))
     if observed and (
         "log_likelihood" not in idata.groups()

@@ -268,7 +268,6 @@ class NUTS(Search):
             progressbar=self.progressbar,
             initvals=initvals,
             compute_convergence_checks=False,
-            idata_kwargs={"log_likelihood": True},
             model=model,
             **kwargs,
         )
@@ -289,7 +288,6 @@ class NUTS(Search):
             nuts_sampler="numpyro",
             target_accept=kwargs.pop("target_accept", self.target_accept),
             compute_convergence_checks=False,
-            idata_kwargs={"log_likelihood": True},
             nuts_sampler_kwargs=nuts_kwargs,
             model=model,
             **kwargs,

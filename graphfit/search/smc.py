@@ -168,7 +168,6 @@ class SMC(Search):
             model=compiled.model,
             progressbar=self.progressbar,
             compute_convergence_checks=False,
-            idata_kwargs={"log_likelihood": True},
             threshold=self.threshold,
             correlation_threshold=self.correlation_threshold,
             **self.sampler_kwargs,
