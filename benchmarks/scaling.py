@@ -101,6 +101,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-unvectorised", type=int, default=10)
     parser.add_argument("--skip-handwritten", action="store_true")
+    parser.add_argument(
+        "--max-handwritten", type=int, default=None, help="largest N for the hand-written model"
+    )
     parser.add_argument("--no-warmup", action="store_true")
     args = parser.parse_args()
     logging.getLogger("pymc").setLevel(logging.WARNING)
@@ -123,7 +126,9 @@ def main() -> None:
                     lambda d=datasets: run_graphfit(d, vectorize=False, args=args),
                 )
             )
-        if not args.skip_handwritten:
+        if not args.skip_handwritten and (
+            args.max_handwritten is None or n <= args.max_handwritten
+        ):
             variants.append(("hand-written PyMC", partial(run_handwritten, datasets, args)))
         for name, run in variants:
             row = {"N": n, "variant": name, **run()}
