@@ -270,17 +270,17 @@ def main() -> None:
     )
     sys.path.insert(0, root)
 
-    fits, centres = factors(args.n)
-    search = gf.NUTS(
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        cores=1,  # one thread per fit: the parallelism is across datasets
-        sampler="nutpie",
-        random_seed=args.seed,
-        progressbar=False,
-    )
-    if args.single is not None:
+    if args.single is not None:  # the child process that runs one mode
+        fits, centres = factors(args.n)
+        search = gf.NUTS(
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            cores=1,  # one thread per fit: the parallelism is across datasets
+            sampler="nutpie",
+            random_seed=args.seed,
+            progressbar=False,
+        )
         print("ROW " + json.dumps(run_mode(args.single, args, fits, search, centres)), flush=True)
         return
     rows = []
