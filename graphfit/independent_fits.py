@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import itertools
 import math
 import os
 import pickle
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
     from graphfit.search.base import Search
 
 __all__ = [
-    "auto_chunksize",
+    "auto_chunk_sizes",
     "clear_cache",
     "compile_stats",
     "dataset_search",
@@ -83,9 +84,10 @@ __all__ = [
 PING_TIMEOUT = 120.0
 #: Structures kept compiled per process (least recently used are dropped beyond this).
 CACHE_SIZE = 32
-#: Automatic chunks: about this many chunks per worker (for load balance and progress) ...
-CHUNKS_PER_WORKER = 8
-#: ... and at most this many datasets per chunk.
+#: Automatic chunks: each takes 1 / (CHUNK_DIVISOR x workers) of the datasets not yet handed
+#: out (guided scheduling: chunks shrink towards the end, so the workers finish together) ...
+CHUNK_DIVISOR = 2
+#: ... and at most this many datasets per chunk (at least one).
 MAX_CHUNKSIZE = 16
 #: Start method of fit_each's own process pools; ``None``: :func:`pool_start_method` decides.
 POOL_START_METHOD: str | None = None
@@ -145,14 +147,23 @@ def one_thread() -> Iterator[None]:
         yield
 
 
-def warm_worker() -> int:
+def warm_worker(search: Search | None = None) -> int:
     """Do in this process what every first fit pays for once: import PyMC, PyTensor and nutpie
-    (when installed) and load PyTensor's index of compiled C modules.
+    (when installed), and load PyTensor's index of compiled C modules when ``search`` compiles
+    C code.
 
     Pools that :func:`fit_each` starts run it as their initializer.  On a Dask cluster, run it
     on every worker before fitting, ``client.run(gf.warm_worker)``, so the first fit of each
-    worker pays only its own compile (about 6 s less on the benchmark machine, where loading
-    the C module index alone took 3 s).  Returns the process id.
+    worker pays only its own compile.  Returns the process id.
+
+    Parameters
+    ----------
+    search
+        The search the fits will use.  ``gf.NUTS`` with nutpie compiles no C code in
+        :func:`fit_each` (nutpie compiles with numba, and the log-likelihood is evaluated with
+        NumPy, see ``graphfit.pointwise``), so the C-module index (seconds to load, more
+        the more models the machine has compiled) is not loaded for it.  ``None``: as for
+        ``gf.NUTS()``'s default sampler (nutpie when installed).
 
     Examples
     --------
@@ -171,11 +182,23 @@ def warm_worker() -> int:
 
     if importlib.util.find_spec("nutpie") is not None:
         import nutpie  # noqa: F401
-    with contextlib.suppress(Exception):  # no C compiler: PyTensor falls back to Python
-        from pytensor.link.c.basic import get_module_cache
+    if _compiles_c(search):
+        with contextlib.suppress(Exception):  # no C compiler: PyTensor falls back to Python
+            from pytensor.link.c.basic import get_module_cache
 
-        get_module_cache()
+            get_module_cache()
     return os.getpid()
+
+
+def _compiles_c(search: Search | None) -> bool:
+    """Whether fitting a dataset with ``search`` compiles C code with PyTensor."""
+    import importlib.util
+
+    from graphfit.search.nuts import NUTS
+
+    if search is None:
+        return importlib.util.find_spec("nutpie") is None
+    return not (isinstance(search, NUTS) and search.sampler == "nutpie")
 
 
 # -- structure: which datasets can share one compiled model ----------------------------------
@@ -267,6 +290,7 @@ def _compile_shared(graph: FactorGraphModel) -> CompiledGraph:
     import pymc as pm
 
     from graphfit.compile import CompiledGraph, compile_graph
+    from graphfit.pointwise import python_default
 
     factor = graph.factors[0]
     key, observation = _structure(factor)
@@ -279,7 +303,8 @@ def _compile_shared(graph: FactorGraphModel) -> CompiledGraph:
         template = entry[1]
         names = template.data_names
         arrays = {"data": observation.data, **observation.fixed()}
-        pm.set_data({names[k]: v for k, v in arrays.items()}, model=template.model)
+        with python_default():  # its length checks compile a function once: no C for it
+            pm.set_data({names[k]: v for k, v in arrays.items()}, model=template.model)
         _STATS["reuses"] += 1
         return CompiledGraph(
             model=template.model,
@@ -430,6 +455,47 @@ def _run_chunk(tasks: list[_Task]) -> list[_Outcome]:
         return [_run_task(task) for task in tasks]
 
 
+@dataclass(frozen=True)
+class _Spilled:
+    """Where a worker of a local pool left a chunk's pickled outcomes (see :func:`_run_spilled`)."""
+
+    path: str
+
+    def load(self) -> list[_Outcome]:
+        try:
+            with open(self.path, "rb") as file:
+                return pickle.load(file)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+
+def _run_spilled(tasks: list[_Task], directory: str) -> list[_Outcome] | _Spilled:
+    """:func:`_run_chunk`, in a worker: the outcomes (megabytes each, mostly the pointwise
+    log-likelihood) go back through a pickle file in ``directory``, the calling process's
+    temporary directory, instead of the executor's channel: a process pool's pipe, which they
+    crossed 64 kB at a time with a switch between processes each time, or Dask's TCP
+    connections and serialisation, whose cost on cores busy with the other workers' fits made
+    each fit about 1.3x slower.  A worker that does not see ``directory`` (on another machine)
+    or cannot write there returns the outcomes through the channel."""
+    import tempfile
+
+    outcomes = _run_chunk(tasks)
+    path = None
+    if not os.path.isdir(directory):
+        return outcomes
+    try:
+        handle, path = tempfile.mkstemp(prefix="chunk-", suffix=".pickle", dir=directory)
+        with os.fdopen(handle, "wb") as file:
+            pickle.dump(outcomes, file, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        if path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        return outcomes
+    return _Spilled(path)
+
+
 def _rebuild(factor: AnalysisFactor, outcome: _Outcome) -> Any:
     """The dataset's Result (or FailedResult) in this process, from a worker's outcome."""
     from graphfit.compile import CompiledGraph
@@ -485,8 +551,9 @@ def _ping() -> int:
     return os.getpid()
 
 
-def _open_executor(executor: Any) -> tuple[Executor | None, bool]:
-    """(executor to use, whether fit_each owns it and must shut it down)."""
+def _open_executor(executor: Any, search: Search | None = None) -> tuple[Executor | None, bool]:
+    """(executor to use, whether fit_each owns it and must shut it down); the pools started
+    here warm their workers for ``search``."""
     if executor is None:
         return None, False
     if isinstance(executor, bool) or not isinstance(executor, int | np.integer | Executor):
@@ -520,7 +587,10 @@ def _open_executor(executor: Any) -> tuple[Executor | None, bool]:
 
     context = multiprocessing.get_context(pool_start_method())
     pool = ProcessPoolExecutor(
-        max_workers=int(executor), mp_context=context, initializer=warm_worker
+        max_workers=int(executor),
+        mp_context=context,
+        initializer=warm_worker,
+        initargs=(search,),
     )
     return pool, True
 
@@ -586,8 +656,9 @@ def _worker_count(executor: Executor | int | None) -> int:
         return 4
 
 
-def _chunks(tasks: list[_Task], chunksize: int) -> list[list[_Task]]:
-    return [tasks[k : k + chunksize] for k in range(0, len(tasks), chunksize)]
+def _chunks(tasks: list[_Task], sizes: Sequence[int]) -> list[list[_Task]]:
+    bounds = itertools.pairwise(np.cumsum([0, *sizes]).tolist())
+    return [tasks[a:b] for a, b in bounds if b > a]
 
 
 def _check_chunksize(chunksize: Any) -> None:
@@ -599,17 +670,30 @@ def _check_chunksize(chunksize: Any) -> None:
         )
 
 
-def auto_chunksize(datasets: int, workers: int) -> int:
-    """Datasets per task when ``fit_each(chunksize=None)``: about ``CHUNKS_PER_WORKER`` tasks
-    per worker, at most ``MAX_CHUNKSIZE`` datasets each.
+def auto_chunk_sizes(datasets: int, workers: int) -> list[int]:
+    """Datasets per task, in order, when ``fit_each(chunksize=None)``.
+
+    Guided scheduling: each task takes ``1 / (CHUNK_DIVISOR * workers)`` of the datasets not
+    yet handed out, at most ``MAX_CHUNKSIZE`` and at least one.  Early tasks are large (fewer
+    round trips to the executor), the last ones hold one dataset each, so no worker is left
+    fitting a large chunk while the others are idle.
 
     Examples
     --------
-    >>> from graphfit.independent_fits import auto_chunksize
-    >>> auto_chunksize(200, 2), auto_chunksize(5, 2), auto_chunksize(10_000, 8)
-    (13, 1, 16)
+    >>> from graphfit.independent_fits import auto_chunk_sizes
+    >>> auto_chunk_sizes(40, 2)
+    [10, 8, 6, 4, 3, 3, 2, 1, 1, 1, 1]
+    >>> sizes = auto_chunk_sizes(200, 2)
+    >>> sum(sizes), max(sizes), sizes[-1]
+    (200, 16, 1)
     """
-    return max(1, min(MAX_CHUNKSIZE, math.ceil(datasets / (CHUNKS_PER_WORKER * workers))))
+    sizes = []
+    left = int(datasets)
+    while left > 0:
+        size = max(1, min(MAX_CHUNKSIZE, math.ceil(left / (CHUNK_DIVISOR * workers))))
+        sizes.append(size)
+        left -= size
+    return sizes
 
 
 class _NoBar:
@@ -674,8 +758,11 @@ def fit_each(
     chunksize
         Datasets per task sent to the executor (fitted one after another by one worker, each
         written to its output folder as it finishes; the progress bar moves when a task
-        returns).  ``None``: about 8 tasks per worker, at most 16 datasets each (1 for a few
-        datasets).  Ignored when ``executor`` is ``None``.
+        returns).  ``None``: guided, from the executor's worker count: each task takes a
+        quarter of the datasets left for 2 workers (an eighth for 4, ...), at most 16 and at
+        least 1, so tasks shrink towards the end and the workers finish together (see
+        ``graphfit.independent_fits.auto_chunk_sizes``).  Ignored when ``executor`` is
+        ``None``.
 
     Returns
     -------
@@ -712,7 +799,7 @@ def fit_each(
 
     names = _check_inputs(factors, search)
     _check_chunksize(chunksize)
-    pool, owned = _open_executor(executor)
+    pool, owned = _open_executor(executor, search)
     tasks = [
         _Task(k, name, factor, search)
         for k, (name, factor) in enumerate(zip(names, factors, strict=True))
@@ -730,6 +817,7 @@ def fit_each(
         bar.update(1)
 
     size = 1
+    spill = None
     try:
         if pool is None:
             with _LOCK, one_thread():
@@ -740,15 +828,27 @@ def fit_each(
             if owned and pool_start_method() == "fork":
                 # fit each repeated structure's first dataset here: the forked workers then
                 # inherit its compiled model (and PyMC's imports) instead of compiling it each
-                warm_worker()
+                warm_worker(search)
                 with _LOCK, one_thread():
                     for task in _leaders(tasks):
                         record(_run_task(task))
                 remaining = [task for task in tasks if task.index not in outcomes]
-            size = chunksize or auto_chunksize(len(remaining), _worker_count(executor))
-            remake = (lambda: _open_executor(int(executor))[0]) if owned else None
-            _run_on(pool, _chunks(remaining, int(size)), record, remake)
+            if chunksize is None:
+                sizes = auto_chunk_sizes(len(remaining), _worker_count(executor))
+            else:
+                sizes = [int(chunksize)] * math.ceil(len(remaining) / int(chunksize))
+            size = max(sizes, default=1)
+            remake = (lambda: _open_executor(int(executor), search)[0]) if owned else None
+            import tempfile
+
+            # workers that see this directory (on this machine) return outcomes through files
+            spill = tempfile.mkdtemp(prefix="graphfit-fit_each-")
+            _run_on(pool, _chunks(remaining, sizes), record, remake, spill=spill)
     finally:
+        if spill is not None:
+            import shutil
+
+            shutil.rmtree(spill, ignore_errors=True)
         bar.close()
         if owned:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -788,21 +888,32 @@ def _run_on(
     chunks: list[list[_Task]],
     record: Callable[[_Outcome], None],
     remake: Callable[[], Executor] | None = None,
+    spill: str | None = None,
 ) -> None:
-    """Submit every chunk of tasks to ``pool`` and record its outcomes as it returns.
+    """Submit every chunk of tasks to ``pool`` and record its outcomes as it returns (through
+    files in the directory ``spill`` when given, see :func:`_run_spilled`).
 
-    A chunk whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
-    been killed by one of its datasets or by a task running beside it, so after the others each
-    of its datasets is run once more, on its own: only a dataset that kills its worker again is
-    recorded as failed.  A broken pool that fit_each owns is replaced (``remake``) for the
-    retries; one given by the user cannot be, and its lost datasets are recorded as failed.
+        A chunk whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
+        been killed by one of its datasets or by a task running beside it, so after the others each
+        of its datasets is run once more, on its own: only a dataset that kills its worker again is
+        recorded as failed.  A broken pool that fit_each owns is replaced (``remake``) for the
+        retries; one given by the user cannot be, and its lost datasets are recorded as failed.
     """
     died: list[tuple[_Task, BaseException]] = []
-    futures = {pool.submit(_run_chunk, chunk): chunk for chunk in chunks}
+    futures = {
+        (
+            pool.submit(_run_chunk, chunk)
+            if spill is None
+            else pool.submit(_run_spilled, chunk, spill)
+        ): chunk
+        for chunk in chunks
+    }
     for future in as_completed(futures):
         chunk = futures[future]
         try:
             outcomes = future.result()
+            if isinstance(outcomes, _Spilled):
+                outcomes = outcomes.load()
         except BaseException as error:  # the executor's own error for this chunk
             if isinstance(error, KeyboardInterrupt | SystemExit):
                 raise

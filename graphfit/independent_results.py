@@ -93,7 +93,7 @@ class IndependentResultList(ResultList):
         that fitted (one per structure per process when datasets share a structure).
     stats
         ``compiles``, ``fits`` (finished), ``failed``, ``workers`` (distinct processes),
-        ``chunksize`` (datasets per task sent to an executor), ``seconds`` (wall clock), and
+        ``chunksize`` (most datasets in one task sent to an executor), ``seconds`` (wall clock), and
         ``fit_seconds`` / ``fit_cpu_seconds``: the fits' own wall-clock and CPU seconds summed
         over the processes that ran them (more wall than CPU: the fits waited for a core).
 

@@ -62,10 +62,13 @@ def test_chunks_keep_input_order_and_per_dataset_failures(capsys):
 
 
 def test_automatic_chunksize_and_bad_chunksize():
-    assert independent_fits.auto_chunksize(200, 2) == 13  # 16 tasks of at most 13 datasets
-    assert independent_fits.auto_chunksize(5, 2) == 1
-    assert independent_fits.auto_chunksize(32, 2) == 2
-    assert independent_fits.auto_chunksize(10_000, 8) == 16
+    sizes = independent_fits.auto_chunk_sizes(200, 2)  # guided: a quarter of what is left
+    assert sizes[:10] == [16] * 9 + [14] and sizes[-4:] == [1, 1, 1, 1] and sum(sizes) == 200
+    assert sizes == sorted(sizes, reverse=True)
+    assert independent_fits.auto_chunk_sizes(5, 2) == [2, 1, 1, 1]
+    assert independent_fits.auto_chunk_sizes(1, 3) == [1]
+    assert independent_fits.auto_chunk_sizes(0, 2) == []
+    assert set(independent_fits.auto_chunk_sizes(10_000, 8)[:600]) == {16}
     assert independent_fits._worker_count(None) == 1
     assert independent_fits._worker_count(3) == 3
     with ThreadPoolExecutor(3) as pool:
@@ -164,4 +167,27 @@ def test_process_pool_retries_each_dataset_of_a_chunk_whose_worker_died(monkeypa
         40,
         50,
         55,
+    ]
+
+
+def test_outcomes_come_back_through_a_file_when_the_worker_sees_the_directory(tmp_path):
+    """_run_spilled leaves a chunk's outcomes in a pickle file of the caller's directory (read
+    once, then removed); a worker that does not see the directory returns them directly."""
+    tasks = [
+        independent_fits._Task(k, f.name, f, gf.MAP(random_seed=1))
+        for k, f in enumerate(poisoned_factors({1})[:2])
+    ]
+    spilled = independent_fits._run_spilled(tasks, str(tmp_path))
+    assert isinstance(spilled, independent_fits._Spilled)
+    assert [p.name for p in tmp_path.iterdir()] == [Path(spilled.path).name]
+    outcomes = spilled.load()
+    assert list(tmp_path.iterdir()) == []  # read once, then removed
+    assert [(o.index, o.name) for o in outcomes] == [(0, "e0"), (1, "e1")]
+    assert outcomes[0].error is None and outcomes[0].idata is not None
+    assert str(outcomes[1].error) == "detector saturated in this epoch"
+    # another machine's worker: no such directory, the outcomes themselves
+    direct = independent_fits._run_spilled(tasks, str(tmp_path / "elsewhere"))
+    assert [(o.index, o.name, o.error is None) for o in direct] == [
+        (0, "e0", True),
+        (1, "e1", False),
     ]

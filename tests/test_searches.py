@@ -133,11 +133,12 @@ def test_auto_sampler_prefers_nutpie_when_installed():
 
 
 def test_nutpie_chains_start_at_their_own_points_in_its_flat_layout():
-    """The starts handed to nutpie are in nutpie's own flat layout, one per chain in turn."""
+    """The starts handed to nutpie are in nutpie's own flat layout, one per chain, drawn from
+    the chain's own seed: the order in which nutpie's threads ask does not matter."""
     pytest.importorskip("nutpie")
     import nutpie
 
-    from graphfit.search.nuts import _cycle
+    from graphfit.search.nuts import _chain_starts
     from graphfit.start import StartFinder, prior_medians
 
     compiled = relational_graph().compile()
@@ -149,8 +150,14 @@ def test_nutpie_chains_start_at_their_own_points_in_its_flat_layout():
     )
     # nutpie's own initial point for these values is exactly graphfit's unconstrained vector.
     np.testing.assert_allclose(nutpie_model.initial_point_func(0), x, rtol=1e-10)
-    starts = [x, x + 1.0, x + 2.0]
-    point = _cycle(starts)
-    firsts = [point(seed) for seed in (7, 7, 7, 7)]
-    for got, want in zip(firsts, [*starts, starts[0]], strict=True):
-        np.testing.assert_array_equal(got, want)
+    optimum = finder.optimise(np.random.default_rng(1))
+    chain_seeds = [14945096734154910865, 6416738630256228593, 1394558017004571296]
+    forward = [_chain_starts(finder, optimum, 5)(s) for s in chain_seeds]
+    backward = [_chain_starts(finder, optimum, 5)(s) for s in reversed(chain_seeds)][::-1]
+    for a, b in zip(forward, backward, strict=True):
+        np.testing.assert_array_equal(a, b)  # a chain's start: its own seed's, in any order
+        assert a.dtype == np.float64 and a.flags.c_contiguous and np.isfinite(finder.logp(a))
+        assert np.all(np.abs(a - optimum.x) < 8 * optimum.scale)  # jittered by the scale
+    assert len({a.tobytes() for a in forward}) == 3  # chains start apart
+    other = _chain_starts(finder, optimum, 6)(chain_seeds[0])
+    assert not np.array_equal(other, forward[0])  # and the fit's seed matters

@@ -165,20 +165,38 @@ def _reused_log_likelihood_dataset(
     from pymc.model.transform.conditioning import remove_value_transforms
 
     key = ("log_likelihood", tuple(observed))
+    from graphfit.pointwise import python_default, vectorized_log_likelihood
+
     entry = compiled.cache.get(key)
     if entry is None:
         umodel = remove_value_transforms(compiled.model)
-        function = umodel.compile_fn(
-            inputs=umodel.value_vars,
-            outs=umodel.logp(vars=[umodel[name] for name in observed], sum=False),
-            on_unused_input="ignore",
-        )
-        entry = (umodel, function, *coords_and_dims_for_inferencedata(umodel))
+        # all draws at once in NumPy (no C compile); PyMC's per-draw function if it cannot be
+        vectorized = vectorized_log_likelihood(umodel, observed)
+        function = None
+        if vectorized is None:
+            function = umodel.compile_fn(
+                inputs=umodel.value_vars,
+                outs=umodel.logp(vars=[umodel[name] for name in observed], sum=False),
+                on_unused_input="ignore",
+            )
+        entry = (umodel, vectorized, function, *coords_and_dims_for_inferencedata(umodel))
         compiled.cache[key] = entry
-    umodel, function, coords, dims = entry
+    umodel, vectorized, function, coords, dims = entry
     # the clone has its own data containers: give it the data of the fit
-    pm.set_data(data, model=umodel)
+    with python_default():  # its length checks compile a function once: no C for it
+        pm.set_data(data, model=umodel)
     names = [rv.name for rv in umodel.free_RVs]
+    if vectorized is not None:
+        from arviz import dict_to_dataset
+
+        return dict_to_dataset(
+            vectorized({name: posterior[name].values for name in names}),
+            library=pm,
+            dims=dims,
+            coords=coords,
+            default_dims=["chain", "draw"],
+            skip_event_dims=True,
+        )
     return apply_function_over_dataset(
         function,
         posterior[names],

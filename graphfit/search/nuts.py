@@ -17,6 +17,8 @@ from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, pos
 from graphfit.start import cached_start_finder
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import arviz as az
 
     from graphfit.compile import CompiledGraph
@@ -132,14 +134,11 @@ class NUTS(Search):
         model = target.model
         rng = self._rng()
         precompiled, logp_grad, setup = None, None, 0.0
-        if self.sampler == "nutpie" and not target.data_names:
+        if self.sampler == "nutpie":
             # compile nutpie first and let the start search use its log density and gradient,
             # instead of compiling a second function of the same graph
-            import nutpie
-
             clock = time.perf_counter()
-            with paused_gc():
-                precompiled = nutpie.compile_pymc_model(model, jitter_rvs=set())
+            precompiled = _nutpie_model(target)
             logp_grad = precompiled.logp_func
             setup = time.perf_counter() - clock
         step = None
@@ -170,12 +169,7 @@ class NUTS(Search):
             idata = self._sample_numpyro(model, initvals, seed)
         else:
             idata = self._sample_nutpie(
-                model,
-                finder.free_values(starts[0]),
-                starts,
-                seed,
-                compiled=target,
-                precompiled=precompiled,
+                precompiled, _chain_starts(finder, optimum, seed), seed, compile_seconds=setup
             )
         elapsed = time.perf_counter() - clock + setup
         sampling = float(idata.posterior.attrs.get("sampling_time", elapsed))
@@ -295,38 +289,18 @@ class NUTS(Search):
 
     def _sample_nutpie(
         self,
-        model: Any,
-        initial: dict,
-        starts: list[np.ndarray],
+        compiled: Any,
+        starts: Callable[[Any], np.ndarray],
         seed: int,
-        compiled: CompiledGraph | None = None,
-        precompiled: Any = None,
+        compile_seconds: float = 0.0,
     ) -> az.InferenceData:
+        """Sample nutpie's compiled model (see :func:`_nutpie_model`); ``starts`` gives each
+        chain's start from nutpie's seed for the chain (see :func:`_chain_starts`)."""
         import nutpie
 
-        clock = time.perf_counter()
-        graph = compiled
-        reusable = graph is not None and bool(graph.data_names)
-        cached = graph.cache.get("nutpie") if reusable else None
-        if precompiled is not None:
-            compiled = precompiled
-        elif cached is None:
-            with paused_gc():
-                compiled = nutpie.compile_pymc_model(
-                    model, initial_points=initial, jitter_rvs=set()
-                )
-            if reusable:
-                graph.cache["nutpie"] = compiled
-        else:
-            # Same model, other data: swap the data containers only (starts are set below).
-            data = {name: model[name].get_value() for name in graph.data_names.values()}
-            compiled = cached.with_data(**data)
-        if all(x.size == compiled.n_dim for x in starts):
-            # nutpie asks for one initial point per chain; hand out our jittered starts in turn
-            # (its flat vector is the free variables' unconstrained values in model order, as
-            # in graphfit.start), so chains do not all begin at the same point.
-            compiled = dataclasses.replace(compiled, initial_point_func=_cycle(starts))
-        compile_seconds = time.perf_counter() - clock
+        # nutpie asks for one initial point per chain, in its flat layout (the free variables'
+        # unconstrained values in model order, as in graphfit.start)
+        compiled = dataclasses.replace(compiled, initial_point_func=starts)
         kwargs = dict(self.sampler_kwargs)
         kwargs.setdefault("target_accept", self.target_accept)
         clock = time.perf_counter()
@@ -345,18 +319,53 @@ class NUTS(Search):
         return idata
 
 
-def _cycle(points: list[np.ndarray]) -> Any:
-    """A thread-safe ``seed -> point`` function returning ``points`` in turn."""
-    import itertools
+def _nutpie_model(target: Any) -> Any:
+    """nutpie's compiled model of ``target`` (a :class:`~graphfit.compile.CompiledGraph`, or a
+    bare PyMC model), for the data its containers hold now.
+
+    A graph whose data containers are swapped between fits (see
+    :mod:`graphfit.independent_fits`) compiles once: the compiled model is kept in its cache
+    and later fits only hand nutpie the new data.  Its ``logp_func`` (the PyTensor function of
+    the log density and gradient) reads the containers when it runs, so it is right for the
+    current data too.
+    """
+    import nutpie
+
+    from graphfit.pointwise import python_default
+
+    graph = target if hasattr(target, "data_names") else None
+    model = target.model if graph is not None else target
+    reusable = graph is not None and bool(graph.data_names)
+    cached = graph.cache.get("nutpie") if reusable else None
+    if cached is not None:
+        data = {name: model[name].get_value() for name in graph.data_names.values()}
+        return cached.with_data(**data)
+    with paused_gc(), python_default():
+        # nutpie compiles the log density with numba; the rest it compiles with the default
+        # mode (PyMC's initial-point functions, evaluated once) needs no C backend
+        compiled = nutpie.compile_pymc_model(model, jitter_rvs=set())
+    if reusable:
+        graph.cache["nutpie"] = compiled
+    return compiled
+
+
+def _chain_starts(finder: Any, optimum: Any, seed: int) -> Callable[[Any], np.ndarray]:
+    """A thread-safe ``chain seed -> start`` function for nutpie: the optimum jittered by its
+    scale (:meth:`graphfit.start.StartFinder.chain_starts`), drawn with a generator seeded by
+    ``seed`` and nutpie's seed for the chain.
+
+    Each chain's start depends on its own seed only, not on the order in which nutpie's
+    threads ask for starts: with ``cores > 1`` that order changes from run to run, and handing
+    out a fixed list of starts in turn made fits with the same ``random_seed`` differ.
+    """
     import threading
 
-    counter = itertools.count()
-    lock = threading.Lock()
-    arrays = [np.ascontiguousarray(p, dtype=np.float64) for p in points]
+    lock = threading.Lock()  # the start finder's compiled function is not thread-safe
 
-    def initial_point(seed: Any = None) -> np.ndarray:
+    def initial_point(chain_seed: Any = None) -> np.ndarray:
+        rng = np.random.default_rng([int(seed), int(chain_seed or 0)])
         with lock:
-            k = next(counter)
-        return arrays[k % len(arrays)].copy()
+            (start,) = finder.chain_starts(optimum, 1, rng)
+        return np.ascontiguousarray(start, dtype=np.float64)
 
     return initial_point
