@@ -128,13 +128,19 @@ def markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_json(name: str, rows: list[dict[str, Any]], settings: dict[str, Any]) -> Path:
+def write_json(
+    name: str,
+    rows: list[dict[str, Any]],
+    settings: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {
         "settings": settings,
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
         "rows": rows,
+        **(extra or {}),
     }
     path.write_text(json.dumps(payload, indent=2, default=float))
     return path

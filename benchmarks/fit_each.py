@@ -31,6 +31,7 @@ Run from the repository root::
 
     PYTHONPATH=. python benchmarks/fit_each.py            # N = 200
     PYTHONPATH=. python benchmarks/fit_each.py --n 40     # a quick run
+    PYTHONPATH=. python benchmarks/fit_each.py --repeats 3  # the README table: medians
 
 It prints a markdown table (with the machine's load average before each run, as the machine
 may be shared, and the cores other processes used during each run, from ``/proc/stat`` less
@@ -260,6 +261,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="runs of every mode (alternating); median shown"
+    )
     parser.add_argument("--progress", action="store_true", help="show fit_each's progress bar")
     parser.add_argument("--single", choices=CLOCK, help=argparse.SUPPRESS)  # one mode, internal
     args = parser.parse_args()
@@ -283,17 +287,24 @@ def main() -> None:
         )
         print("ROW " + json.dumps(run_mode(args.single, args, fits, search, centres)), flush=True)
         return
+    runs = []
+    for repeat in range(args.repeats):
+        for mode in args.modes:
+            # every mode in a fresh process: "cold" means nothing imported or compiled before;
+            # with repeats, the modes alternate, so a slow spell of the machine hits them all
+            command = [sys.executable, __file__, *sys.argv[1:], "--single", mode]
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("ROW ")]
+            if done.returncode != 0 or not lines:
+                sys.stderr.write(done.stdout + done.stderr)
+                raise SystemExit(f"mode {mode!r} failed (exit code {done.returncode})")
+            runs.append({"repeat": repeat, **json.loads(lines[-1][4:])})
+            print(markdown_table([runs[-1]], COLUMNS).splitlines()[-1], flush=True)
     rows = []
-    for mode in args.modes:
-        # every mode in a fresh process: "cold" means nothing imported or compiled before
-        command = [sys.executable, __file__, *sys.argv[1:], "--single", mode]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("ROW ")]
-        if done.returncode != 0 or not lines:
-            sys.stderr.write(done.stdout + done.stderr)
-            raise SystemExit(f"mode {mode!r} failed (exit code {done.returncode})")
-        rows.append(json.loads(lines[-1][4:]))
-        print(markdown_table([rows[-1]], COLUMNS).splitlines()[-1], flush=True)
+    for mode in args.modes:  # the run with the median total time of each mode
+        mine = sorted((r for r in runs if r["mode"] == mode), key=lambda r: r["total s"])
+        totals = ", ".join(f"{r['total s']:.1f}" for r in mine)
+        rows.append({**mine[(len(mine) - 1) // 2], "runs s": totals})
     baselines = {r["mode"]: r["total s"] for r in rows if r["mode"].startswith("sequential")}
     for r in rows:
         for column, baseline in (("speed-up", "sequential"), ("vs warm seq", "sequential-warm")):
@@ -304,8 +315,10 @@ def main() -> None:
         f"{args.n} datasets, NUTS nutpie {args.chains} chains x {args.draws} draws "
         f"(+{args.tune} tune), one thread per fit"
     )
-    print(markdown_table(rows, COLUMNS))
-    print(f"\nwrote {write_json('fit_each', rows, vars(args))}")
+    if args.repeats > 1:
+        print(f"median of {args.repeats} runs of each mode (all runs' totals: 'runs s')")
+    print(markdown_table(rows, [*COLUMNS, "runs s"] if args.repeats > 1 else COLUMNS))
+    print(f"\nwrote {write_json('fit_each', rows, vars(args), extra={'runs': runs})}")
 
 
 if __name__ == "__main__":
