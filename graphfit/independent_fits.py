@@ -457,7 +457,7 @@ def _run_chunk(tasks: list[_Task]) -> list[_Outcome]:
 
 @dataclass(frozen=True)
 class _Spilled:
-    """Where a worker of a local pool left a chunk's pickled outcomes (see :func:`_run_spilled`)."""
+    """Where a worker left a chunk's pickled outcomes (see :func:`_run_spilled`)."""
 
     path: str
 

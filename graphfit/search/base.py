@@ -164,9 +164,9 @@ def _reused_log_likelihood_dataset(
     from pymc.backends.arviz import apply_function_over_dataset, coords_and_dims_for_inferencedata
     from pymc.model.transform.conditioning import remove_value_transforms
 
-    key = ("log_likelihood", tuple(observed))
     from graphfit.pointwise import python_default, vectorized_log_likelihood
 
+    key = ("log_likelihood", tuple(observed))
     entry = compiled.cache.get(key)
     if entry is None:
         umodel = remove_value_transforms(compiled.model)
@@ -187,16 +187,8 @@ def _reused_log_likelihood_dataset(
         pm.set_data(data, model=umodel)
     names = [rv.name for rv in umodel.free_RVs]
     if vectorized is not None:
-        from arviz import dict_to_dataset
-
-        return dict_to_dataset(
-            vectorized({name: posterior[name].values for name in names}),
-            library=pm,
-            dims=dims,
-            coords=coords,
-            default_dims=["chain", "draw"],
-            skip_event_dims=True,
-        )
+        arrays = vectorized({name: posterior[name].values for name in names})
+        return _pymc_dataset(arrays, coords, dims)
     return apply_function_over_dataset(
         function,
         posterior[names],
@@ -205,6 +197,23 @@ def _reused_log_likelihood_dataset(
         dims=dims,
         coords=coords,
         progressbar=False,
+    )
+
+
+def _pymc_dataset(arrays: dict[str, np.ndarray], coords: Any, dims: Any) -> Any:
+    """``arrays`` (chain, draw, ...) as the ``Dataset`` PyMC's ``compute_log_likelihood``
+    makes: its dims, coords and attributes (``coords``, ``dims`` from PyMC's
+    ``coords_and_dims_for_inferencedata``)."""
+    import pymc as pm
+    from arviz import dict_to_dataset
+
+    return dict_to_dataset(
+        arrays,
+        library=pm,
+        dims=dims,
+        coords=coords,
+        default_dims=["chain", "draw"],
+        skip_event_dims=True,
     )
 
 
@@ -273,21 +282,16 @@ def _defer_log_likelihood(
                 progressbar=False,
             )
 
-    import pymc as pm
-    from arviz import dict_to_dataset
     from pymc.backends.arviz import coords_and_dims_for_inferencedata
 
     # dims, coords and attributes made as PyMC makes them, from zero-stride arrays (no memory)
     coords, dims = coords_and_dims_for_inferencedata(model)
     chain, draw = posterior.sizes["chain"], posterior.sizes["draw"]
     zero = np.zeros((), dtype=np.float64)
-    template = dict_to_dataset(
+    template = _pymc_dataset(
         {name: np.broadcast_to(zero, (chain, draw, *shapes[name])) for name in observed},
-        library=pm,
-        dims=dims,
-        coords=coords,
-        default_dims=["chain", "draw"],
-        skip_event_dims=True,
+        coords,
+        dims,
     )
     expected = {name: (template[name].dims, template[name].shape) for name in observed}
     source = deferred.DeferredLogLikelihood(compute, expected)
