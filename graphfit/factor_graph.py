@@ -145,7 +145,7 @@ class FactorGraphModel:
         ]
         self._check_hierarchical()
         for population in hierarchical:
-            population.measure_data_strength(self.factors)
+            population.set_factors(self.factors)
         self.vectorize = bool(vectorize)
         self._compiled: dict[bool, CompiledGraph] = {}
         self._assertions: list[Assertion] = []
@@ -201,7 +201,7 @@ class FactorGraphModel:
                     f"{population.grid_problem}. Use parametrization='centred' or "
                     "'non_centred' (or 'auto')."
                 )
-            if population.resolved_parametrization == "marginalized":
+            if population.marginalized:
                 taken |= drawn
 
     def _check_hierarchical(self) -> None:

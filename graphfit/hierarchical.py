@@ -24,16 +24,13 @@ narrowest likelihood standard deviation found.
 
 ``"auto"`` (the default) marginalises when the grid needs at most ``AUTO_MAX_CELLS`` cells and
 ``AUTO_MAX_WORK`` likelihood terms per evaluation.  Otherwise it chooses by the strength of the
-data, when the factor graph is built:
-for each drawn parameter it computes the standard deviation the dataset's likelihood alone would
-give it, ``1 / sqrt(Fisher information)``, at the prior medians with the parameter at the
-population's centre (the Fisher information is the curvature of the log-likelihood of noise-free
-data, by central finite differences with numpy; for a custom ``log_likelihood_function`` the
-curvature of the actual log-likelihood).  When the median of these, divided by the population's
-spread (the median of its ``sigma`` prior; ``(upper - lower) / sqrt(12)`` for a uniform
-population; in log space for a log-Gaussian one), exceeds ``WEAK_DATA_RATIO`` the data are weak
-and the population is non-centred, otherwise centred.  ``population.data_strength`` keeps the
-ratio.
+data against the spread the population's *posterior* gives it (see
+:mod:`graphfit.parametrization`): up to 16 drawn parameters are fitted to their datasets alone
+with numpy, the population's spread is estimated from those fits, and when a typical dataset's
+standard deviation exceeds ``WEAK_DATA_RATIO`` times the spread's 10% posterior quantile the
+population is non-centred, otherwise centred.  Truncated populations are always centred (they
+have no non-centred form).  ``population.data_strength`` keeps the ratio and
+``population.parametrization_reason`` says in one line why the parametrisation was chosen.
 """
 
 from __future__ import annotations
@@ -46,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from graphfit.exceptions import FactorGraphError, PriorError, check_name
+from graphfit.parametrization import WEAK_DATA_RATIO
 from graphfit.priors import (
     GaussianPrior,
     LogGaussianPrior,
@@ -60,9 +58,6 @@ __all__ = ["HierarchicalFactor"]
 _SUPPORTED = (GaussianPrior, TruncatedGaussianPrior, LogGaussianPrior, UniformPrior)
 _PARAMETRIZATIONS = ("auto", "centred", "non_centred", "marginalized")
 
-#: ``"auto"`` non-centres a population when a typical drawn parameter's likelihood standard
-#: deviation is larger than this many times the population's spread.
-WEAK_DATA_RATIO = 1.0
 
 #: Grid cells per likelihood standard deviation of a marginalised drawn parameter (the
 #: log-likelihood is interpolated linearly between edges, an error of at most
@@ -200,9 +195,13 @@ class HierarchicalFactor:
         self.parametrization = parametrization
         self.parameters: dict[str, Any] = dict(parameters)
         self.drawn: list[Prior] = []
-        #: Median over drawn parameters of (likelihood sd / population spread), set when a
-        #: factor graph is built; ``None`` before, or when it could not be computed.
-        self.data_strength: float | None = None
+        #: The graph's analysis factors (set when a factor graph is built), from which
+        #: :attr:`data_strength` is measured when first needed.
+        self._factors: list[Any] | None = None
+        self._data_strength: float | None = None
+        self._strength: dict[str, Any] | None = None
+        #: Whether :attr:`data_strength` was measured for the current factors.
+        self.data_strength_measured = False
         #: Edges of the grid the drawn parameters are marginalised over (set when a factor
         #: graph is built); ``None`` when the population cannot be marginalised, with the
         #: reason in ``grid_problem``.
@@ -210,6 +209,34 @@ class HierarchicalFactor:
         self.grid_problem: str | None = "no factor graph was built"
         #: Cells times data points of the datasets, the work of one marginal likelihood.
         self.grid_work: int = 0
+
+    @property
+    def marginalized(self) -> bool:
+        """True when the drawn parameters are integrated out over :attr:`grid`: asked for, or
+        chosen by ``"auto"`` because the grid is small (known without measuring the strength
+        of the data)."""
+        if self.parametrization != "auto":
+            return self.parametrization == "marginalized"
+        return (
+            self.grid is not None
+            and len(self.grid) - 1 <= AUTO_MAX_CELLS
+            and self.grid_work <= AUTO_MAX_WORK
+        )
+
+    @property
+    def truncated(self) -> bool:
+        """True for a Gaussian population with limits (compiled as a truncated normal, which
+        has no non-centred form)."""
+        return issubclass(self.distribution, GaussianPrior) and any(
+            self.parameters.get(k) is not None for k in ("lower_limit", "upper_limit")
+        )
+
+    def set_factors(self, factors: Any) -> None:
+        """Hold the graph's analysis factors; :attr:`data_strength` is measured from them when
+        first needed (it is not measured for an explicit parametrisation)."""
+        self._factors = list(factors)
+        self._data_strength, self._strength = None, None
+        self.data_strength_measured = False
 
     def add_drawn_variable(self, prior: Prior) -> None:
         """Make ``prior`` (one dataset's parameter) a draw from this population.
@@ -233,21 +260,15 @@ class HierarchicalFactor:
         """``"centred"``, ``"non_centred"`` or ``"marginalized"``; ``"auto"`` marginalises
         where the grid is small (:attr:`grid`), else follows :attr:`data_strength`."""
         if self.parametrization != "auto":
-            if (
-                self.parametrization == "non_centred"
-                and self.distribution is TruncatedGaussianPrior
-            ):
+            if self.parametrization == "non_centred" and self.truncated:
                 return "centred"  # a truncated population has no simple non-centred form
             return self.parametrization
-        if (
-            self.grid is not None
-            and len(self.grid) - 1 <= AUTO_MAX_CELLS
-            and self.grid_work <= AUTO_MAX_WORK
-        ):
+        if self.marginalized:
             return "marginalized"
-        if self.distribution is TruncatedGaussianPrior:
+        if self.truncated:
             return "centred"
-        weak = self.data_strength is not None and self.data_strength > WEAK_DATA_RATIO
+        strength = self.data_strength
+        weak = strength is None or strength > WEAK_DATA_RATIO
         return "non_centred" if weak else "centred"
 
     def measure_grid(self, factors: list[Any], problem: str | None = None) -> np.ndarray | None:
@@ -361,38 +382,123 @@ class HierarchicalFactor:
         """Set and return :attr:`data_strength` from the datasets of ``factors``.
 
         ``factors`` are the graph's :class:`~graphfit.factor_graph.AnalysisFactor` objects.
-        Returns ``None`` (and ``"auto"`` stays centred) when the likelihood cannot be evaluated
-        with numpy at the prior medians.
+        Up to :data:`~graphfit.parametrization.PROBED_DATASETS` drawn parameters are fitted to
+        their datasets alone, and the population's spread is estimated from those fits (see
+        :mod:`graphfit.parametrization`).  Returns ``None`` when that was impossible (then
+        ``"auto"`` is non-centred, the safe choice for data of unknown strength).
         """
-        centre, spread, log_space = self._centre_and_spread()
-        ratios = []
+        from graphfit.parametrization import (
+            PROBED_DATASETS,
+            dataset_estimate,
+            spread_posterior,
+        )
+        from graphfit.threads import one_thread
+
+        self._factors = list(factors)
+        owners = []
         for prior in self.drawn:
-            for factor in factors:
+            for factor in self._factors:
                 if any(p is prior for p in factor.prior_model.priors()):
-                    sd = _likelihood_sd(factor, prior, centre)
-                    if log_space:
-                        sd = sd / centre
-                    ratios.append(sd / spread)
+                    owners.append((prior, factor))
                     break
-        finite = [r for r in ratios if not math.isnan(r)]
-        self.data_strength = float(np.median(finite)) if finite else None
-        return self.data_strength
+        picks = np.unique(np.linspace(0, len(owners) - 1, PROBED_DATASETS).round().astype(int))
+        log_space = self.distribution is LogGaussianPrior
+        values, sds = [], []
+        with one_thread():  # small SciPy problems: a multi-threaded BLAS only slows them
+            estimates = [
+                dataset_estimate(owners[k][1], owners[k][0], self._drawn_support(owners[k][0]))
+                for k in (picks if owners else [])
+            ]
+        for estimate in estimates:
+            value, sd = estimate.value, estimate.sd
+            if log_space:
+                value, sd = (math.log(value), sd / value) if value > 0 else (math.nan, math.nan)
+            values.append(value)
+            sds.append(sd)
+        self._strength = {"datasets": len(values), "median_sd": math.nan, "q10": math.nan}
+        self.data_strength_measured = True
+        known = [sd for sd in sds if not math.isnan(sd)]
+        if not known:
+            self._data_strength = None
+            return None
+        median_sd = float(np.median(known))
+        sigma = self.parameters.get("sigma")
+        if isinstance(sigma, numbers.Real):
+            q10 = float(sigma)
+        else:
+            log_prior, support = None, (0.0, math.inf)
+            if isinstance(sigma, Prior):
+                log_prior = sigma.logpdf
+                low, high = sigma.support()
+                support = (max(low, 0.0), high)
+                if log_space is False and self.distribution is UniformPrior:
+                    log_prior = None
+            posterior = spread_posterior(np.array(values), np.array(sds), log_prior, support)
+            if posterior is None:
+                self._data_strength = None
+                self._strength.update(median_sd=median_sd)
+                return None
+            q10 = posterior.q10
+        self._strength.update(median_sd=median_sd, q10=q10)
+        self._data_strength = median_sd / q10 if q10 > 0 else math.inf
+        return self._data_strength
 
-    def _centre_and_spread(self) -> tuple[float, float, bool]:
-        """A typical drawn value, the population's spread, and whether that spread is in log."""
+    @property
+    def data_strength(self) -> float | None:
+        """Median over the probed datasets of (a drawn parameter's standard deviation from its
+        dataset alone) / (the 10% posterior quantile of the population's spread); above
+        :data:`WEAK_DATA_RATIO` the data are weak.  Measured when first needed (``None``
+        before a factor graph is built, or when it could not be measured)."""
+        if not self.data_strength_measured and self._factors is not None:
+            self.measure_data_strength(self._factors)
+        return self._data_strength
 
-        def median(name: str) -> float:
-            value = self.parameters[name]
-            if isinstance(value, Expression):
-                return float(value.evaluate({p: p.median() for p in value.priors()}, np))
-            return float(value)
+    @property
+    def parametrization_reason(self) -> str:
+        """One line saying why :attr:`resolved_parametrization` was chosen.
 
-        if self.distribution is UniformPrior:
-            lower, upper = median("lower_limit"), median("upper_limit")
-            return 0.5 * (lower + upper), (upper - lower) / math.sqrt(12.0), False
-        if self.distribution is LogGaussianPrior:
-            return math.exp(median("mean")), median("sigma"), True
-        return median("mean"), median("sigma"), False
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> population = gf.HierarchicalFactor(
+        ...     gf.GaussianPrior, mean=0.0, sigma=1.0, parametrization="non_centred"
+        ... )
+        >>> population.parametrization_reason
+        'non_centred: chosen with parametrization="non_centred"'
+        """
+        chosen = self.resolved_parametrization
+        if self.parametrization != "auto":
+            if chosen != self.parametrization:
+                return f"{chosen}: a truncated population has no non-centred form"
+            return f'{chosen}: chosen with parametrization="{self.parametrization}"'
+        if chosen == "marginalized":
+            return (
+                f"marginalized: the data constrain the drawn parameters so weakly that a grid of "
+                f"{len(self.grid) - 1} cells spans them (at most {AUTO_MAX_CELLS}), which "
+                "integrates out separated likelihood modes"
+            )
+        if self.truncated:
+            return "centred: a truncated population has no non-centred form"
+        strength = self.data_strength
+        detail = self._strength or {}
+        if strength is None:
+            return (
+                "non_centred: the strength of the data could not be measured with numpy, and "
+                "non-centred is safe for weak data"
+            )
+        relation = "above" if chosen == "non_centred" else "not above"
+        return (
+            f"{chosen}: a drawn parameter's standard deviation from its dataset alone (median "
+            f"{detail['median_sd']:.3g} over {detail['datasets']} datasets) is {strength:.2g} "
+            f"times the population spread's 10% posterior quantile ({detail['q10']:.3g}), "
+            f"{relation} {WEAK_DATA_RATIO:g}"
+        )
+
+    def _drawn_support(self, prior: Prior) -> tuple[float, float]:
+        """Where a drawn parameter can lie: its prior's limits inside the population's."""
+        low, high = _support(prior)
+        limit_low, limit_high = self._population_limits()
+        return max(low, limit_low), min(high, limit_high)
 
     def hyper_priors(self) -> list[tuple[str, Prior]]:
         """``(argument, prior)`` for every free hyperparameter, in argument order."""

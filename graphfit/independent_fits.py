@@ -49,7 +49,7 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,7 @@ from graphfit.factor_graph import AnalysisFactor, FactorGraphModel
 from graphfit.model import AbstractModel, Model
 from graphfit.priors import Prior
 from graphfit.relations import Expression
+from graphfit.threads import one_thread
 
 if TYPE_CHECKING:
     from graphfit.compile import CompiledGraph
@@ -121,30 +122,6 @@ def compile_stats() -> dict[str, int]:
     ['compiles', 'reuses']
     """
     return dict(_STATS)
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Limit the BLAS / OpenMP thread pools of this process to one thread while inside.
-
-    :func:`fit_each` fits inside it, in whichever process fits: a fit uses one core (nutpie's
-    chains run in ``search.cores`` threads of their own), and an idle multi-threaded BLAS
-    spins on the other cores, which slows the other workers of a pool.  The previous limits
-    are restored on exit.
-
-    Examples
-    --------
-    >>> from threadpoolctl import threadpool_info
-    >>> from graphfit.independent_fits import one_thread
-    >>> with one_thread():
-    ...     all(pool["num_threads"] == 1 for pool in threadpool_info())
-    True
-    """
-    import scipy.linalg  # noqa: F401  (load SciPy's BLAS too, which fits use, so it is limited)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        yield
 
 
 def warm_worker(search: Search | None = None) -> int:

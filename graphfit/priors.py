@@ -134,6 +134,46 @@ class Prior(Expression):
 
     def median(self) -> float:
         """Median of the prior distribution."""
+        return float(self.quantile(0.5))
+
+    def logpdf(self, x: Any) -> Any:
+        """Log density of the prior at ``x`` (numpy; ``-inf`` outside its support).
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> float(gf.UniformPrior(0.0, 4.0).logpdf(1.0))  # log(1/4)
+        -1.3862943611198906
+        """
+        return self._scipy().logpdf(x)
+
+    def quantile(self, q: Any) -> Any:
+        """Quantile function (inverse cumulative distribution) of the prior at ``q``.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> float(gf.GaussianPrior(10.0, 2.0).quantile(0.5))
+        10.0
+        """
+        return self._scipy().ppf(q)
+
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest value the prior allows (infinite where it has no limit).
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> gf.GaussianPrior(10.0, 5.0, lower_limit=0.0).support()
+        (0.0, inf)
+        """
+        return (
+            float(getattr(self, "lower_limit", -math.inf)),
+            float(getattr(self, "upper_limit", math.inf)),
+        )
+
+    def _scipy(self) -> Any:
+        """The prior as a frozen ``scipy.stats`` distribution."""
         raise NotImplementedError
 
 
@@ -169,6 +209,16 @@ class UniformPrior(Prior):
     def median(self) -> float:
         return 0.5 * (self.lower_limit + self.upper_limit)
 
+    def _scipy(self) -> Any:
+        from scipy import stats
+
+        return stats.uniform(self.lower_limit, self.upper_limit - self.lower_limit)
+
+    def logpdf(self, x: Any) -> Any:
+        x = np.asarray(x, dtype=float)
+        inside = (x >= self.lower_limit) & (x <= self.upper_limit)
+        return np.where(inside, -math.log(self.upper_limit - self.lower_limit), -np.inf)
+
 
 class LogUniformPrior(Prior):
     """Prior uniform in ``log x`` on ``[lower_limit, upper_limit]``, ``0 < lower_limit``.
@@ -201,6 +251,18 @@ class LogUniformPrior(Prior):
 
     def median(self) -> float:
         return math.sqrt(self.lower_limit * self.upper_limit)
+
+    def _scipy(self) -> Any:
+        from scipy import stats
+
+        return stats.loguniform(self.lower_limit, self.upper_limit)
+
+    def logpdf(self, x: Any) -> Any:
+        x = np.asarray(x, dtype=float)
+        inside = (x >= self.lower_limit) & (x <= self.upper_limit)
+        norm = math.log(math.log(self.upper_limit / self.lower_limit))
+        with np.errstate(all="ignore"):
+            return np.where(inside, -np.log(x) - norm, -np.inf)
 
 
 class GaussianPrior(Prior):
@@ -262,6 +324,25 @@ class GaussianPrior(Prior):
         b = (self.upper_limit - self.mean) / self.sigma
         return float(self.mean + self.sigma * ndtri(0.5 * (ndtr(a) + ndtr(b))))
 
+    def _scipy(self) -> Any:
+        from scipy import stats
+
+        if not self.truncated:
+            return stats.norm(self.mean, self.sigma)
+        a = (self.lower_limit - self.mean) / self.sigma
+        b = (self.upper_limit - self.mean) / self.sigma
+        return stats.truncnorm(a, b, loc=self.mean, scale=self.sigma)
+
+    def logpdf(self, x: Any) -> Any:
+        from scipy.special import ndtr
+
+        x = np.asarray(x, dtype=float)
+        a = (self.lower_limit - self.mean) / self.sigma
+        b = (self.upper_limit - self.mean) / self.sigma
+        norm = math.log(self.sigma * math.sqrt(2.0 * math.pi) * float(ndtr(b) - ndtr(a)))
+        inside = (x >= self.lower_limit) & (x <= self.upper_limit)
+        return np.where(inside, -0.5 * ((x - self.mean) / self.sigma) ** 2 - norm, -np.inf)
+
 
 class TruncatedGaussianPrior(GaussianPrior):
     """Gaussian prior truncated to ``[lower_limit, upper_limit]``.
@@ -319,3 +400,18 @@ class LogGaussianPrior(Prior):
 
     def median(self) -> float:
         return math.exp(self.mean)
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    def _scipy(self) -> Any:
+        from scipy import stats
+
+        return stats.lognorm(self.sigma, scale=math.exp(self.mean))
+
+    def logpdf(self, x: Any) -> Any:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            log_x = np.log(x)
+            value = -0.5 * ((log_x - self.mean) / self.sigma) ** 2 - log_x
+        return np.where(x > 0, value - math.log(self.sigma * math.sqrt(2.0 * math.pi)), -np.inf)

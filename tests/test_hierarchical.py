@@ -140,19 +140,31 @@ def test_population_is_recovered():
 
 
 def test_auto_parametrization_follows_the_strength_of_the_data():
-    """'auto' is centred when each dataset pins its parameter; when it barely does, it is
-    marginalised over a grid (the centres have bounded priors) or else non-centred."""
-    strong, _ = population_graph(normalization=1.5)  # peak S/N 3 per pixel
-    weak, _ = population_graph(normalization=0.01)  # peak S/N 0.02 per pixel
-    strong_pop, weak_pop = strong.hierarchical_factors[0], weak.hierarchical_factors[0]
-    # the likelihood sd of a centre, in units of the population spread (median sigma prior 25):
-    # Fisher information of a Gaussian profile's centre, A^2 sqrt(pi) / (2 s noise^2), A the peak
-    for pop, normalization in ((strong_pop, 1.5), (weak_pop, 0.01)):
-        peak = normalization / (5.0 * np.sqrt(2.0 * np.pi))
-        sd = 1.0 / np.sqrt(peak**2 * np.sqrt(np.pi) / (2.0 * 5.0 * 0.04**2))
-        assert pop.data_strength == pytest.approx(sd / 25.0, rel=0.02)
+    """'auto' is centred when each dataset pins its parameter far tighter than the population's
+    posterior spread; when it barely does, it is marginalised over a grid (the centres have
+    bounded priors) or else non-centred.  The reason is one line."""
+    strong, centres = population_graph(normalization=1.5)  # peak S/N 3 per pixel
+    strong_pop = strong.hierarchical_factors[0]
+    # each dataset's own standard deviation of its centre is the Fisher one,
+    # 1 / sqrt(A^2 sqrt(pi) / (2 s noise^2)) with A the peak: 0.79 pixels
+    peak = 1.5 / (5.0 * np.sqrt(2.0 * np.pi))
+    fisher = 1.0 / np.sqrt(peak**2 * np.sqrt(np.pi) / (2.0 * 5.0 * 0.04**2))
     assert strong_pop.resolved_parametrization == "centred"
+    assert strong_pop._strength["median_sd"] == pytest.approx(fisher, rel=0.05)
+    # the population's spread (truth 10, sample sd of the centres 6.4) is far wider
+    assert 3.0 < strong_pop._strength["q10"] < np.std(centres)
+    assert strong_pop.data_strength < 0.3
+    assert strong_pop.parametrization_reason.startswith(
+        "centred: a drawn parameter's standard deviation from its dataset alone (median 0.8"
+    )
+    assert strong_pop.parametrization_reason.endswith("not above 1")
+    weak, _ = population_graph(normalization=0.01)  # peak S/N 0.02 per pixel
+    weak_pop = weak.hierarchical_factors[0]
     assert weak_pop.resolved_parametrization == "marginalized"
+    assert not weak_pop.data_strength_measured  # not needed to choose
+    assert weak_pop.parametrization_reason.startswith(
+        "marginalized: the data constrain the drawn parameters so weakly that a grid of"
+    )
     unbounded, _ = population_graph(
         normalization=0.01, centre_prior=lambda: gf.GaussianPrior(50.0, 20.0)
     )
@@ -160,9 +172,14 @@ def test_auto_parametrization_follows_the_strength_of_the_data():
     assert unbounded_pop.grid is None
     assert "no finite limits" in unbounded_pop.grid_problem
     assert unbounded_pop.resolved_parametrization == "non_centred"
+    assert unbounded_pop.data_strength > 10.0
     assert "offset" in " ".join(rv.name for rv in unbounded.to_pymc().free_RVs)
     forced, _ = population_graph(parametrization="centred", normalization=0.01)
     assert forced.hierarchical_factors[0].resolved_parametrization == "centred"
+    assert (
+        forced.hierarchical_factors[0].parametrization_reason
+        == 'centred: chosen with parametrization="centred"'
+    )
 
 
 def independent_graph(normalization):
