@@ -38,6 +38,7 @@ from graphfit.independent_results import FailedResult, IndependentResultList
 from graphfit.interpolate import LinearInterpolator, SplineInterpolator, interpolate
 from graphfit.loading import LoadedResultList, load_result
 from graphfit.model import Collection, CollectionInstance, Model
+from graphfit.modes import MultimodalityWarning
 from graphfit.observations import (
     GaussianObservation,
     Observation,
@@ -105,6 +106,7 @@ __all__ = [
     "Search",
     # results and diagnostics
     "ConvergenceWarning",
+    "MultimodalityWarning",
     "Diagnostics",
     "Result",
     "ResultList",

@@ -26,15 +26,20 @@ __all__ = ["Optimum", "StartFinder", "cached_start_finder"]
 #: Above this many free coordinates, only the prior-median start and the best random start are
 #: polished (random starts rarely help there and each costs many gradient evaluations).
 HIGH_DIMENSION = 200
+#: Random starts polished in addition, in at most HIGH_DIMENSION dimensions, chosen far from the
+#: others so that separated modes are found.
+DIVERSE_STARTS = 2
 
 
 @dataclass
 class Optimum:
-    """Best point found: unconstrained vector, its log density and a scale per coordinate."""
+    """An optimum found: unconstrained vector, its log density, a scale per coordinate, and
+    whether the optimiser converged there."""
 
     x: np.ndarray
     logp: float
     scale: np.ndarray
+    converged: bool = True
 
 
 class StartFinder:
@@ -160,7 +165,33 @@ class StartFinder:
         n_optimise: int = 4,
         spread: float = 2.0,
     ) -> Optimum:
-        """Random restarts in unconstrained space, then L-BFGS from the best few.
+        """Random restarts in unconstrained space, then L-BFGS from the best few; the best
+        optimum found (see :meth:`find_optima`).
+
+        Raises
+        ------
+        SearchError
+            When no random point has a finite log density.
+        """
+        return self.find_optima(rng, n_random=n_random, n_optimise=n_optimise, spread=spread)[0]
+
+    def find_optima(
+        self,
+        rng: np.random.Generator,
+        *,
+        n_random: int = 200,
+        n_optimise: int = 4,
+        spread: float = 2.0,
+        n_diverse: int = DIVERSE_STARTS,
+    ) -> list[Optimum]:
+        """Every optimum polished from the random restarts, best (highest log density) first.
+
+        The prior-median start and the best ``n_optimise - 1`` random points are polished with
+        L-BFGS, and in at most :data:`HIGH_DIMENSION` dimensions also ``n_diverse`` more, each
+        the good random point (top quarter by log density) farthest from those already
+        chosen, so that separated modes are found (see :mod:`graphfit.modes`).  The best
+        optimum's ``scale`` is its curvature scale (:meth:`curvature_scale`); the others keep
+        L-BFGS's inverse-Hessian estimate.
 
         Raises
         ------
@@ -182,7 +213,6 @@ class StartFinder:
                 "finite for typical parameter values (e.g. no division by a parameter that can "
                 "be 0)."
             )
-        best: Optimum | None = None
         # Always polish the prior-median start too (when it is finite), and first: in many
         # dimensions the best random points are rarely near every dataset's mode at once, while
         # the medians put each per-dataset parameter near the middle of its range.  Measured at
@@ -194,7 +224,18 @@ class StartFinder:
         if np.isfinite(self.logp(candidates[0])):
             rest = [k for k in chosen if k != 0]
             chosen = [0, *rest[: max(n_optimise - 1, 1)]]
+        if x0.size <= HIGH_DIMENSION:
+            pool = [k for _, k in finite[: max(len(finite) // 4, 1)] if k not in chosen]
+            for _ in range(n_diverse):
+                if not pool:
+                    break
+                distance = [
+                    min(float(np.max(np.abs(candidates[k] - candidates[c]))) for c in chosen)
+                    for k in pool
+                ]
+                chosen.append(pool.pop(int(np.argmax(distance))))
         maxiter = 2000
+        found: list[Optimum] = []
         for position, k in enumerate(chosen):
             if position >= 2 and maxiter < 2000 and x0.size > HIGH_DIMENSION:
                 break
@@ -216,17 +257,20 @@ class StartFinder:
                     options={"maxiter": 20000, "xtol": 1e-6, "ftol": 1e-10},
                 )
             logp = self.logp(result.x)
-            if best is None or logp > best.logp:
-                try:
-                    hess_inv = np.diag(result.hess_inv.todense())
-                except AttributeError:
-                    hess_inv = np.full(x0.size, 1e-4)
-                scale = np.sqrt(np.clip(hess_inv, 1e-12, 1.0))
-                best = Optimum(x=result.x, logp=logp, scale=scale)
-        assert best is not None
+            try:
+                hess_inv = np.diag(result.hess_inv.todense())
+            except AttributeError:
+                hess_inv = np.full(x0.size, 1e-4)
+            scale = np.sqrt(np.clip(hess_inv, 1e-12, 1.0))
+            found.append(
+                Optimum(x=result.x, logp=logp, scale=scale, converged=bool(result.success))
+            )
+        # best first; ties keep the polishing order (the median start first)
+        found.sort(key=lambda o: -o.logp if np.isfinite(o.logp) else np.inf)
+        best = found[0]
         if self.gradient:
             best.scale = self.curvature_scale(best.x, rng, fallback=best.scale)
-        return best
+        return found
 
     def curvature_scale(
         self,

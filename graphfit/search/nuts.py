@@ -13,8 +13,10 @@ import numpy as np
 
 from graphfit.exceptions import SearchError
 from graphfit.marginal import draw_marginalized
+from graphfit.modes import Modes, MultimodalityWarning, chain_modes, describe, separated_modes
 from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, positive_int
 from graphfit.start import cached_start_finder
+from graphfit.threads import one_thread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -152,8 +154,13 @@ class NUTS(Search):
         clock = time.perf_counter()
         with paused_gc():
             finder = cached_start_finder(target, jacobian=True, logp_grad=logp_grad)
-        optimum = finder.optimise(rng)
-        starts = finder.chain_starts(optimum, self.chains, rng)
+        with one_thread():  # small SciPy work: a multi-threaded BLAS only slows it
+            optima = finder.find_optima(rng)
+            modes = separated_modes(finder, optima)
+        if len(modes) > 1:
+            warn_multimodal(finder, modes, self.chains)
+        assignment = chain_modes(self.chains, len(modes))
+        starts = [finder.chain_starts(modes.optima[m], 1, rng)[0] for m in assignment]
         seed = int(rng.integers(2**31 - 1))
         self._timings["start"] = time.perf_counter() - clock
         clock = time.perf_counter()
@@ -168,9 +175,12 @@ class NUTS(Search):
             initvals = [finder.free_values(x) for x in starts]
             idata = self._sample_numpyro(model, initvals, seed)
         else:
-            idata = self._sample_nutpie(
-                precompiled, _chain_starts(finder, optimum, seed), seed, compile_seconds=setup
-            )
+            groups = [
+                (_chain_starts(finder, mode, seed + k), assignment.count(k))
+                for k, mode in enumerate(modes.optima)
+                if k in assignment
+            ]
+            idata = self._sample_nutpie(precompiled, groups, seed, compile_seconds=setup)
         elapsed = time.perf_counter() - clock + setup
         sampling = float(idata.posterior.attrs.get("sampling_time", elapsed))
         self._timings["sampler_setup"] = max(elapsed - sampling, 0.0)
@@ -290,33 +300,78 @@ class NUTS(Search):
     def _sample_nutpie(
         self,
         compiled: Any,
-        starts: Callable[[Any], np.ndarray],
+        groups: list[tuple[Callable[[Any], np.ndarray], int]],
         seed: int,
         compile_seconds: float = 0.0,
     ) -> az.InferenceData:
-        """Sample nutpie's compiled model (see :func:`_nutpie_model`); ``starts`` gives each
-        chain's start from nutpie's seed for the chain (see :func:`_chain_starts`)."""
+        """Sample nutpie's compiled model (see :func:`_nutpie_model`).
+
+        ``groups`` holds ``(starts, chains)`` per mode the chains start in (one group unless
+        the start search found separated modes, see :mod:`graphfit.modes`): ``starts`` gives
+        a chain's start from nutpie's seed for the chain (see :func:`_chain_starts`).  nutpie
+        takes one start function for all chains and does not say which chain asks, so each
+        group is sampled by its own call (seeded ``seed + k``) and the chains are joined.
+        """
         import nutpie
 
-        # nutpie asks for one initial point per chain, in its flat layout (the free variables'
-        # unconstrained values in model order, as in graphfit.start)
-        compiled = dataclasses.replace(compiled, initial_point_func=starts)
         kwargs = dict(self.sampler_kwargs)
         kwargs.setdefault("target_accept", self.target_accept)
         clock = time.perf_counter()
-        idata = nutpie.sample(
-            compiled,
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            cores=self.cores,
-            seed=seed,
-            progress_bar=self.progressbar,
-            **kwargs,
-        )
+        parts = []
+        for k, (starts, chains) in enumerate(groups):
+            # nutpie asks for one initial point per chain, in its flat layout (the free
+            # variables' unconstrained values in model order, as in graphfit.start)
+            parts.append(
+                nutpie.sample(
+                    dataclasses.replace(compiled, initial_point_func=starts),
+                    draws=self.draws,
+                    tune=self.tune,
+                    chains=chains,
+                    cores=min(self.cores, chains),
+                    seed=seed + k,
+                    progress_bar=self.progressbar,
+                    **kwargs,
+                )
+            )
+        idata = parts[0] if len(parts) == 1 else _join_chains(parts)
         idata.posterior.attrs["sampling_time"] = time.perf_counter() - clock
         idata.posterior.attrs["compile_time"] = compile_seconds
         return idata
+
+
+def _join_chains(parts: list[Any]) -> Any:
+    """One ``InferenceData`` of the chains of several, numbered on (groups all have)."""
+    import arviz as az
+    import xarray as xr
+
+    groups = {}
+    for name in parts[0].groups():
+        pieces, offset = [], 0
+        for part in parts:
+            group = part[name]
+            pieces.append(group.assign_coords(chain=group["chain"].values + offset))
+            offset += group.sizes["chain"]
+        groups[name] = xr.concat(pieces, dim="chain")
+        groups[name].attrs = dict(parts[0][name].attrs)
+    return az.InferenceData(**groups)
+
+
+def warn_multimodal(finder: Any, modes: Modes, chains: int) -> None:
+    """Warn that the start search found separated modes, naming them and where chains start."""
+    import warnings
+
+    placed = min(len(modes), chains)
+    warnings.warn(
+        f"graphfit start search: the posterior has {len(modes)} separated modes of comparable "
+        f"probability: {describe(finder, modes)}. The {chains} chains start in "
+        f"{'the first ' + str(placed) + ' of these modes' if placed < len(modes) else 'the modes'}"
+        " in turn, so R-hat shows whether they mix; NUTS seldom crosses between separated modes, "
+        "and then weighs them by its chains instead of by their probability. Check the model "
+        "for a symmetry or degeneracy, narrow the priors to one mode, or use a search made for "
+        "several modes (gf.SMC, gf.DynestyStatic).",
+        MultimodalityWarning,
+        stacklevel=4,
+    )
 
 
 def _nutpie_model(target: Any) -> Any:
