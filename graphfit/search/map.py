@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.modes import MultimodalityWarning, describe, separated_modes
 from graphfit.search.base import Search, finish_idata
 from graphfit.start import cached_start_finder
+from graphfit.threads import one_thread
 
 if TYPE_CHECKING:
     import arviz as az
@@ -71,7 +74,20 @@ class MAP(Search):
 
         model = compiled.model
         finder = cached_start_finder(compiled, jacobian=False)
-        optimum = finder.optimise(self._rng(), n_random=self.n_random, n_optimise=self.n_optimise)
+        with one_thread():  # small SciPy work: a multi-threaded BLAS only slows it
+            optima = finder.find_optima(
+                self._rng(), n_random=self.n_random, n_optimise=self.n_optimise
+            )
+            modes = separated_modes(finder, optima)
+        optimum = optima[0]
+        if len(modes) > 1:
+            warnings.warn(
+                f"graphfit MAP: the posterior has {len(modes)} separated modes of comparable "
+                f"probability: {describe(finder, modes)}. MAP returns the highest; a sampler "
+                "(gf.SMC, gf.DynestyStatic) gives each its weight.",
+                MultimodalityWarning,
+                stacklevel=3,
+            )
         values = finder.values(optimum.x)
         arrays = {}
         for name, value in values.items():
