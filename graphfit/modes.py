@@ -4,17 +4,18 @@ NUTS explores one mode well and seldom crosses a valley of low density between t
 chain starts in the same mode, every convergence check passes while the other mode's mass is
 missing.  So the optima polished by :meth:`graphfit.start.StartFinder.find_optima` are compared:
 
-- two optima are **separated** when they are at least :data:`MIN_SEPARATION` curvature scales
-  apart in some coordinate *and* the log density dips by more than :data:`BARRIER` below the
+- two optima are **separated** when they are at least ``MIN_SEPARATION`` (4) curvature scales
+  apart in some coordinate *and* the log density dips by more than ``BARRIER`` (2) below the
   lower of the two somewhere on the straight line between them (points on one ridge or plateau
   are one mode);
 - a separated optimum is **comparable** when its Laplace estimate of probability mass,
-  ``exp(logp) * prod(scale)`` (the curvature scales of :meth:`~graphfit.start.StartFinder.
-  curvature_scale`), is at least ``1 / MODE_MASS_RATIO`` of the largest.
+  ``exp(logp) * prod(scale)`` (the curvature scales of
+  :meth:`~graphfit.start.StartFinder.curvature_scale`), is at least ``1 / MODE_MASS_RATIO``
+  (1/20) of the largest.
 
 Chains are then spread over the comparable modes in turn (most probable first), so R-hat sees
-chains that do not mix, and a :class:`MultimodalityWarning` names the parameters that differ and
-each mode's values.
+chains that do not mix, and a :class:`~graphfit.MultimodalityWarning` names the parameters that
+differ and each mode's values.
 """
 
 from __future__ import annotations

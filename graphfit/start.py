@@ -187,7 +187,7 @@ class StartFinder:
         """Every optimum polished from the random restarts, best (highest log density) first.
 
         The prior-median start and the best ``n_optimise - 1`` random points are polished with
-        L-BFGS, and in at most :data:`HIGH_DIMENSION` dimensions also ``n_diverse`` more, each
+        L-BFGS, and in at most ``HIGH_DIMENSION`` (200) dimensions also ``n_diverse`` more, each
         the good random point (top quarter by log density) farthest from those already
         chosen, so that separated modes are found (see :mod:`graphfit.modes`).  The best
         optimum's ``scale`` is its curvature scale (:meth:`curvature_scale`); the others keep
