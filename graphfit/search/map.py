@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.interrupts import interruptible
 from graphfit.search.base import Search, finish_idata
 from graphfit.start import cached_start_finder
 
@@ -71,7 +72,10 @@ class MAP(Search):
 
         model = compiled.model
         finder = cached_start_finder(compiled, jacobian=False)
-        optimum = finder.optimise(self._rng(), n_random=self.n_random, n_optimise=self.n_optimise)
+        with interruptible("MAP"):  # Ctrl-C always raises, whatever the optimiser does with it
+            optimum = finder.optimise(
+                self._rng(), n_random=self.n_random, n_optimise=self.n_optimise
+            )
         values = finder.values(optimum.x)
         arrays = {}
         for name, value in values.items():
