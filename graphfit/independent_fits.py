@@ -844,7 +844,12 @@ def fit_each(
     IndependentResultList
         One entry per dataset, in input order: its :class:`~graphfit.results.Result` or a
         :class:`~graphfit.independent_results.FailedResult`.  ``compile_count`` and ``stats``
-        say how many compiles the fits took.
+        say how many compiles the fits took.  ``warnings`` holds every warning raised during
+        the fits as ``(dataset, category, message)``, wherever they ran; they are also warned
+        again here, one warning of each category naming its datasets (``"fit_each:
+        ConvergenceWarning in 12 of 200 datasets: dataset_3 (R-hat above 1.01 for: centre
+        (1.052)), ... and 4 more"``).  The fits run with this process's warning filters, so a
+        warning ignored here is ignored there, and one turned into an error fails its fit.
 
     Raises
     ------
@@ -853,6 +858,13 @@ def fit_each(
     ExecutorError
         For an executor of the wrong type, or one that is shut down (checked before fitting),
         or a ``chunksize`` that is not a positive integer.
+    FitInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``): the work stops and its ``results`` hold the fits
+        that finished, the other datasets marked as interrupted or not run; nothing partial is
+        kept or saved.  The worker processes of ``executor=n`` are stopped at once (and
+        killed if they have not exited within ``STOP_GRACE`` seconds); an executor given here
+        is not stopped (its tasks not started are cancelled, a thread pool's after its
+        current dataset).
 
     Examples
     --------

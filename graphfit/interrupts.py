@@ -1,16 +1,19 @@
 """Interrupts: Ctrl-C stops a fit, and nothing a sampler returns early is kept as finished.
 
 nutpie and PyMC's samplers catch ``KeyboardInterrupt`` themselves and return what they have:
-nutpie the draws so far padded with NaN, PyMC a shorter trace.  graphfit therefore runs every
-sampler inside :class:`interruptible`, which notes a Ctrl-C that arrives while the sampler runs
-and raises ``KeyboardInterrupt`` once the sampler has returned, and checks what came back with
-:func:`check_complete` (fewer chains or draws than asked, or non-finite draws of a free
-variable, are an error even when no interrupt was seen).  So an interrupted fit is never
-post-processed, diagnosed or saved as finished.
+nutpie the draws so far padded with NaN, PyMC a shorter trace (and PyMC sampling chains one
+after another goes on with the next chain).  graphfit therefore runs every sampler and
+optimiser inside :class:`interruptible`, which notes a Ctrl-C that arrives while it runs and
+raises ``KeyboardInterrupt`` once it has returned (for PyMC's sampler, its ``callback`` also
+stops every later draw), and checks what came back with :func:`check_complete` (fewer chains
+or draws than asked, or non-finite draws, are an error even when no interrupt was seen).  So an
+interrupted fit is never post-processed, diagnosed or saved as finished.  A sampler that lets
+``KeyboardInterrupt`` through (SMC, dynesty, the MAP optimiser) just stops; JAX (numpyro) runs
+all draws as one computation, so Ctrl-C takes effect when that computation returns.
 
-:func:`graphfit.fit_each` raises :class:`FitInterrupted`, a ``KeyboardInterrupt`` carrying the
-datasets that finished before the interrupt.  The worker processes of the pools it starts
-ignore Ctrl-C (the calling process decides) and stop cleanly on ``SIGTERM``
+:func:`graphfit.fit_each` raises :class:`~graphfit.FitInterrupted`, a ``KeyboardInterrupt``
+carrying the datasets that finished before the interrupt.  The worker processes of the pools
+it starts ignore Ctrl-C (the calling process decides) and stop cleanly on ``SIGTERM``
 (:func:`stop_on_sigterm`): the fit running there unwinds as after Ctrl-C, removing its
 temporary output folder, and the process exits.
 """
