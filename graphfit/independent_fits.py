@@ -409,8 +409,11 @@ class _Task:
     attempt: int = 0
     #: The fit_each call (see ``_CANCELLED``).
     call: str = ""
-    #: The caller's warning filters, applied where the fit runs (``None``: that process's own).
+    #: The caller's warning filters, applied where the fit runs if that is another process
+    #: (``None``: that process's own) ...
     filters: tuple[tuple[Any, ...], ...] | None = None
+    #: ... the caller's process id (its fits use its own filters, ``__main__`` ones included).
+    origin: int = 0
 
 
 @dataclass
@@ -448,7 +451,7 @@ def _run_task(task: _Task) -> _Outcome:
     with _LOCK:
         before = _STATS["compiles"]
         clock, cpu = time.perf_counter(), time.process_time()
-        with capture(task.filters) as caught:
+        with capture(task.filters if os.getpid() != task.origin else None) as caught:
             try:
                 result_list = fit_dataset(task.search, task.factor, task.name)
             except Exception as error:
@@ -888,7 +891,7 @@ def fit_each(
     pool, owned = _open_executor(executor, search)
     call, filters = uuid.uuid4().hex, portable_filters()
     tasks = [
-        _Task(k, name, factor, search, call=call, filters=filters)
+        _Task(k, name, factor, search, call=call, filters=filters, origin=os.getpid())
         for k, (name, factor) in enumerate(zip(names, factors, strict=True))
     ]
     outcomes: dict[int, _Outcome] = {}

@@ -179,7 +179,8 @@ class interruptible:
 
     While inside (in the main thread; elsewhere signals cannot be handled and nothing is
     installed), a Ctrl-C is noted and then handled as before (by default Python raises
-    ``KeyboardInterrupt``, which stops nutpie and PyMC's samplers early).  On leaving, the
+    ``KeyboardInterrupt``, which stops nutpie and PyMC's samplers early; an ignored SIGINT
+    stays ignored and is not noted).  On leaving, the
     previous handler is restored and, if an interrupt was noted, ``KeyboardInterrupt`` is
     raised with a message naming ``what``: the sampler's partial output is never used.
 
@@ -224,13 +225,14 @@ class interruptible:
 
     def _handler(self, previous: Any) -> Any:
         def handler(signum: int, frame: FrameType | None) -> None:
+            if previous == signal.SIG_IGN:
+                return  # ignored before: not an interrupt (pool workers leave it to the caller)
             self.received = True
             if callable(previous):
                 previous(signum, frame)
-            elif previous == signal.SIG_DFL:
+            else:  # SIG_DFL: what the default does, end the process
                 signal.signal(signum, signal.SIG_DFL)
                 signal.raise_signal(signum)
-            # SIG_IGN: ignored, as before
 
         return handler
 

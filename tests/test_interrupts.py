@@ -272,6 +272,18 @@ def test_interruptible_raises_after_a_sampler_that_swallowed_ctrl_c():
     assert not interrupt.received
 
 
+def test_an_ignored_ctrl_c_stays_ignored():
+    """fit_each's pool workers ignore SIGINT (the calling process stops them): no interrupt."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interruptible("a sampler") as interrupt:
+            signal.raise_signal(signal.SIGINT)
+        assert not interrupt.received
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_interruptible_stops_later_pymc_chains_through_the_callback():
     interrupt = interruptible("a sampler")
     callback = interrupt.callback()
