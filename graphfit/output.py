@@ -172,7 +172,7 @@ def is_complete(folder: str | os.PathLike[str]) -> bool:
     return (Path(folder) / MARKER).is_file()
 
 
-def resume(folder: Path, graph: FactorGraphModel) -> ResultList | None:
+def resume(folder: pathlib.Path, graph: FactorGraphModel) -> ResultList | None:
     """Load the finished fit in ``folder`` (saying so in the log), or ``None`` if unfinished.
 
     A folder marked finished whose posterior is incomplete (non-finite draws, or fewer
