@@ -36,7 +36,8 @@ from graphfit.hierarchical import HierarchicalFactor
 from graphfit.independent_fits import fit_dataset, fit_each, warm_worker
 from graphfit.independent_results import FailedResult, IndependentResultList
 from graphfit.interpolate import LinearInterpolator, SplineInterpolator, interpolate
-from graphfit.loading import LoadedResultList, load_result
+from graphfit.interrupts import FitInterrupted
+from graphfit.loading import IncompleteResultWarning, LoadedResultList, load_result
 from graphfit.model import Collection, CollectionInstance, Model
 from graphfit.modes import MultimodalityWarning
 from graphfit.observations import (
@@ -91,6 +92,7 @@ __all__ = [
     "HierarchicalFactor",
     # independent fits and interpolation
     "FailedResult",
+    "FitInterrupted",
     "IndependentResultList",
     "LinearInterpolator",
     "SplineInterpolator",
@@ -112,6 +114,7 @@ __all__ = [
     "ResultList",
     # output folders
     "Aggregator",
+    "IncompleteResultWarning",
     "LoadedResultList",
     "load_result",
     # model comparison and evidence

@@ -1,7 +1,12 @@
 """Convergence checks run after every fit: R-hat, effective sample size and divergences.
 
 Problems are never hidden: each becomes a :class:`ConvergenceWarning` naming the parameter (and
-the dataset, for per-dataset parameters), and the full table is kept on the results.
+the dataset, for per-dataset parameters), and the full table is kept on the results.  A check
+that could not be made is never silent either: a posterior of one chain has no R-hat, and one
+of fewer than 4 draws per chain has neither R-hat nor ESS; each is a *note*, also warned as a
+:class:`ConvergenceWarning` and kept in :attr:`Diagnostics.notes`, that says how to make the
+check (a note is not a failed check: :attr:`Diagnostics.ok` stays ``True``).  Non-finite draws
+(NaN or inf, which a finished sampler never returns) are a problem, naming the parameters.
 """
 
 from __future__ import annotations
@@ -57,6 +62,10 @@ class Diagnostics:
         Number of divergent transitions after tuning.
     problems
         One sentence per failed check; empty when the fit passed.
+    notes
+        One sentence per check that could not be made (R-hat of a single chain; R-hat and
+        ESS of fewer than 4 draws per chain), saying how to make it.  Notes do not make
+        ``ok`` false: nothing failed, but nothing was shown either.
 
     Examples
     --------
@@ -71,10 +80,11 @@ class Diagnostics:
     table: pd.DataFrame
     divergences: int
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when every check passed."""
+        """True when no check failed (see ``notes`` for checks that could not be made)."""
         return not self.problems
 
     @property
@@ -120,8 +130,13 @@ def diagnostics_table(posterior: Any, var_names: Sequence[str]) -> pd.DataFrame:
     >>> list(table.index), bool((table["r_hat"] < 1.01).all())
     (['a[0]', 'a[1]'], True)
     """
-    import pandas as pd
+    labels, draws = _flatten(posterior, var_names)
+    return _table(labels, draws)
 
+
+def _flatten(posterior: Any, var_names: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Row labels (as ArviZ's summary) and the draws of every element, ``(element, chain,
+    draw)``."""
     labels: list[str] = []
     columns: list[np.ndarray] = []
     for name in var_names:
@@ -138,13 +153,28 @@ def diagnostics_table(posterior: Any, var_names: Sequence[str]) -> pd.DataFrame:
         for index in zip(*(g.ravel() for g in grids), strict=True):
             labels.append(f"{name}[{', '.join(str(i) for i in index)}]")
     if not columns:
+        return labels, np.empty((0, 0, 0))
+    return labels, np.ascontiguousarray(np.concatenate(columns, axis=0))
+
+
+def _table(labels: list[str], draws: np.ndarray) -> pd.DataFrame:
+    import pandas as pd
+
+    if not labels:
         return pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"], dtype=float)
-    draws = np.ascontiguousarray(np.concatenate(columns, axis=0))  # (variable, chain, draw)
-    table = pd.DataFrame(
-        {"r_hat": _rhat_rank(draws), "ess_bulk": _ess_bulk(draws), "ess_tail": _ess_tail(draws)},
-        index=labels,
-    )
-    table.loc[np.isnan(draws).any(axis=(1, 2))] = np.nan  # undefined, as in ArviZ
+    finite = np.isfinite(draws).all(axis=(1, 2))
+    # inf makes the statistics NaN or meaningless: compute them on finite rows only
+    clean = np.where(finite[:, None, None], draws, 0.0)
+    with np.errstate(all="ignore"):
+        table = pd.DataFrame(
+            {
+                "r_hat": _rhat_rank(clean),
+                "ess_bulk": _ess_bulk(clean),
+                "ess_tail": _ess_tail(clean),
+            },
+            index=labels,
+        )
+    table.loc[~finite] = np.nan  # undefined, as in ArviZ
     return table
 
 
@@ -260,6 +290,19 @@ def _fmt(rows: pd.Series, digits: int) -> str:
     return ", ".join(f"{name} ({value:.{digits}f})" for name, value in rows.items())
 
 
+def _nonfinite(labels: list[str], draws: np.ndarray) -> str:
+    """``"a (3 of 400 draws), b[x] (...)"`` for the elements with NaN or inf draws."""
+    if not labels:
+        return ""
+    per_draw = draws.shape[1] * draws.shape[2]
+    counts = per_draw - np.count_nonzero(np.isfinite(draws), axis=(1, 2))
+    return ", ".join(
+        f"{label} ({count} of {per_draw} draws)"
+        for label, count in zip(labels, counts.tolist(), strict=True)
+        if count
+    )
+
+
 def check_convergence(
     idata: Any,
     var_names: Sequence[str],
@@ -267,8 +310,17 @@ def check_convergence(
     rhat_max: float = RHAT_MAX,
     ess_min: float = ESS_MIN,
     warn: bool = True,
+    note_single_chain: bool = True,
 ) -> Diagnostics:
     """Compute R-hat, bulk/tail ESS and divergences of ``var_names`` and warn on failures.
+
+    Problems (each a :class:`ConvergenceWarning` starting ``graphfit convergence check:``, and
+    ``Diagnostics.ok`` false): R-hat above ``rhat_max``, bulk or tail ESS below ``ess_min``,
+    divergent transitions, and non-finite draws (NaN or inf; a sampler stopped early pads
+    with NaN), each naming the parameters.  Notes (each a :class:`ConvergenceWarning`
+    starting ``graphfit convergence note:``, kept in ``Diagnostics.notes``; ``ok`` unchanged):
+    R-hat not computed for a single chain, R-hat and ESS not computed for fewer than 4 draws
+    per chain.
 
     Parameters
     ----------
@@ -279,23 +331,55 @@ def check_convergence(
     rhat_max, ess_min
         Thresholds; R-hat above ``rhat_max`` or an ESS below ``ess_min`` is a problem.
     warn
-        Emit a :class:`ConvergenceWarning` for each failed check.
+        Emit a :class:`ConvergenceWarning` for each problem and note.
+    note_single_chain
+        Note that R-hat was not computed when the posterior has one chain.  ``False`` for a
+        posterior that is one chain by construction, such as nested sampling's resample, for
+        which more chains are not an option.
 
     Examples
     --------
+    >>> import warnings
     >>> import numpy as np, arviz as az
     >>> from graphfit.diagnostics import check_convergence
     >>> rng = np.random.default_rng(0)
     >>> idata = az.from_dict(posterior={"a": rng.normal(size=(4, 1000))})
     >>> check_convergence(idata, ["a"]).ok
     True
+    >>> one_chain = az.from_dict(posterior={"a": rng.normal(size=(1, 1000))})
+    >>> with warnings.catch_warnings(record=True):
+    ...     warnings.simplefilter("always")
+    ...     diagnostics = check_convergence(one_chain, ["a"])
+    >>> diagnostics.ok, diagnostics.notes  # doctest: +NORMALIZE_WHITESPACE
+    (True, ['R-hat was not computed: the posterior has 1 chain and R-hat compares chains;
+    sample chains >= 2 (e.g. gf.NUTS(chains=4)) to check that they agree'])
     """
-    table = diagnostics_table(idata.posterior, var_names)
+    labels, draws = _flatten(idata.posterior, var_names)
+    table = _table(labels, draws)
     divergences = 0
     if "sample_stats" in idata and "diverging" in idata.sample_stats:
         divergences = int(np.asarray(idata.sample_stats["diverging"]).sum())
     problems = []
+    notes = []
     n_chains = idata.posterior.sizes.get("chain", 1)
+    n_draws = idata.posterior.sizes.get("draw", 1)
+    nonfinite = _nonfinite(labels, draws)
+    if nonfinite:
+        problems.append(
+            f"non-finite draws (NaN or inf) for: {nonfinite}; a sampler stopped early (e.g. "
+            "interrupted) pads the draws it did not make with NaN, so this is not a finished "
+            "fit: fit again"
+        )
+    if n_draws < 4:
+        notes.append(
+            f"R-hat and ESS were not computed: {n_draws} draw(s) per chain, and they need at "
+            "least 4; sample more draws (e.g. gf.NUTS(draws=1000)) to check convergence"
+        )
+    elif n_chains < 2 and note_single_chain:
+        notes.append(
+            "R-hat was not computed: the posterior has 1 chain and R-hat compares chains; "
+            "sample chains >= 2 (e.g. gf.NUTS(chains=4)) to check that they agree"
+        )
     if n_chains > 1:
         high = table["r_hat"][table["r_hat"] > rhat_max]
         if len(high):
@@ -315,4 +399,6 @@ def check_convergence(
             warnings.warn(
                 f"graphfit convergence check: {problem}", ConvergenceWarning, stacklevel=3
             )
-    return Diagnostics(table=table, divergences=divergences, problems=problems)
+        for note in notes:
+            warnings.warn(f"graphfit convergence note: {note}", ConvergenceWarning, stacklevel=3)
+    return Diagnostics(table=table, divergences=divergences, problems=problems, notes=notes)

@@ -447,8 +447,9 @@ class HierarchicalFactor:
     def data_strength(self) -> float | None:
         """Median over the probed datasets of (a drawn parameter's standard deviation from its
         dataset alone) / (the 10% posterior quantile of the population's spread); above
-        :data:`~graphfit.parametrization.WEAK_DATA_RATIO` the data are weak.  Measured when first needed (``None``
-        before a factor graph is built, or when it could not be measured)."""
+        :data:`~graphfit.parametrization.WEAK_DATA_RATIO` the data are weak.  Measured when
+        first needed (``None`` before a factor graph is built, or when it could not be
+        measured)."""
         if not self.data_strength_measured and self._factors is not None:
             self.measure_data_strength(self._factors)
         return self._data_strength

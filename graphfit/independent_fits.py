@@ -32,6 +32,19 @@ error; the other fits are kept.  A worker process that dies is a failure of the 
 was running (Dask retries on another worker first, then reports ``KilledWorker``); the datasets
 of a chunk lost with it are retried one by one, so only a dataset that kills its worker again
 is recorded as failed.
+
+Warnings raised during a fit are caught where it runs, with the caller's warning filters, and
+come back with its outcome (:mod:`graphfit.fit_warnings`): the results keep them per dataset
+and ``fit_each`` re-emits one warning per category naming the datasets.
+
+Ctrl-C stops the work and raises :class:`~graphfit.interrupts.FitInterrupted` (a
+``KeyboardInterrupt``) carrying the finished fits; a partial fit is never recorded as a result
+nor saved.  The workers of a pool that ``fit_each`` started are stopped at once (``SIGTERM``:
+each unwinds its fit as after Ctrl-C and exits; killed if it has not within
+``STOP_GRACE`` seconds), tasks not started are cancelled and the spill directory is removed.
+An executor given by the user is not stopped (its workers are not ``fit_each``'s): its tasks
+not started are cancelled, and those of this process's threads stop after their current
+dataset.
 """
 
 from __future__ import annotations
@@ -48,9 +61,10 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +72,8 @@ import numpy as np
 
 from graphfit.exceptions import ExecutorError, FactorGraphError, SearchError
 from graphfit.factor_graph import AnalysisFactor, FactorGraphModel
+from graphfit.fit_warnings import CapturedWarning, capture, emit, portable_filters
+from graphfit.interrupts import FitInterrupted, ignoring_interrupts, stop_on_sigterm, worker_task
 from graphfit.model import AbstractModel, Model
 from graphfit.priors import Prior
 from graphfit.relations import Expression
@@ -92,11 +108,15 @@ CHUNK_DIVISOR = 2
 MAX_CHUNKSIZE = 16
 #: Start method of fit_each's own process pools; ``None``: :func:`pool_start_method` decides.
 POOL_START_METHOD: str | None = None
+#: Seconds the workers of fit_each's own pool have to stop after Ctrl-C before they are killed.
+STOP_GRACE = 10.0
 
 _CACHE: OrderedDict[Any, tuple[AnalysisFactor, CompiledGraph]] = OrderedDict()
 _STATS = {"compiles": 0, "reuses": 0}
 # One fit at a time per process: a shared model holds one dataset's data at a time.
 _LOCK = threading.RLock()
+# fit_each calls that were interrupted: their tasks still queued in this process's threads stop
+_CANCELLED: set[str] = set()
 
 
 def clear_cache() -> None:
@@ -364,6 +384,13 @@ class _Task:
     #: 0, then 1 for the retry of a task whose worker died (also makes the retry a new task
     #: for executors that name tasks by their arguments, such as Dask's).
     attempt: int = 0
+    #: The fit_each call (see ``_CANCELLED``).
+    call: str = ""
+    #: The caller's warning filters, applied where the fit runs if that is another process
+    #: (``None``: that process's own) ...
+    filters: tuple[tuple[Any, ...], ...] | None = None
+    #: ... the caller's process id (its fits use its own filters, ``__main__`` ones included).
+    origin: int = 0
 
 
 @dataclass
@@ -381,6 +408,8 @@ class _Outcome:
     nodes: Any = None
     error: BaseException | None = None
     traceback: str = ""
+    #: Warnings raised during the fit, as strings (they pickle anywhere).
+    warnings: list[CapturedWarning] = field(default_factory=list)
 
 
 def _portable(error: BaseException) -> BaseException:
@@ -393,14 +422,20 @@ def _portable(error: BaseException) -> BaseException:
 
 
 def _run_task(task: _Task) -> _Outcome:
-    """Fit one dataset (in a worker or in this process); never raises for a failed fit."""
+    """Fit one dataset (in a worker or in this process), catching its warnings; never raises
+    for a failed fit.  An interrupt (``KeyboardInterrupt``) is not a failed fit: it is raised."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
     with _LOCK:
         before = _STATS["compiles"]
         clock, cpu = time.perf_counter(), time.process_time()
-        try:
-            result_list = fit_dataset(task.search, task.factor, task.name)
-        except Exception as error:
+        with capture(task.filters if os.getpid() != task.origin else None) as caught:
+            try:
+                result_list = fit_dataset(task.search, task.factor, task.name)
+            except Exception as error:
+                failure = (_portable(error), traceback.format_exc())
+            else:
+                failure = None
+        if failure is not None:
             return _Outcome(
                 task.index,
                 task.name,
@@ -408,8 +443,9 @@ def _run_task(task: _Task) -> _Outcome:
                 compiles=_STATS["compiles"] - before,
                 seconds=time.perf_counter() - clock,
                 cpu_seconds=time.process_time() - cpu,
-                error=_portable(error),
-                traceback=traceback.format_exc(),
+                error=failure[0],
+                traceback=failure[1],
+                warnings=caught,
             )
         return _Outcome(
             task.index,
@@ -422,14 +458,22 @@ def _run_task(task: _Task) -> _Outcome:
             seconds=time.perf_counter() - clock,
             cpu_seconds=time.process_time() - cpu,
             nodes=result_list.compiled.nodes,
+            warnings=caught,
         )
 
 
 def _run_chunk(tasks: list[_Task]) -> list[_Outcome]:
     """Fit a chunk of datasets one after another, with one BLAS thread (see :func:`one_thread`);
-    never raises for a failed fit."""
-    with _LOCK, one_thread():
-        return [_run_task(task) for task in tasks]
+    never raises for a failed fit.  Stops early when its fit_each call was interrupted (in
+    this process's threads), and a pool worker asked to stop ends when its fit has unwound
+    (see :func:`graphfit.interrupts.stop_on_sigterm`)."""
+    outcomes = []
+    with worker_task(), _LOCK, one_thread():
+        for task in tasks:
+            if task.call in _CANCELLED:
+                break
+            outcomes.append(_run_task(task))
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -566,10 +610,44 @@ def _open_executor(executor: Any, search: Search | None = None) -> tuple[Executo
     pool = ProcessPoolExecutor(
         max_workers=int(executor),
         mp_context=context,
-        initializer=warm_worker,
+        initializer=_start_worker,
         initargs=(search,),
     )
     return pool, True
+
+
+def _start_worker(search: Search | None) -> None:
+    """Initializer of fit_each's own pool workers: Ctrl-C is left to the calling process,
+    which stops them with ``SIGTERM`` (see :func:`graphfit.interrupts.stop_on_sigterm`), then
+    :func:`warm_worker`."""
+    stop_on_sigterm()
+    warm_worker(search)
+
+
+def _stop_pool(pool: Executor) -> None:
+    """Stop the workers of a process pool that fit_each started, now: cancel what has not
+    started, ``SIGTERM`` every worker (its fit unwinds as after Ctrl-C, removing its temporary
+    output folder, and the process exits), ``SIGKILL`` those still running after
+    ``STOP_GRACE`` seconds, and shut the pool down."""
+    from multiprocessing.connection import wait
+
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    pending = {}
+    for process in processes:
+        with contextlib.suppress(ValueError):  # a closed process object: already gone
+            pending[process.sentinel] = process
+    for grace in (STOP_GRACE, 5.0):
+        deadline = time.monotonic() + grace
+        while pending and time.monotonic() < deadline:
+            for sentinel in wait(list(pending), timeout=max(0.0, deadline - time.monotonic())):
+                pending.pop(sentinel)
+        for process in pending.values():
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def pool_start_method() -> str:
@@ -746,7 +824,12 @@ def fit_each(
     IndependentResultList
         One entry per dataset, in input order: its :class:`~graphfit.results.Result` or a
         :class:`~graphfit.independent_results.FailedResult`.  ``compile_count`` and ``stats``
-        say how many compiles the fits took.
+        say how many compiles the fits took.  ``warnings`` holds every warning raised during
+        the fits as ``(dataset, category, message)``, wherever they ran; they are also warned
+        again here, one warning of each category naming its datasets (``"fit_each:
+        ConvergenceWarning in 12 of 200 datasets: dataset_3 (R-hat above 1.01 for: centre
+        (1.052)), ... and 4 more"``).  The fits run with this process's warning filters, so a
+        warning ignored here is ignored there, and one turned into an error fails its fit.
 
     Raises
     ------
@@ -755,6 +838,13 @@ def fit_each(
     ExecutorError
         For an executor of the wrong type, or one that is shut down (checked before fitting),
         or a ``chunksize`` that is not a positive integer.
+    FitInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``): the work stops and its ``results`` hold the fits
+        that finished, the other datasets marked as interrupted or not run; nothing partial is
+        kept or saved.  The worker processes of ``executor=n`` are stopped at once (and
+        killed if they have not exited within ``STOP_GRACE`` seconds); an executor given here
+        is not stopped (its tasks not started are cancelled, a thread pool's after its
+        current dataset).
 
     Examples
     --------
@@ -772,13 +862,13 @@ def fit_each(
     >>> [round(r.max_log_likelihood_instance.sigma) for r in result_list]
     [10, 10, 10]
     """
-    from graphfit.independent_results import IndependentResultList
 
     names = _check_inputs(factors, search)
     _check_chunksize(chunksize)
     pool, owned = _open_executor(executor, search)
+    call, filters = uuid.uuid4().hex, portable_filters()
     tasks = [
-        _Task(k, name, factor, search)
+        _Task(k, name, factor, search, call=call, filters=filters, origin=os.getpid())
         for k, (name, factor) in enumerate(zip(names, factors, strict=True))
     ]
     outcomes: dict[int, _Outcome] = {}
@@ -793,22 +883,29 @@ def fit_each(
         )
         bar.update(1)
 
+    def here(selected: list[_Task]) -> None:
+        """Fit ``selected`` in this process, one after another."""
+        with _LOCK, one_thread():
+            for task in selected:
+                fitting[:] = [task.index]
+                record(_run_task(task))
+        fitting.clear()
+
     size = 1
     spill = None
+    fitting: list[int] = []  # the dataset being fitted in this process
+    futures: dict[Future, list[_Task]] = {}  # submitted, outcomes not recorded yet
+    pools: list[Executor] = [pool] if owned else []  # the pools this call started
     try:
         if pool is None:
-            with _LOCK, one_thread():
-                for task in tasks:
-                    record(_run_task(task))
+            here(tasks)
         else:
             remaining = tasks
             if owned and pool_start_method() == "fork":
                 # fit each repeated structure's first dataset here: the forked workers then
                 # inherit its compiled model (and PyMC's imports) instead of compiling it each
                 warm_worker(search)
-                with _LOCK, one_thread():
-                    for task in _leaders(tasks):
-                        record(_run_task(task))
+                here(_leaders(tasks))
                 remaining = [task for task in tasks if task.index not in outcomes]
             if chunksize is None:
                 sizes = auto_chunk_sizes(len(remaining), _worker_count(executor))
@@ -820,18 +917,49 @@ def fit_each(
 
             # workers that see this directory (on this machine) return outcomes through files
             spill = tempfile.mkdtemp(prefix="graphfit-fit_each-")
-            _run_on(pool, _chunks(remaining, sizes), record, remake, spill=spill)
-    finally:
-        if spill is not None:
-            import shutil
+            _run_on(
+                pool,
+                _chunks(remaining, sizes),
+                record,
+                remake,
+                spill=spill,
+                futures=futures,
+                pools=pools,
+            )
+    except KeyboardInterrupt:
+        with ignoring_interrupts():  # a second Ctrl-C does not cut the clean-up short
+            _CANCELLED.add(call)
+            in_worker = _stop_after_interrupt(futures, pools, record, set(outcomes))
+            if search.name is not None:
+                _remove_temporaries(search, [t for t in tasks if t.index in in_worker])
+            _close(spill, bar, [])
+            reasons = dict.fromkeys(in_worker, INTERRUPTED_IN_WORKER)
+            reasons.update(dict.fromkeys(set(fitting) - set(outcomes), INTERRUPTED))
+            results = _interrupted_results(factors, names, outcomes, reasons, clock, size)
+        raise FitInterrupted(_interrupt_message(results, search), results) from None
+    except BaseException:
+        _close(spill, bar, pools)
+        raise
+    _close(spill, bar, pools)
+    result_list = _results(factors, names, outcomes, clock, size)
+    emit(_captured(outcomes), len(names), stacklevel=2)
+    return result_list
 
-            shutil.rmtree(spill, ignore_errors=True)
-        bar.close()
-        if owned:
-            pool.shutdown(wait=True, cancel_futures=True)
-    entries = [_rebuild(factors[k], outcomes[k]) for k in range(len(tasks))]
+
+def _close(spill: str | None, bar: Any, pools: list[Executor]) -> None:
+    """Remove the spill directory, close the progress bar, shut the pools down."""
+    if spill is not None:
+        import shutil
+
+        shutil.rmtree(spill, ignore_errors=True)
+    bar.close()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stats(outcomes: dict[int, _Outcome], clock: float, size: int) -> dict[str, Any]:
     done = list(outcomes.values())
-    stats = {
+    return {
         "compiles": sum(o.compiles for o in done),
         "fits": sum(o.error is None for o in done),
         "failed": sum(o.error is not None for o in done),
@@ -841,7 +969,139 @@ def fit_each(
         "fit_seconds": sum(o.seconds for o in done),
         "fit_cpu_seconds": sum(o.cpu_seconds for o in done),
     }
-    return IndependentResultList(entries, names, compile_count=stats["compiles"], stats=stats)
+
+
+def _captured(outcomes: dict[int, _Outcome]) -> list[tuple[str, CapturedWarning]]:
+    """Every fit's warnings as ``(dataset, warning)``, in input order."""
+    return [(outcomes[k].name, w) for k in sorted(outcomes) for w in outcomes[k].warnings]
+
+
+def _results(
+    factors: Sequence[AnalysisFactor],
+    names: list[str],
+    outcomes: dict[int, _Outcome],
+    clock: float,
+    size: int,
+) -> IndependentResultList:
+    from graphfit.independent_results import IndependentResultList
+
+    entries = [_rebuild(factors[k], outcomes[k]) for k in range(len(names))]
+    stats = _stats(outcomes, clock, size)
+    return IndependentResultList(
+        entries,
+        names,
+        compile_count=stats["compiles"],
+        stats=stats,
+        warnings=_captured(outcomes),
+    )
+
+
+#: Why a dataset has no result after Ctrl-C (``FailedResult.error`` is a KeyboardInterrupt):
+#: its fit was running in this process, ...
+INTERRUPTED = (
+    "interrupted (Ctrl-C) while it was being fitted; the partial fit was discarded and not saved"
+)
+#: ... it was in a worker (being fitted, or next in line; the executor does not say which) ...
+INTERRUPTED_IN_WORKER = (
+    "interrupted (Ctrl-C) while it was in a worker, being fitted or next in line; the "
+    "worker's fit of it was stopped or left to finish unused, and was not returned (with a "
+    "named search a fit that finished is saved, and a rerun loads it)"
+)
+#: ... or it had not been started.
+NOT_RUN = "not run: fit_each was interrupted (Ctrl-C) before this dataset's fit started"
+
+
+def _interrupted_results(
+    factors: Sequence[AnalysisFactor],
+    names: list[str],
+    outcomes: dict[int, _Outcome],
+    reasons: dict[int, str],
+    clock: float,
+    size: int,
+) -> IndependentResultList:
+    """The results after Ctrl-C: finished fits, and a FailedResult for every other dataset
+    (``reasons``: why each interrupted one has no result; the others were not run)."""
+    from graphfit.independent_results import FailedResult, IndependentResultList
+
+    entries: list[Any] = []
+    for k, name in enumerate(names):
+        if k in outcomes:
+            entries.append(_rebuild(factors[k], outcomes[k]))
+        else:
+            entries.append(FailedResult(name, k, KeyboardInterrupt(reasons.get(k, NOT_RUN))))
+    stats = _stats(outcomes, clock, size)
+    stats["interrupted"] = sum(k in reasons for k in range(len(names)) if k not in outcomes)
+    stats["not_run"] = len(names) - len(outcomes) - stats["interrupted"]
+    return IndependentResultList(
+        entries,
+        names,
+        compile_count=stats["compiles"],
+        stats=stats,
+        warnings=_captured(outcomes),
+    )
+
+
+def _interrupt_message(results: IndependentResultList, search: Search) -> str:
+    stats = results.stats
+    failed = f", {stats['failed']} failed" if stats["failed"] else ""
+    rerun = (
+        " Rerun the same call to fit only the rest: the finished fits are saved and loaded."
+        if search.name is not None
+        else ""
+    )
+    return (
+        f"fit_each was interrupted (Ctrl-C): {stats['fits']} of {len(results)} datasets "
+        f"finished{failed}, {stats['interrupted']} interrupted, {stats['not_run']} not run. "
+        "Partial fits were discarded, never saved. The finished "
+        "fits are in this exception's .results (except gf.FitInterrupted as error: "
+        f"error.results).{rerun}"
+    )
+
+
+def _stop_after_interrupt(
+    futures: dict[Future, list[_Task]],
+    pools: list[Executor],
+    record: Callable[[_Outcome], None],
+    recorded: set[int],
+) -> set[int]:
+    """After Ctrl-C: cancel the tasks not started, stop the pools fit_each started (see
+    :func:`_stop_pool`), record the chunks that had come back, and return the indices of the
+    datasets whose chunk was running (or whose outcome was lost)."""
+    for future in futures:
+        future.cancel()
+    for pool in pools:
+        _stop_pool(pool)
+    running: set[int] = set()
+    for future, chunk in futures.items():
+        if future.cancelled():
+            continue
+        came_back = None
+        if future.done():
+            try:
+                came_back = future.result(timeout=0)
+                if isinstance(came_back, _Spilled):
+                    came_back = came_back.load()
+            except BaseException:
+                came_back = None
+        for outcome in came_back or []:
+            if outcome.index not in recorded:
+                recorded.add(outcome.index)
+                record(outcome)
+        running |= {task.index for task in chunk} - recorded
+    return running
+
+
+def _remove_temporaries(search: Search, tasks: list[_Task]) -> None:
+    """Remove the temporary output folders that stopped fits left (their writers are dead)."""
+    from graphfit.output import _remove_stale, fit_folder
+
+    for task in tasks:
+        with contextlib.suppress(Exception):
+            graph = _SharedStructureGraph(
+                AnalysisFactor(task.factor.prior_model, task.factor.analysis, name=task.name)
+            )
+            folder, _ = fit_folder(dataset_search(search, task.name), graph)
+            _remove_stale(folder.parent, folder.name)
 
 
 def _worker_died(error: BaseException) -> bool:
@@ -866,26 +1126,30 @@ def _run_on(
     record: Callable[[_Outcome], None],
     remake: Callable[[], Executor] | None = None,
     spill: str | None = None,
+    futures: dict[Future, list[_Task]] | None = None,
+    pools: list[Executor] | None = None,
 ) -> None:
     """Submit every chunk of tasks to ``pool`` and record its outcomes as it returns (through
     files in the directory ``spill`` when given, see :func:`_run_spilled`).
 
-        A chunk whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
-        been killed by one of its datasets or by a task running beside it, so after the others each
-        of its datasets is run once more, on its own: only a dataset that kills its worker again is
-        recorded as failed.  A broken pool that fit_each owns is replaced (``remake``) for the
-        retries; one given by the user cannot be, and its lost datasets are recorded as failed.
+    A chunk whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
+    been killed by one of its datasets or by a task running beside it, so after the others each
+    of its datasets is run once more, on its own: only a dataset that kills its worker again is
+    recorded as failed.  A broken pool that fit_each owns is replaced (``remake``) for the
+    retries; one given by the user cannot be, and its lost datasets are recorded as failed.
+
+    ``futures`` is filled with the submitted tasks whose outcomes are not recorded yet, and
+    ``pools`` with the pools made by ``remake``, for :func:`fit_each` to stop after Ctrl-C.
     """
     died: list[tuple[_Task, BaseException]] = []
-    futures = {
-        (
-            pool.submit(_run_chunk, chunk)
-            if spill is None
-            else pool.submit(_run_spilled, chunk, spill)
-        ): chunk
-        for chunk in chunks
-    }
-    for future in as_completed(futures):
+    futures = {} if futures is None else futures
+    pools = [] if pools is None else pools
+    for chunk in chunks:
+        if spill is None:
+            futures[pool.submit(_run_chunk, chunk)] = chunk
+        else:
+            futures[pool.submit(_run_spilled, chunk, spill)] = chunk
+    for future in as_completed(list(futures)):
         chunk = futures[future]
         try:
             outcomes = future.result()
@@ -898,32 +1162,38 @@ def _run_on(
                 died.extend((task, error) for task in chunk)
                 continue
             outcomes = [_lost(task, error, retried=False) for task in chunk]
+        del futures[future]
         for outcome in outcomes:
             record(outcome)
-    spare: Executor | None = None
-    try:
-        for task, error in sorted(died, key=lambda pair: pair[0].index):
-            task = dataclasses.replace(task, attempt=task.attempt + 1)
-            try:
-                outcome = pool.submit(_run_chunk, [task]).result()[0]
-            except BaseException as again:
-                if isinstance(again, KeyboardInterrupt | SystemExit):
-                    raise
-                from concurrent.futures import BrokenExecutor
 
-                if isinstance(again, BrokenExecutor) and remake is not None:
-                    if spare is not None:
-                        spare.shutdown(wait=False, cancel_futures=True)
-                    pool = spare = remake()
-                    try:
-                        outcome = pool.submit(_run_chunk, [task]).result()[0]
-                    except BaseException as last:
-                        if isinstance(last, KeyboardInterrupt | SystemExit):
-                            raise
-                        outcome = _lost(task, last)
-                else:
-                    outcome = _lost(task, again if _worker_died(again) else error)
-            record(outcome)
-    finally:
-        if spare is not None:
-            spare.shutdown(wait=True, cancel_futures=True)
+    def retry(task: _Task) -> _Outcome:
+        future = pool.submit(_run_chunk, [task])
+        futures[future] = [task]
+        outcome = future.result()[0]
+        del futures[future]
+        return outcome
+
+    spare: Executor | None = None
+    for task, error in sorted(died, key=lambda pair: pair[0].index):
+        task = dataclasses.replace(task, attempt=task.attempt + 1)
+        try:
+            outcome = retry(task)
+        except BaseException as again:
+            if isinstance(again, KeyboardInterrupt | SystemExit):
+                raise
+            from concurrent.futures import BrokenExecutor
+
+            if isinstance(again, BrokenExecutor) and remake is not None:
+                if spare is not None:
+                    spare.shutdown(wait=False, cancel_futures=True)
+                pool = spare = remake()
+                pools.append(spare)
+                try:
+                    outcome = retry(task)
+                except BaseException as last:
+                    if isinstance(last, KeyboardInterrupt | SystemExit):
+                        raise
+                    outcome = _lost(task, last)
+            else:
+                outcome = _lost(task, again if _worker_died(again) else error)
+        record(outcome)

@@ -45,8 +45,8 @@ class FailedResult:
     >>> failed = gf.FailedResult("dataset_3", 3, ValueError("noise_map has a zero"))
     >>> failed
     FailedResult(name='dataset_3', error=ValueError('noise_map has a zero'))
-    >>> failed.failed, failed.message
-    (True, 'ValueError: noise_map has a zero')
+    >>> failed.failed, failed.message, failed.interrupted
+    (True, 'ValueError: noise_map has a zero', False)
     """
 
     #: Always ``True`` (a :class:`~graphfit.results.Result` has no ``failed`` attribute).
@@ -62,6 +62,13 @@ class FailedResult:
     def message(self) -> str:
         """``"<error type>: <error message>"``."""
         return f"{type(self.error).__name__}: {self.error}"
+
+    @property
+    def interrupted(self) -> bool:
+        """True when the dataset has no result because Ctrl-C stopped :func:`graphfit.fit_each`
+        (its ``error`` is a ``KeyboardInterrupt`` whose message says whether the fit was
+        running or not started), not because its fit failed."""
+        return isinstance(self.error, KeyboardInterrupt)
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute.startswith("__"):
@@ -96,6 +103,11 @@ class IndependentResultList(ResultList):
         ``chunksize`` (most datasets in one task sent to an executor), ``seconds`` (wall clock), and
         ``fit_seconds`` / ``fit_cpu_seconds``: the fits' own wall-clock and CPU seconds summed
         over the processes that ran them (more wall than CPU: the fits waited for a core).
+        After Ctrl-C (:class:`~graphfit.FitInterrupted`) also ``interrupted`` and ``not_run``.
+    warnings
+        Every warning raised during the fits, as ``(dataset, category name, message)`` in
+        input order (each once per dataset), wherever the fits ran.  ``fit_each`` also
+        re-emits them, one warning per category naming the datasets.
 
     Examples
     --------
@@ -110,6 +122,8 @@ class IndependentResultList(ResultList):
     ResultList(2 independent fits: a, b)
     >>> round(result_list["b"].max_log_likelihood_instance.centre), result_list.failed
     (50, [])
+    >>> result_list.warnings  # (dataset, category, message) of the fits' warnings
+    []
     """
 
     def __init__(
@@ -119,6 +133,7 @@ class IndependentResultList(ResultList):
         *,
         compile_count: int = 0,
         stats: dict[str, Any] | None = None,
+        warnings: Sequence[tuple[str, Any]] = (),
     ) -> None:
         # No joint graph, model or posterior: every entry has its own.
         self.graph = None  # type: ignore[assignment]
@@ -132,6 +147,10 @@ class IndependentResultList(ResultList):
         self.compile_count = int(compile_count)
         self.stats: dict[str, Any] = dict(stats or {})
         self.timings: dict[str, float] = {}
+        # (dataset, CapturedWarning) pairs, as strings
+        self.warnings: list[tuple[str, str, str]] = [
+            (dataset, warning.name, warning.message) for dataset, warning in warnings
+        ]
 
     @property
     def failed(self) -> list[FailedResult]:

@@ -25,6 +25,7 @@ from graphfit.output import (
     JOINT,
     MARKER,
     METADATA,
+    SEARCH,
     SUMMARY,
 )
 from graphfit.results import Result, ResultList
@@ -37,7 +38,34 @@ if TYPE_CHECKING:
     from graphfit.diagnostics import Diagnostics
     from graphfit.factor_graph import FactorGraphModel
 
-__all__ = ["LoadedResult", "LoadedResultList", "load_result", "read_metadata"]
+__all__ = [
+    "IncompleteResultWarning",
+    "LoadedResult",
+    "LoadedResultList",
+    "incomplete_reason",
+    "load_result",
+    "read_metadata",
+]
+
+
+class IncompleteResultWarning(UserWarning):
+    """A saved fit marked finished holds an incomplete posterior, so it is fitted again.
+
+    A search given ``name=`` loads its finished fit instead of fitting again; a folder whose
+    joint posterior has non-finite draws, or fewer chains or draws than its ``search.json``
+    asked for (a fit stopped early and saved by an older graphfit), is not a finished fit:
+    it is reported with this warning, fitted again and replaced.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> issubclass(gf.IncompleteResultWarning, UserWarning)
+    True
+    """
+
+
+class _IncompleteResult(ResultLoadError):
+    """Raised by :func:`load_result` for a folder whose posterior is incomplete."""
 
 
 def _needs_model(what: str, folder: Path) -> ResultLoadError:
@@ -105,6 +133,51 @@ def read_netcdf(path: Path) -> az.InferenceData:
         ) from None
 
 
+def incomplete_reason(folder: str | os.PathLike[str], idata: Any = None) -> str | None:
+    """Why the saved fit in ``folder`` is not a whole posterior, or ``None`` when it is.
+
+    Its joint posterior (``idata``, else read from ``joint.nc``) must be finite in every draw
+    and, for a search with ``chains`` and ``draws`` settings in ``search.json`` (NUTS, SMC),
+    hold at least that many chains and draws per chain.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import graphfit as gf
+    >>> from graphfit.loading import incomplete_reason
+    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+    >>> search = gf.MAP(random_seed=1, name="example", output_path=tempfile.mkdtemp())
+    >>> analysis = gf.ex.Analysis(data, noise_map)
+    >>> result = search.fit(model=gf.Model(gf.ex.Gaussian), analysis=analysis)
+    >>> incomplete_reason(result.result_list.output_folder) is None
+    True
+    """
+    import numpy as np
+
+    folder = Path(folder)
+    if idata is None:
+        idata = read_netcdf(folder / JOINT)
+    try:
+        settings = json.loads((folder / SEARCH).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        settings = {}
+    posterior = idata.posterior
+    reasons = []
+    for key, dim in (("chains", "chain"), ("draws", "draw")):
+        asked = settings.get(key) if isinstance(settings, dict) else None
+        held = int(posterior.sizes.get(dim, 0))
+        if isinstance(asked, int) and not isinstance(asked, bool) and held < asked:
+            reasons.append(f"{held} {dim}(s) where {SEARCH} asks for {asked}")
+    bad = []
+    for name, array in posterior.data_vars.items():
+        values = np.asarray(array.values)
+        if np.issubdtype(values.dtype, np.number) and not np.isfinite(values).all():
+            bad.append(str(name))
+    if bad:
+        reasons.append(f"non-finite draws (NaN or inf) in {', '.join(bad)}")
+    return "; ".join(reasons) or None
+
+
 def _read_diagnostics(folder: Path, metadata: dict[str, Any]) -> Diagnostics | None:
     import pandas as pd
 
@@ -120,7 +193,10 @@ def _read_diagnostics(folder: Path, metadata: dict[str, Any]) -> Diagnostics | N
         raise ResultLoadError(f"{str(path)!r} could not be read as CSV ({error}).") from None
     table.index.name = None
     return Diagnostics(
-        table=table, divergences=int(figures["divergences"]), problems=list(figures["problems"])
+        table=table,
+        divergences=int(figures["divergences"]),
+        problems=list(figures["problems"]),
+        notes=list(figures.get("notes", [])),
     )
 
 
@@ -166,8 +242,10 @@ def load_result(
     Raises
     ------
     ResultLoadError
-        For a folder that is not a finished graphfit result, a truncated or damaged NetCDF file,
-        a result in another format version, or a ``model`` that differs from the saved one.
+        For a folder that is not a finished graphfit result (no completion marker, or a
+        posterior with non-finite draws or fewer chains or draws than its search asked for: a
+        fit stopped early), a truncated or damaged NetCDF file, a result in another format
+        version, or a ``model`` that differs from the saved one.
 
     Examples
     --------
@@ -185,6 +263,14 @@ def load_result(
     metadata = read_metadata(folder)
     graph = _graph_from(model, analysis)
     idata = read_netcdf(folder / JOINT)
+    reason = incomplete_reason(folder, idata)
+    if reason is not None:
+        raise _IncompleteResult(
+            f"{str(folder)!r} is marked finished but holds an incomplete posterior ({reason}): "
+            "the fit was stopped early (e.g. interrupted) and saved by an older graphfit. It "
+            "is not a finished fit; delete the folder and fit again (a rerun of the same "
+            "named search does so)."
+        )
     diagnostics = _read_diagnostics(folder, metadata)
     if graph is None:
         result_list: ResultList = LoadedResultList(folder, metadata, idata, diagnostics)

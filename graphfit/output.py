@@ -24,7 +24,11 @@ else ``./output``; the identifier is a hash of the model, the data and the searc
 Writes are atomic: everything goes to a hidden temporary folder next to the final one, the
 marker is written last, and the temporary folder is renamed into place with ``os.replace``.  A
 fit killed at any point leaves either no folder or a complete one; leftovers of killed writers
-are removed by the next write of the same fit.
+are removed by the next write of the same fit.  An interrupted fit (Ctrl-C) is never saved:
+the search raises ``KeyboardInterrupt`` before saving (see :mod:`graphfit.interrupts`), and an
+interrupt while saving removes the temporary folder.  A folder marked finished whose posterior
+is incomplete (written by an older graphfit) is not loaded: :func:`resume` warns and the fit
+runs again.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ __all__ = [
     "JOINT",
     "MARKER",
     "METADATA",
+    "SEARCH",
     "SUMMARY",
     "check_label",
     "fit_folder",
@@ -83,6 +88,7 @@ MARKER = "COMPLETED"
 JOINT = "joint.nc"
 DATASETS = "datasets"
 SUMMARY = "summary.csv"
+SEARCH = "search.json"
 DIAGNOSTICS = "diagnostics.csv"
 #: Probability mass of the highest-density intervals in summaries.
 HDI_PROB = 0.94
@@ -166,13 +172,27 @@ def is_complete(folder: str | os.PathLike[str]) -> bool:
     return (Path(folder) / MARKER).is_file()
 
 
-def resume(folder: Path, graph: FactorGraphModel) -> ResultList | None:
-    """Load the finished fit in ``folder`` (saying so in the log), or ``None`` if unfinished."""
+def resume(folder: pathlib.Path, graph: FactorGraphModel) -> ResultList | None:
+    """Load the finished fit in ``folder`` (saying so in the log), or ``None`` if unfinished.
+
+    A folder marked finished whose posterior is incomplete (non-finite draws, or fewer
+    chains or draws than its ``search.json`` asks for: a fit stopped early and saved by an
+    older graphfit) is unfinished: an :class:`~graphfit.IncompleteResultWarning` says so, and
+    the fit runs again and replaces it.
+    """
     if not is_complete(folder):
         return None
-    from graphfit.loading import load_result
+    from graphfit.loading import IncompleteResultWarning, _IncompleteResult, load_result
 
-    result_list = load_result(folder, model=graph)
+    try:
+        result_list = load_result(folder, model=graph)
+    except _IncompleteResult as error:
+        warnings.warn(
+            f"graphfit: not loading the saved fit: {error} Fitting again.",
+            IncompleteResultWarning,
+            stacklevel=3,
+        )
+        return None
     logger.warning(
         "graphfit: loaded the finished fit from %s instead of fitting again (same model, data "
         "and search settings). Delete that folder to fit again.",
@@ -295,6 +315,7 @@ def _summary_json(joint: pd.DataFrame, diagnostics: Any) -> dict[str, Any]:
         figures = {
             "divergences": int(diagnostics.divergences),
             "problems": list(diagnostics.problems),
+            "notes": list(diagnostics.notes),
             "max_r_hat": _finite(diagnostics.max_rhat),
             "min_ess_bulk": _finite(diagnostics.min_ess_bulk),
             "min_ess_tail": _finite(diagnostics.table["ess_tail"].min())
@@ -343,6 +364,18 @@ def _remove_stale(parent: Path, identifier: str) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def _whole(folder: Path) -> bool:
+    """True when the finished fit in ``folder`` holds a whole posterior (see
+    :func:`graphfit.loading.incomplete_reason`); a damaged one is not."""
+    from graphfit.exceptions import ResultLoadError
+    from graphfit.loading import incomplete_reason
+
+    try:
+        return incomplete_reason(folder) is None
+    except ResultLoadError:
+        return False
+
+
 def save_result(
     result_list: ResultList,
     folder: str | os.PathLike[str],
@@ -366,7 +399,7 @@ def save_result(
         graph = result_list.graph
         (tmp / "model.info").write_text(graph.info, encoding="utf-8")
         _write_json(tmp / "model.json", identity["model"])
-        _write_json(tmp / "search.json", identity["search"])
+        _write_json(tmp / SEARCH, identity["search"])
         _write_netcdf(result_list.idata, tmp / JOINT)
         (tmp / DATASETS).mkdir()
         dataset_files = []
@@ -402,10 +435,11 @@ def save_result(
         }
         _write_json(tmp / METADATA, metadata)
         (tmp / MARKER).write_text(f"{identity['identifier']}\n", encoding="utf-8")
-        if is_complete(folder):  # another process finished the same fit first: keep it
+        if is_complete(folder) and _whole(folder):
+            # another process finished the same fit first: keep it
             shutil.rmtree(tmp)
             return folder
-        if folder.exists():  # an unfinished folder (no marker) is never loaded: replace it
+        if folder.exists():  # an unfinished folder is never loaded: replace it
             shutil.rmtree(folder)
         os.replace(tmp, folder)
     except BaseException:

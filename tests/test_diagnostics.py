@@ -1,3 +1,5 @@
+import warnings
+
 import arviz as az
 import numpy as np
 import pytest
@@ -96,3 +98,61 @@ def test_vectorised_table_with_an_odd_number_of_draws():
     reference = az.summary(idata, kind="diagnostics", round_to="none").loc[table.index]
     for column in ("r_hat", "ess_bulk", "ess_tail"):
         np.testing.assert_allclose(table[column], reference[column], rtol=1e-12)
+
+
+def test_non_finite_draws_fail_the_check_naming_the_parameters():
+    """A sampler stopped early pads with NaN; NaN > 1.01 is false, so this must be explicit."""
+    rng = np.random.default_rng(3)
+    sigma = rng.normal(size=(4, 1000, 2))
+    sigma[2, 600:, 1] = np.nan  # padding of an interrupted chain
+    centre = rng.normal(size=(4, 1000))
+    centre[0, 5] = np.inf
+    idata = az.from_dict(
+        posterior={"centre": centre, "sigma": sigma, "fine": rng.normal(size=(4, 1000))},
+        dims={"sigma": ["dataset"]},
+        coords={"dataset": ["dataset_a", "dataset_b"]},
+    )
+    with pytest.warns(
+        gf.ConvergenceWarning,
+        match=r"^graphfit convergence check: non-finite draws \(NaN or inf\) for: centre "
+        r"\(1 of 4000 draws\), sigma\[dataset_b\] \(400 of 4000 draws\); a sampler stopped early "
+        r"\(e\.g\. interrupted\) pads the draws it did not make with NaN, so this is not a "
+        r"finished fit: fit again$",
+    ):
+        diagnostics = check_convergence(idata, ["centre", "sigma", "fine"])
+    assert not diagnostics.ok
+    assert diagnostics.problems[0].startswith("non-finite draws (NaN or inf) for: centre")
+    table = diagnostics.table
+    assert table.loc[["centre", "sigma[dataset_b]"]].isna().all().all()  # undefined
+    assert table.loc[["sigma[dataset_a]", "fine"], "r_hat"].lt(1.01).all()  # still computed
+
+
+def test_a_single_chain_says_that_r_hat_was_not_computed():
+    idata = az.from_dict(posterior={"a": np.random.default_rng(0).normal(size=(1, 2000))})
+    with pytest.warns(
+        gf.ConvergenceWarning,
+        match=r"^graphfit convergence note: R-hat was not computed: the posterior has 1 chain and "
+        r"R-hat compares chains; sample chains >= 2 \(e\.g\. gf\.NUTS\(chains=4\)\) to check "
+        r"that they agree$",
+    ) as record:
+        diagnostics = check_convergence(idata, ["a"])
+    assert len(record) == 1  # the ESS of 2000 independent draws passes
+    assert diagnostics.ok  # a note is not a failed check ...
+    assert diagnostics.notes == [str(record[0].message).removeprefix("graphfit convergence note: ")]
+    assert np.isnan(diagnostics.max_rhat)  # ... and nothing pretends R-hat was fine
+    # a posterior that is one chain by construction (nested sampling) gets no note
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_convergence(idata, ["a"], note_single_chain=False).notes == []
+
+
+def test_too_few_draws_say_that_r_hat_and_ess_were_not_computed():
+    idata = az.from_dict(posterior={"a": np.random.default_rng(0).normal(size=(2, 3))})
+    with pytest.warns(
+        gf.ConvergenceWarning,
+        match=r"^graphfit convergence note: R-hat and ESS were not computed: 3 draw\(s\) per "
+        r"chain, and they need at least 4; sample more draws \(e\.g\. gf\.NUTS\(draws=1000\)\) "
+        r"to check convergence$",
+    ):
+        diagnostics = check_convergence(idata, ["a"])
+    assert diagnostics.ok and len(diagnostics.notes) == 1

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -377,3 +378,86 @@ def test_named_fits_are_saved_as_they_finish_and_a_rerun_fits_only_what_is_missi
     assert saved == {"epoch_0", "epoch_1", "epoch_2"}
     for k in (0, 2):  # loaded, not refitted: the very same draws
         assert second[k].idata.posterior.equals(first[k].idata.posterior)
+
+
+# -- warnings raised during the fits ---------------------------------------------------------------
+
+
+class DetectorWarning(UserWarning):
+    """A warning of the user's own analysis."""
+
+
+class WarningAnalysis(gf.ex.Analysis):
+    """Warns (a DetectorWarning naming the detector) when its model is evaluated."""
+
+    def __init__(self, data, noise_map, detector=None):
+        super().__init__(data, noise_map)
+        self.detector = detector
+
+    def observation(self, instance, xp=np):
+        if self.detector is not None:
+            warnings.warn(f"detector {self.detector} is saturated", DetectorWarning, stacklevel=2)
+        return super().observation(instance, xp)
+
+
+def warning_factors(detectors):
+    return [
+        gf.AnalysisFactor(
+            cookbook_model(),
+            WarningAnalysis(*gf.ex.simulate_gaussian_dataset(seed=k), detector=detector),
+            name=f"epoch_{k}",
+        )
+        for k, detector in enumerate(detectors)
+    ]
+
+
+def test_warnings_of_the_fits_come_back_once_per_category_naming_the_datasets():
+    detectors = [None, "A", "B", None, "C", "D", "E" * 400, "F", "G"]
+    with pytest.warns(
+        DetectorWarning,  # the real category: users filter it as usual
+        match=r"^fit_each: DetectorWarning in 7 of 9 datasets: epoch_1 \(detector A is "
+        r"saturated\), epoch_2 \(detector B is saturated\), epoch_4 \(detector C is saturated\), "
+        r"epoch_5 \(detector D is saturated\), epoch_6 \(detector E{288}\.\.\.\), \.\.\. and 2 "
+        r"more$",
+    ) as record:
+        result_list = gf.fit_each(warning_factors(detectors), gf.MAP(random_seed=1), progress=False)
+    assert len(record) == 1  # the fits' own warnings were caught, not shown
+    assert result_list.failed == []
+    assert result_list.warnings[0] == ("epoch_1", "DetectorWarning", "detector A is saturated")
+    assert [w[0] for w in result_list.warnings] == [
+        f"epoch_{k}" for k, d in enumerate(detectors) if d is not None
+    ]
+    # the caller's filters apply where the fits run: ignored is ignored ...
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DetectorWarning)
+        quiet = gf.fit_each(warning_factors(["A"]), gf.MAP(random_seed=1), progress=False)
+    assert quiet.warnings == [] and quiet.failed == []
+    # ... and an error is an error: that dataset's fit fails with it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DetectorWarning)
+        strict = gf.fit_each(warning_factors([None, "A"]), gf.MAP(random_seed=1), progress=False)
+    assert [f.name for f in strict.failed] == ["epoch_1"]
+    assert strict["epoch_1"].message == "DetectorWarning: detector A is saturated"
+
+
+@pytest.mark.slow
+def test_convergence_warnings_from_pool_workers_reach_the_caller_naming_the_datasets(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    search = gf.NUTS(
+        draws=40, tune=40, chains=2, cores=1, sampler="nutpie", random_seed=1, progressbar=False
+    )
+    with pytest.warns(
+        gf.ConvergenceWarning,
+        match=r"^fit_each: ConvergenceWarning in 4 of 4 datasets: epoch_0 \(.*bulk ESS below 400 "
+        r"for: .*\), epoch_1 \(.*\), epoch_2 \(.*\), epoch_3 \(.*bulk ESS below 400 for: .*\)$",
+    ) as record:
+        result_list = run_with_timeout(
+            lambda: gf.fit_each(factors(CENTRES[:4]), search, executor=2, progress=False), 600
+        )
+    assert [str(w.message).split(":")[0] for w in record] == ["fit_each"]
+    assert result_list.failed == []
+    assert result_list.stats["workers"] >= 2  # fitted here (the first) and in the workers
+    named = {dataset for dataset, category, _ in result_list.warnings}
+    assert named == {f"epoch_{k}" for k in range(4)}
+    assert all(category == "ConvergenceWarning" for _, category, _ in result_list.warnings)
+    assert all(not result.diagnostics.ok for result in result_list)

@@ -296,6 +296,64 @@ def test_folder_without_marker_is_fitted_again(tmp_path, map_root, caplog):
     assert gf.load_result(folder).idata.posterior.equals(reference.idata.posterior)
 
 
+def edit_joint(folder: Path, edit) -> None:
+    """Rewrite the folder's joint.nc with ``edit(idata)`` (as an older, interrupted fit left it)."""
+    from graphfit.loading import read_netcdf
+
+    idata = edit(read_netcdf(folder / "joint.nc"))
+    idata.to_netcdf(str(folder / "joint.nc"), engine="h5netcdf")
+
+
+def with_nan(idata):
+    values = idata.posterior["centre"].values.copy()
+    values[..., -5:] = np.nan  # nutpie's padding
+    idata.posterior["centre"] = idata.posterior["centre"].copy(data=values)
+    return idata
+
+
+def test_a_finished_folder_holding_nan_is_fitted_again_and_replaced(tmp_path, map_root):
+    _, reference = map_root
+    folder = copy_result(reference.output_folder, tmp_path / "fit")
+    edit_joint(folder, with_nan)
+    with pytest.raises(
+        gf.ResultLoadError,
+        match=r"is marked finished but holds an incomplete posterior \(non-finite draws \(NaN or "
+        r"inf\) in centre\): the fit was stopped early \(e\.g\. interrupted\) and saved by an "
+        r"older graphfit\. It is not a finished fit; delete the folder and fit again \(a rerun "
+        r"of the same named search does so\)\.$",
+    ):
+        gf.load_result(folder)
+    with pytest.warns(
+        gf.IncompleteResultWarning,
+        match=r"^graphfit: not loading the saved fit: '.*' is marked finished but holds an "
+        r"incomplete posterior \(non-finite draws \(NaN or inf\) in centre\).* Fitting again\.$",
+    ):
+        result_list = map_fit(small_graph(), tmp_path)
+    assert not result_list.resumed and result_list.output_folder == folder
+    assert gf.load_result(folder).idata.posterior.equals(reference.idata.posterior)  # replaced
+
+
+def test_a_finished_folder_with_fewer_draws_than_its_search_is_not_loaded(tmp_path, nuts_fit):
+    from graphfit.output import resume
+
+    _, graph, result_list = nuts_fit
+    folder = copy_result(result_list.output_folder, tmp_path)
+    edit_joint(folder, lambda idata: idata.isel(draw=slice(0, 100)))
+    with pytest.raises(
+        gf.ResultLoadError,
+        match=r"incomplete posterior \(100 draw\(s\) where search\.json asks for 300\)",
+    ):
+        gf.load_result(folder, model=graph)
+    with pytest.warns(gf.IncompleteResultWarning, match=r"100 draw\(s\) where search\.json"):
+        assert resume(folder, graph) is None
+    edit_joint(folder, lambda idata: idata.isel(chain=[0]))
+    with pytest.warns(
+        gf.IncompleteResultWarning,
+        match=r"1 chain\(s\) where search\.json asks for 2; 100 draw\(s\) where",
+    ):
+        assert resume(folder, graph) is None
+
+
 # -- loading ------------------------------------------------------------------------------------
 
 

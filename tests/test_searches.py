@@ -116,8 +116,16 @@ def test_nutpie_posterior_has_no_coordinates_of_unconstrained_variables():
     search = gf.NUTS(
         draws=50, tune=50, chains=1, random_seed=1, progressbar=False, sampler="nutpie"
     )
-    with pytest.warns(gf.ConvergenceWarning):  # 50 draws: a low ESS, said so
+    with pytest.warns(gf.ConvergenceWarning) as record:  # 50 draws: a low ESS, said so
         result_list = search.fit(model=graph.global_prior_model, analysis=graph)
+    messages = [str(w.message) for w in record]
+    assert any(m.startswith("graphfit convergence check: bulk ESS below 400") for m in messages)
+    # one chain: R-hat cannot be computed, and that is said too
+    assert (
+        "graphfit convergence note: R-hat was not computed: the posterior has 1 chain"
+        in "".join(messages)
+    )
+    assert result_list.diagnostics.notes[0].startswith("R-hat was not computed")
     posterior = result_list.idata.posterior
     assert posterior["normalization"].dims == ("chain", "draw", "dataset")
     used = {dim for array in posterior.data_vars.values() for dim in array.dims}

@@ -299,13 +299,22 @@ def _defer_log_likelihood(
     return True
 
 
-def check_fit(idata: az.InferenceData, compiled: CompiledGraph) -> Diagnostics:
-    """R-hat, ESS and divergence checks of every prior and relation variable of the graph."""
+def check_fit(
+    idata: az.InferenceData, compiled: CompiledGraph, *, note_single_chain: bool = True
+) -> Diagnostics:
+    """R-hat, ESS and divergence checks of every prior and relation variable of the graph
+    (see :func:`graphfit.diagnostics.check_convergence`)."""
     from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 
     plan = compiled.plan
     var_names = [g.name for g in plan.prior_groups] + [g.name for g in plan.relation_groups]
-    return check_convergence(idata, var_names, rhat_max=RHAT_MAX, ess_min=ESS_MIN)
+    return check_convergence(
+        idata,
+        var_names,
+        rhat_max=RHAT_MAX,
+        ess_min=ESS_MIN,
+        note_single_chain=note_single_chain,
+    )
 
 
 class Search:

@@ -20,6 +20,7 @@ import numpy as np
 
 from graphfit.evidence import LogEvidence
 from graphfit.exceptions import SearchError
+from graphfit.interrupts import check_complete, interruptible
 from graphfit.priors import GaussianPrior, LogGaussianPrior, LogUniformPrior, Prior, UniformPrior
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
 
@@ -222,7 +223,10 @@ class DynestyStatic(Search):
             rstate=self._rng(),
             **self.sampler_kwargs,
         )
-        sampler.run_nested(dlogz=self.dlogz, maxcall=self.maxcall, print_progress=self.progressbar)
+        with interruptible("DynestyStatic"):  # Ctrl-C always raises, whatever dynesty does
+            sampler.run_nested(
+                dlogz=self.dlogz, maxcall=self.maxcall, print_progress=self.progressbar
+            )
         results = sampler.results
         timings["sample"] = time.perf_counter() - clock
         clock = time.perf_counter()
@@ -257,7 +261,9 @@ class DynestyStatic(Search):
         idata = az.InferenceData(posterior=deterministics, sample_stats=sample_stats)
         idata = finish_idata(idata, compiled)
         idata.posterior.attrs.update(evidence.to_attrs())
-        diagnostics = check_fit(idata, compiled)  # one chain: R-hat is NaN, ESS is checked
+        check_complete(idata, "DynestyStatic")
+        # one chain of equal-weight draws (not a Markov chain): no R-hat, and no note about it
+        diagnostics = check_fit(idata, compiled, note_single_chain=False)
         timings["postprocess"] = time.perf_counter() - clock
         return idata, diagnostics
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.interrupts import interruptible
 from graphfit.modes import MultimodalityWarning, describe, separated_modes
 from graphfit.search.base import Search, finish_idata
 from graphfit.start import cached_start_finder
@@ -74,7 +75,9 @@ class MAP(Search):
 
         model = compiled.model
         finder = cached_start_finder(compiled, jacobian=False)
-        with one_thread():  # small SciPy work: a multi-threaded BLAS only slows it
+        # Ctrl-C always raises, whatever the optimiser does with it; small SciPy work: a
+        # multi-threaded BLAS only slows it
+        with interruptible("MAP"), one_thread():
             optima = finder.find_optima(
                 self._rng(), n_random=self.n_random, n_optimise=self.n_optimise
             )

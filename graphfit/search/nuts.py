@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphfit.exceptions import SearchError
+from graphfit.interrupts import check_complete, interruptible
 from graphfit.marginal import draw_marginalized
 from graphfit.modes import Modes, MultimodalityWarning, chain_modes, describe, separated_modes
 from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, positive_int
@@ -263,18 +264,23 @@ class NUTS(Search):
             kwargs = dict(self.sampler_kwargs)
             kwargs.setdefault("init", "adapt_diag")
             kwargs.setdefault("target_accept", self.target_accept)
-        return pm.sample(
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            cores=self.cores,
-            random_seed=seed,
-            progressbar=self.progressbar,
-            initvals=initvals,
-            compute_convergence_checks=False,
-            model=model,
-            **kwargs,
-        )
+        # PyMC catches Ctrl-C and returns the draws so far: raise it instead (interruptible)
+        with interruptible(self._what()) as interrupt:
+            kwargs["callback"] = interrupt.callback(kwargs.get("callback"))
+            idata = pm.sample(
+                draws=self.draws,
+                tune=self.tune,
+                chains=self.chains,
+                cores=self.cores,
+                random_seed=seed,
+                progressbar=self.progressbar,
+                initvals=initvals,
+                compute_convergence_checks=False,
+                model=model,
+                **kwargs,
+            )
+        check_complete(idata, self._what(), chains=self.chains, draws=self.draws)
+        return idata
 
     def _sample_numpyro(self, model: Any, initvals: list[dict], seed: int) -> az.InferenceData:
         import pymc as pm
@@ -282,20 +288,24 @@ class NUTS(Search):
         kwargs = dict(self.sampler_kwargs)
         nuts_kwargs = {"jitter": False, "chain_method": "parallel"}
         nuts_kwargs.update(kwargs.pop("nuts_sampler_kwargs", {}))
-        return pm.sample(
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            random_seed=seed,
-            progressbar=self.progressbar,
-            initvals=initvals,
-            nuts_sampler="numpyro",
-            target_accept=kwargs.pop("target_accept", self.target_accept),
-            compute_convergence_checks=False,
-            nuts_sampler_kwargs=nuts_kwargs,
-            model=model,
-            **kwargs,
-        )
+        # JAX runs the draws as one computation: Ctrl-C takes effect when it returns
+        with interruptible(self._what()):
+            idata = pm.sample(
+                draws=self.draws,
+                tune=self.tune,
+                chains=self.chains,
+                random_seed=seed,
+                progressbar=self.progressbar,
+                initvals=initvals,
+                nuts_sampler="numpyro",
+                target_accept=kwargs.pop("target_accept", self.target_accept),
+                compute_convergence_checks=False,
+                nuts_sampler_kwargs=nuts_kwargs,
+                model=model,
+                **kwargs,
+            )
+        check_complete(idata, self._what(), chains=self.chains, draws=self.draws)
+        return idata
 
     def _sample_nutpie(
         self,
@@ -318,25 +328,32 @@ class NUTS(Search):
         kwargs.setdefault("target_accept", self.target_accept)
         clock = time.perf_counter()
         parts = []
-        for k, (starts, chains) in enumerate(groups):
-            # nutpie asks for one initial point per chain, in its flat layout (the free
-            # variables' unconstrained values in model order, as in graphfit.start)
-            parts.append(
-                nutpie.sample(
-                    dataclasses.replace(compiled, initial_point_func=starts),
-                    draws=self.draws,
-                    tune=self.tune,
-                    chains=chains,
-                    cores=min(self.cores, chains),
-                    seed=seed + k,
-                    progress_bar=self.progressbar,
-                    **kwargs,
+        # nutpie catches Ctrl-C and returns the draws so far padded with NaN: raise it instead
+        with interruptible(self._what()):
+            for k, (starts, chains) in enumerate(groups):
+                # nutpie asks for one initial point per chain, in its flat layout (the free
+                # variables' unconstrained values in model order, as in graphfit.start)
+                parts.append(
+                    nutpie.sample(
+                        dataclasses.replace(compiled, initial_point_func=starts),
+                        draws=self.draws,
+                        tune=self.tune,
+                        chains=chains,
+                        cores=min(self.cores, chains),
+                        seed=seed + k,
+                        progress_bar=self.progressbar,
+                        **kwargs,
+                    )
                 )
-            )
         idata = parts[0] if len(parts) == 1 else _join_chains(parts)
+        check_complete(idata, self._what(), chains=self.chains, draws=self.draws)
         idata.posterior.attrs["sampling_time"] = time.perf_counter() - clock
         idata.posterior.attrs["compile_time"] = compile_seconds
         return idata
+
+    def _what(self) -> str:
+        """The search as messages name it."""
+        return f"NUTS(sampler={self.sampler!r})"
 
 
 def _join_chains(parts: list[Any]) -> Any:

@@ -17,6 +17,7 @@ import numpy as np
 
 from graphfit.evidence import LogEvidence
 from graphfit.exceptions import SearchError
+from graphfit.interrupts import check_complete, interruptible
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
 
 if TYPE_CHECKING:
@@ -160,18 +161,20 @@ class SMC(Search):
         timings = getattr(self, "_timings", {})
         clock = time.perf_counter()
         seed = int(self._rng().integers(2**31 - 1))
-        idata = pm.sample_smc(
-            draws=self.draws,
-            chains=self.chains,
-            cores=self.cores,
-            random_seed=seed,
-            model=compiled.model,
-            progressbar=self.progressbar,
-            compute_convergence_checks=False,
-            threshold=self.threshold,
-            correlation_threshold=self.correlation_threshold,
-            **self.sampler_kwargs,
-        )
+        with interruptible("SMC"):  # Ctrl-C always raises, even if PyMC caught it
+            idata = pm.sample_smc(
+                draws=self.draws,
+                chains=self.chains,
+                cores=self.cores,
+                random_seed=seed,
+                model=compiled.model,
+                progressbar=self.progressbar,
+                compute_convergence_checks=False,
+                threshold=self.threshold,
+                correlation_threshold=self.correlation_threshold,
+                **self.sampler_kwargs,
+            )
+        check_complete(idata, "SMC", chains=self.chains, draws=self.draws)
         timings["sample"] = time.perf_counter() - clock
         clock = time.perf_counter()
         stats, log_ml = stage_stats(idata.sample_stats, self.chains)
