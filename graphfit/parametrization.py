@@ -287,8 +287,10 @@ class SpreadPosterior:
 
     Attributes
     ----------
-    q10, median
-        Its 10% quantile and median.
+    q10
+        Its 10% quantile.
+    median
+        Its median.
     datasets
         Number of datasets that informed it.
     """
