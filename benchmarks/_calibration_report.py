@@ -183,9 +183,18 @@ def coverage_row(parameter: str, side: str, elements: list[dict], thin_to: int) 
     return row
 
 
-def diagnostics_row(side: str, records: list[dict]) -> dict:
-    """Failed fits, divergences, R-hat and ESS failures and time of one side's fits."""
+def diagnostics_row(side: str, records: list[dict], problem: str, spec: Any) -> dict:
+    """Failed fits, divergences, R-hat and ESS failures and time of one side's fits, and where
+    the problem defines it, how many fits were far off the truths (and how many of those
+    passed the R-hat check: a wrong answer without a warning)."""
     fits = [r for r in records if "error" not in r]
+    extra = {}
+    if spec.far_off is not None:
+        far = [r for r in fits if spec.far_off(problem, r)]
+        extra = {
+            "far off": len(far),
+            "far off, r-hat ok": sum(r["max_rhat"] <= RHAT_LIMIT for r in far),
+        }
     return {
         "side": side,
         "fits": len(fits),
@@ -195,10 +204,11 @@ def diagnostics_row(side: str, records: list[dict]) -> dict:
         "r-hat > 1.01": sum(r["max_rhat"] > RHAT_LIMIT for r in fits),
         "ess < 400": sum(r["min_ess_bulk"] < ESS_LIMIT for r in fits),
         "median s": float(np.median([r["seconds"] for r in fits])) if fits else float("nan"),
+        **extra,
     }
 
 
-def summarise_problem(records: list[dict], spec: Any) -> dict:
+def summarise_problem(records: list[dict], spec: Any, problem: str) -> dict:
     """Everything the tables and figures of one problem need."""
     records = usable(records)
     thin_to = records[0]["settings"]["thin_to"]
@@ -220,6 +230,17 @@ def summarise_problem(records: list[dict], spec: Any) -> dict:
                 if elements:
                     row = coverage_row(f"{name} (all {len(labels)})", side, elements, thin_to)
                     rows.append({**row, "pooled": True, "scalar": False})
+    breakdown = []
+    for name in spec.parameters:
+        for side in SIDES:
+            grouped: dict[str, list[dict]] = {}
+            for record in fits[side]:
+                for label, kind in spec.classes(problem, record).items():
+                    if label.split("[")[0] == name:
+                        grouped.setdefault(kind, []).append(record["elements"][label])
+            for kind in (k for k in spec.class_order if k in grouped):
+                row = coverage_row(name, side, grouped[kind], thin_to)
+                breakdown.append({**row, "class": kind})
     requested = max((r.get("requested", 0) for r in records), default=0)
     complete = min(repeats.values())
     summary = {
@@ -229,9 +250,11 @@ def summarise_problem(records: list[dict], spec: Any) -> dict:
         "repeats": repeats,
         "partial": complete < requested,
         "commits": sorted({r.get("commit", "unknown") for r in records}),
+        "fit commands": sorted({r["command"] for r in records if "command" in r}),
         "settings": records[0]["settings"],
-        "diagnostics": [diagnostics_row(side, by_side[side]) for side in SIDES],
+        "diagnostics": [diagnostics_row(side, by_side[side], problem, spec) for side in SIDES],
         "rows": rows,
+        "breakdown": breakdown,
     }
     parametrizations = Counter(
         r["parametrization"] for r in fits["graphfit"] if "parametrization" in r
@@ -253,7 +276,7 @@ def summarise(records: dict[str, list[dict]], problems: dict[str, Any], command:
     import multiprocessing
 
     out = {
-        problem: summarise_problem(rs, problems[problem])
+        problem: summarise_problem(rs, problems[problem], problem)
         for problem, rs in records.items()
         if usable(rs)
     }
@@ -319,6 +342,23 @@ def coverage_table(rows: list[dict]) -> str:
     return markdown_table(table, COVERAGE_COLUMNS)
 
 
+def breakdown_table(rows: list[dict]) -> str:
+    """Markdown table of coverage by class."""
+    table = [
+        {
+            "parameter": row["parameter"],
+            "class": row["class"],
+            "side": row["side"],
+            "n": row["n"],
+            "50% [99% CI]": _coverage(row, "in50"),
+            "90% [99% CI]": _coverage(row, "in90"),
+            "ranks p": f"{row['chi2 p']:.3g} ({row['bins']} bins)",
+        }
+        for row in rows
+    ]
+    return markdown_table(table, ["parameter", "class", *COVERAGE_COLUMNS[1:-1]])
+
+
 def tables_text(summary: dict) -> str:
     """Every problem's tables, as printed by the script."""
     parts = []
@@ -330,7 +370,12 @@ def tables_text(summary: dict) -> str:
         )
         parts.append(coverage_table(data["rows"]))
         parts.append("")
-        parts.append(markdown_table(data["diagnostics"], DIAGNOSTIC_COLUMNS))
+        columns = DIAGNOSTIC_COLUMNS + [
+            c for c in ("far off", "far off, r-hat ok") if c in data["diagnostics"][0]
+        ]
+        parts.append(markdown_table(data["diagnostics"], columns))
+        parts.append("\nBy class:\n")
+        parts.append(breakdown_table(data["breakdown"]))
         if "graphfit parametrizations" in data:
             parts.append(f"\ngraphfit's parametrisation: {data['graphfit parametrizations']}")
     return "\n".join(parts)
@@ -373,7 +418,12 @@ def draw_histograms(summary: dict, folder: Path = FIGURES) -> list[Path]:
         names = [r["parameter"] for r in data["rows"] if r["side"] == SIDES[0]]
         names = [n for n in names if _shown(data["rows"], n)]
         figure, axes = plt.subplots(
-            len(names), 2, figsize=(7.5, 1.7 * len(names) + 0.6), squeeze=False, sharex=True
+            len(names),
+            2,
+            figsize=(7.5, 1.7 * len(names) + 0.6),
+            squeeze=False,
+            sharex=True,
+            sharey="row",
         )
         for i, name in enumerate(names):
             for j, side in enumerate(SIDES):
