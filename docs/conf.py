@@ -34,6 +34,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "myst_nb",
     "_ext.public_names",
+    "_ext.calibration",
 ]
 
 exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints", "README.md"]
