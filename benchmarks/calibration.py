@@ -33,8 +33,9 @@ Run from the repository root (hours on 2 cores; each repeat takes about 4 s for 
 
 Each finished repeat is appended to ``benchmarks/results/calibration/<problem>.jsonl`` at once;
 ``--resume`` continues a killed run from those records (same seed and settings) instead of
-starting the file again.  When the fits are done (or with ``--report`` alone, which fits
-nothing), the script reads every problem's records, prints the tables, writes
+starting the file again; without it, the records of the sides being fitted are replaced and
+the other side's kept (``--sides graphfit`` refits graphfit alone after a change).  When the
+fits are done (or with ``--report`` alone, which fits nothing), the script reads every problem's records, prints the tables, writes
 ``benchmarks/results/calibration.json`` and draws the rank histograms into
 ``docs/_static/calibration/<problem>.png``.  The documentation page "How we check the
 posteriors" shows that JSON and those figures.
@@ -505,7 +506,13 @@ def run_problem(problem: str, args: argparse.Namespace, commit: str, command: st
                 done.add((record["repeat"], record["side"]))
         print(f"{problem}: resuming, {len(done)} fits already in {path}", flush=True)
     else:
-        path.write_text("")
+        # a new run of these sides: keep only the other sides' records of the same settings
+        kept = [
+            r
+            for r in read_records(problem)
+            if r["side"] not in args.sides and r["settings"] == settings
+        ]
+        path.write_text("".join(json.dumps(r) + "\n" for r in kept))
     for repeat in range(args.repeats):
         for side in args.sides:
             if (repeat, side) in done:
