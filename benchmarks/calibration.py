@@ -37,8 +37,8 @@ starting the file again; without it, the records of the sides being fitted are r
 the other side's kept (``--sides graphfit`` refits graphfit alone after a change).  When the
 fits are done (or with ``--report`` alone, which fits nothing), the script reads every
 problem's records, prints the tables, writes ``benchmarks/results/calibration.json`` and
-draws the rank histograms into ``docs/_static/calibration/<problem>.png``.  The documentation page "How we check the
-posteriors" shows that JSON and those figures.
+draws the rank histograms into ``docs/_static/calibration/<problem>.png``.  The documentation
+page "How we check the posteriors" shows that JSON and those figures.
 """
 
 from __future__ import annotations
