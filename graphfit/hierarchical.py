@@ -566,18 +566,11 @@ def _likelihood_sd(factor: Any, prior: Prior, value: float) -> float:
 def _log_likelihood(factor: Any, prior: Prior, value: float) -> float:
     """The factor's log-likelihood (numpy) at its prior medians with ``prior`` at ``value``;
     NaN on failure."""
-    model, analysis = factor.prior_model, factor.analysis
-    values = {p: p.median() for p in model.priors()}
+    from graphfit.parametrization import factor_log_likelihood
+
+    values = {p: p.median() for p in factor.prior_model.priors()}
     values[prior] = value
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            instance = model.instance_from(values, np)
-            if analysis.uses_observation():
-                return float(np.sum(analysis.observation(instance, np).log_likelihood(np)))
-            return float(np.sum(analysis.log_likelihood_function(instance, np)))
-    except Exception:
-        return math.nan
+    return factor_log_likelihood(factor, values)
 
 
 def _support(prior: Prior) -> tuple[float, float]:
