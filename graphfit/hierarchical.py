@@ -200,6 +200,9 @@ class HierarchicalFactor:
         self._factors: list[Any] | None = None
         self._data_strength: float | None = None
         self._strength: dict[str, Any] | None = None
+        #: ``(drawn prior, value, sd)`` of every probed dataset's own fit, set with
+        #: :attr:`data_strength`.
+        self._estimates: list[tuple[Prior, float, float]] = []
         #: Whether :attr:`data_strength` was measured for the current factors.
         self.data_strength_measured = False
         #: Edges of the grid the drawn parameters are marginalised over (set when a factor
@@ -236,6 +239,7 @@ class HierarchicalFactor:
         first needed (it is not measured for an explicit parametrisation)."""
         self._factors = list(factors)
         self._data_strength, self._strength = None, None
+        self._estimates = []
         self.data_strength_measured = False
 
     def add_drawn_variable(self, prior: Prior) -> None:
@@ -409,6 +413,11 @@ class HierarchicalFactor:
                 dataset_estimate(owners[k][1], owners[k][0], self._drawn_support(owners[k][0]))
                 for k in (picks if owners else [])
             ]
+        self._estimates = [
+            (owners[k][0], e.value, e.sd)
+            for k, e in zip(picks if owners else [], estimates, strict=True)
+            if math.isfinite(e.value) and math.isfinite(e.sd)
+        ]
         for estimate in estimates:
             value, sd = estimate.value, estimate.sd
             if log_space:
@@ -453,6 +462,45 @@ class HierarchicalFactor:
         if not self.data_strength_measured and self._factors is not None:
             self.measure_data_strength(self._factors)
         return self._data_strength
+
+    def start_values(self) -> dict[Prior, float]:
+        """Where the start search can begin, from the datasets' own fits.
+
+        Every probed drawn parameter (see :meth:`measure_data_strength`) at its dataset's
+        estimate, and the population's mean and sigma, where they are priors, at the mean and
+        spread of those estimates (in log space for a ``LogGaussianPrior`` population), each
+        kept inside its prior's support.  Prior medians put every drawn parameter at the
+        population's centre, where a dataset whose signal lies far away gives the optimiser no
+        gradient; these values start it at each dataset's own peak.  Empty when the datasets
+        could not be fitted alone (or fewer than two were).
+        """
+        if not self.data_strength_measured and self._factors is not None:
+            self.measure_data_strength(self._factors)
+        estimates = self._estimates
+        if len(estimates) < 2:
+            return {}
+        values: dict[Prior, float] = {prior: _inside(prior, value) for prior, value, _ in estimates}
+        drawn = np.array([value for _, value, _ in estimates])
+        if self.distribution is LogGaussianPrior:
+            if np.any(drawn <= 0):
+                return values
+            drawn = np.log(drawn)
+        sds = np.array([sd for _, _, sd in estimates])
+        centre = {
+            "mean": float(np.mean(drawn)),
+            "sigma": float(max(np.std(drawn, ddof=1), np.median(sds))),
+        }
+        if self.distribution is UniformPrior:
+            pad = float(max(np.std(drawn, ddof=1), np.median(sds)))
+            centre = {
+                "lower_limit": float(np.min(drawn)) - pad,
+                "upper_limit": float(np.max(drawn)) + pad,
+            }
+        for argument, value in centre.items():
+            prior = self.parameters.get(argument)
+            if isinstance(prior, Prior):
+                values[prior] = _inside(prior, value)
+        return values
 
     @property
     def parametrization_reason(self) -> str:
@@ -571,6 +619,14 @@ def _log_likelihood(factor: Any, prior: Prior, value: float) -> float:
     values = {p: p.median() for p in factor.prior_model.priors()}
     values[prior] = value
     return factor_log_likelihood(factor, values)
+
+
+def _inside(prior: Prior, value: float) -> float:
+    """``value`` moved inside ``prior``'s support (by 1% of its range, or of the value's
+    scale where the range is unbounded), so that its unconstrained image is finite."""
+    low, high = _support(prior)
+    span = high - low if math.isfinite(high - low) else max(abs(value), 1.0)
+    return float(min(max(value, low + 0.01 * span), high - 0.01 * span))
 
 
 def _support(prior: Prior) -> tuple[float, float]:

@@ -21,7 +21,7 @@ from graphfit.exceptions import ConstraintError, SearchError
 if TYPE_CHECKING:
     import pymc as pm
 
-__all__ = ["Optimum", "StartFinder", "cached_start_finder"]
+__all__ = ["Optimum", "StartFinder", "cached_start_finder", "data_start", "prior_medians"]
 
 #: Above this many free coordinates, only the prior-median start and the best random start are
 #: polished (random starts rarely help there and each costs many gradient evaluations).
@@ -64,6 +64,10 @@ class StartFinder:
     logp_grad
         A compiled function of the flat unconstrained vector returning the log density (with
         the Jacobian) and its gradient, used instead of compiling one (nutpie's ``logp_func``).
+    extra_starts
+        More starting points, as ``medians`` are given (values by variable name, the model's
+        own initial value for a variable not named), always polished after the medians' (see
+        :func:`data_start`).
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class StartFinder:
         gradient: bool = True,
         assertions: Sequence[tuple[str, Callable[[dict[str, Any]], bool]]] = (),
         logp_grad: Callable[[np.ndarray], tuple[Any, np.ndarray]] | None = None,
+        extra_starts: Sequence[dict[str, Any]] = (),
     ) -> None:
         import pytensor.tensor as pt
         from pymc.blocking import DictToArrayBijection
@@ -98,9 +103,19 @@ class StartFinder:
             )
         self._values_fn: Any = None
         self.assertions = list(assertions)
+        self.extra_starts: list[np.ndarray] = []
+        for values in extra_starts:
+            point = self._initial_point(values, fallback=False)
+            if point is not None:
+                vector = DictToArrayBijection.map(point).data
+                if np.isfinite(self.logp(vector)):
+                    self.extra_starts.append(vector)
 
-    def _initial_point(self, medians: dict[str, Any] | None) -> dict[str, np.ndarray]:
-        """Prior medians in unconstrained space, by value variable (PyMC's own if unknown)."""
+    def _initial_point(
+        self, medians: dict[str, Any] | None, fallback: bool = True
+    ) -> dict[str, np.ndarray] | None:
+        """Prior medians in unconstrained space, by value variable (PyMC's own if unknown,
+        or ``None`` without ``fallback``)."""
         model = self.model
         if medians is not None:
             try:
@@ -127,7 +142,7 @@ class StartFinder:
                     return point
             except (KeyError, ValueError):
                 pass
-        return model.initial_point()
+        return model.initial_point() if fallback else None
 
     @property
     def x0(self) -> np.ndarray:
@@ -201,7 +216,10 @@ class StartFinder:
         from scipy.optimize import minimize
 
         x0 = self.x0
-        candidates = [x0] + [x0 + rng.uniform(-spread, spread, x0.size) for _ in range(n_random)]
+        extra = [x for x in self.extra_starts if x.size == x0.size]
+        candidates = [x0, *extra] + [
+            x0 + rng.uniform(-spread, spread, x0.size) for _ in range(n_random)
+        ]
         scored = sorted(((self.logp(x), k) for k, x in enumerate(candidates)), key=lambda t: -t[0])
         finite = [(lp, k) for lp, k in scored if np.isfinite(lp)]
         if not finite and self.assertions:
@@ -220,10 +238,10 @@ class StartFinder:
         # (0.7 s) to the best optimum, random starts ran 2,000 iterations (12-15 s each) to worse
         # ones.  So once the median start has converged, random starts get a budget of a few
         # times its iterations, and in high dimension only the best random start is polished.
-        chosen = [k for _, k in finite[:n_optimise]]
-        if np.isfinite(self.logp(candidates[0])):
-            rest = [k for k in chosen if k != 0]
-            chosen = [0, *rest[: max(n_optimise - 1, 1)]]
+        # The extra starts (each dataset's own estimate, see data_start) are polished next.
+        first = [k for k in range(1 + len(extra)) if np.isfinite(self.logp(candidates[k]))]
+        rest = [k for _, k in finite if k not in first]
+        chosen = [*first, *rest[: max(n_optimise - 1, 1) if 0 in first else n_optimise]]
         if x0.size <= HIGH_DIMENSION:
             pool = [k for _, k in finite[: max(len(finite) // 4, 1)] if k not in chosen]
             for _ in range(n_diverse):
@@ -237,7 +255,7 @@ class StartFinder:
         maxiter = 2000
         found: list[Optimum] = []
         for position, k in enumerate(chosen):
-            if position >= 2 and maxiter < 2000 and x0.size > HIGH_DIMENSION:
+            if position >= 2 + len(extra) and maxiter < 2000 and x0.size > HIGH_DIMENSION:
                 break
             if self.gradient:
                 result = minimize(
@@ -399,6 +417,7 @@ def cached_start_finder(
             gradient=not getattr(compiled, "black_box", []),
             assertions=compiled.assertion_checks(),
             logp_grad=logp_grad if jacobian else None,
+            extra_starts=[start] if (start := data_start(compiled.plan)) else [],
         )
         compiled.cache[key] = finder
     return finder
@@ -414,6 +433,77 @@ def prior_medians(plan: Any) -> dict[str, Any]:
         )
         for group in plan.prior_groups
     }
+
+
+def data_start(plan: Any) -> dict[str, Any] | None:
+    """Prior medians with hierarchical populations started from the datasets' own fits.
+
+    Each drawn parameter that a :class:`~graphfit.HierarchicalFactor` fitted to its dataset
+    alone is put at that estimate, and the population's hyperparameters at the estimates'
+    centre and spread (:meth:`~graphfit.HierarchicalFactor.start_values`); a non-centred
+    population's offsets follow.  ``None`` when the graph has no population that could be
+    measured (or only marginalised ones, whose drawn parameters are not variables).
+
+    From the prior medians every drawn parameter sits at the population's centre: a dataset
+    whose peak lies several widths away gives the optimiser no gradient there, and the chains
+    then start, and stay, on a plateau far from that dataset's own answer.
+    """
+    from graphfit.priors import Prior
+
+    medians = prior_medians(plan)
+    changed = False
+    for _, population in plan.populations:
+        parametrization = population.resolved_parametrization
+        if parametrization == "marginalized":
+            continue
+        values = population.start_values()
+        if not values:
+            continue
+        changed = True
+        hyper = {}
+        for argument in ("mean", "sigma", "lower_limit", "upper_limit"):
+            value = population.parameters.get(argument)
+            hyper[argument] = values.get(value, value) if isinstance(value, Prior) else value
+        for group in plan.prior_groups:
+            members = [values.get(member) for member in group.members]
+            if any(v is not None for v in members):
+                old = np.atleast_1d(np.asarray(medians[group.name], dtype=float))
+                new = np.array([o if v is None else v for o, v in zip(old, members, strict=True)])
+                medians[group.name] = new if group.vector else float(new[0])
+            if group.population is population and parametrization == "non_centred":
+                offsets = _offsets(population, hyper, members)
+                if offsets is not None:
+                    medians[f"{group.name}_offset"] = offsets if group.vector else offsets[0]
+    return medians if changed else None
+
+
+def _offsets(population: Any, hyper: dict[str, Any], members: list[Any]) -> np.ndarray | None:
+    """Non-centred offsets of drawn values ``members`` (0, the population's centre, where
+    ``None``) under hyperparameter values ``hyper``; ``None`` when a hyperparameter is not a
+    number here (a relation)."""
+    from graphfit.priors import LogGaussianPrior, UniformPrior
+
+    def number(name: str) -> float | None:
+        value = hyper.get(name)
+        return float(value) if isinstance(value, int | float | np.floating) else None
+
+    if population.distribution is UniformPrior:
+        low, high = number("lower_limit"), number("upper_limit")
+        if low is None or high is None or not high > low:
+            return None
+        units = [0.5 if v is None else (v - low) / (high - low) for v in members]
+        return np.clip(np.array(units), 0.01, 0.99)
+    mean, sigma = number("mean"), number("sigma")
+    if mean is None or sigma is None or not sigma > 0:
+        return None
+    log = population.distribution is LogGaussianPrior
+    offsets = []
+    for v in members:
+        if v is None or (log and v <= 0):
+            offsets.append(0.0)
+        else:
+            offsets.append(((np.log(v) if log else v) - mean) / sigma)
+    return np.array(offsets)
 
 
 def _ravel_pair(outputs: Any) -> tuple[float, np.ndarray]:
