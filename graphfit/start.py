@@ -33,13 +33,15 @@ DIVERSE_STARTS = 2
 
 @dataclass
 class Optimum:
-    """An optimum found: unconstrained vector, its log density, a scale per coordinate, and
-    whether the optimiser converged there."""
+    """An optimum found: unconstrained vector, its log density, a scale per coordinate,
+    whether the optimiser converged there, and whether it was polished from a data start
+    (see :func:`data_start`)."""
 
     x: np.ndarray
     logp: float
     scale: np.ndarray
     converged: bool = True
+    from_data: bool = False
 
 
 class StartFinder:
@@ -281,7 +283,13 @@ class StartFinder:
                 hess_inv = np.full(x0.size, 1e-4)
             scale = np.sqrt(np.clip(hess_inv, 1e-12, 1.0))
             found.append(
-                Optimum(x=result.x, logp=logp, scale=scale, converged=bool(result.success))
+                Optimum(
+                    x=result.x,
+                    logp=logp,
+                    scale=scale,
+                    converged=bool(result.success),
+                    from_data=1 <= k <= len(extra),
+                )
             )
         # best first; ties keep the polishing order (the median start first)
         found.sort(key=lambda o: -o.logp if np.isfinite(o.logp) else np.inf)
@@ -289,6 +297,34 @@ class StartFinder:
         if self.gradient:
             best.scale = self.curvature_scale(best.x, rng, fallback=best.scale)
         return found
+
+    def chain_optima(self, optima: list[Optimum], rng: np.random.Generator) -> list[Optimum]:
+        """Where chains start: ``optima`` (from :meth:`find_optima`), or the data start itself
+        when the optimiser ran away from it.
+
+        A centred population has a funnel: as its sigma goes to 0 with every drawn parameter
+        at its mean, the density grows without bound, and an optimiser that gets near enough
+        follows it (L-BFGS then stops unconverged, the sigma near 0).  Chains started there
+        stay in the funnel's neck.  So when the best optimum and the one polished from the data
+        start (each drawn parameter at its own dataset's estimate) both did not converge, the
+        chains start at the data start unpolished, which lies in the posterior's bulk.
+        Measured on the calibration benchmark's repeat 63 (true population sigma 1.4 pixels,
+        each centre known to 0.8): every chain in the neck (R-hat above 1e7) before, R-hat
+        1.008 and the exact posterior's 90% interval of the mean after.  An optimiser that
+        stops in the neck and reports convergence is not caught here.
+        """
+        if not self.extra_starts or not optima or optima[0].converged:
+            return optima
+        if any(o.from_data and o.converged for o in optima):
+            return optima
+        x = self.extra_starts[0]
+        logp = self.logp(x)
+        if not np.isfinite(logp):
+            return optima
+        scale = optima[0].scale
+        if self.gradient:
+            scale = self.curvature_scale(x, rng, fallback=np.full(x.size, 0.1))
+        return [Optimum(x=x.copy(), logp=logp, scale=scale, converged=False, from_data=True)]
 
     def curvature_scale(
         self,

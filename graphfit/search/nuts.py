@@ -156,7 +156,7 @@ class NUTS(Search):
         with paused_gc():
             finder = cached_start_finder(target, jacobian=True, logp_grad=logp_grad)
         with one_thread():  # small SciPy work: a multi-threaded BLAS only slows it
-            optima = finder.find_optima(rng)
+            optima = finder.chain_optima(finder.find_optima(rng), rng)
             modes = separated_modes(finder, optima)
         if len(modes) > 1:
             warn_multimodal(finder, modes, self.chains)
