@@ -223,7 +223,10 @@ def test_workspace_hierarchy_at_the_defaults():
 FAR_CENTRES = np.array([13.0, 17.0, 21.5, 24.0, 28.0, 30.5, 33.0, 9.0])
 
 
-def far_graph(parametrization="auto"):
+def known_shape_graph(centres, seed, parametrization="auto"):
+    """One dataset per centre (normalization 1.5 and width 5 known, the calibration benchmark's
+    hierarchical problem), centres drawn from a population with mean Uniform(25, 75) and sigma
+    Uniform(0, 10)."""
     population = gf.HierarchicalFactor(
         gf.GaussianPrior,
         mean=gf.UniformPrior(25.0, 75.0),
@@ -231,12 +234,16 @@ def far_graph(parametrization="auto"):
         parametrization=parametrization,
     )
     factors = []
-    for k, centre in enumerate(FAR_CENTRES):
-        data, noise = gf.ex.simulate_gaussian_dataset(centre, 1.5, 5.0, seed=100 + k)
+    for k, centre in enumerate(centres):
+        data, noise = gf.ex.simulate_gaussian_dataset(centre, 1.5, 5.0, seed=seed + k)
         model = gf.Model(gf.ex.Gaussian, normalization=1.5, sigma=5.0)
         population.add_drawn_variable(model.centre)
         factors.append(gf.AnalysisFactor(model, gf.ex.Analysis(data, noise)))
     return gf.FactorGraphModel(*factors, population), population
+
+
+def far_graph(parametrization="auto"):
+    return known_shape_graph(FAR_CENTRES, 100, parametrization)
 
 
 @pytest.mark.parametrize("parametrization", ["centred", "non_centred"])
@@ -318,16 +325,7 @@ NARROW_CENTRES = np.array([67.06, 65.13, 68.74, 67.43, 66.27, 69.17, 67.30, 69.3
 
 
 def narrow_graph():
-    population = gf.HierarchicalFactor(
-        gf.GaussianPrior, mean=gf.UniformPrior(25.0, 75.0), sigma=gf.UniformPrior(0.0, 10.0)
-    )
-    factors = []
-    for k, centre in enumerate(NARROW_CENTRES):
-        data, noise = gf.ex.simulate_gaussian_dataset(centre, 1.5, 5.0, seed=500 + k)
-        model = gf.Model(gf.ex.Gaussian, normalization=1.5, sigma=5.0)
-        population.add_drawn_variable(model.centre)
-        factors.append(gf.AnalysisFactor(model, gf.ex.Analysis(data, noise)))
-    return gf.FactorGraphModel(*factors, population), population
+    return known_shape_graph(NARROW_CENTRES, 500)
 
 
 def test_chains_do_not_start_in_a_centred_funnel():
