@@ -459,9 +459,13 @@ class HierarchicalFactor:
         :data:`~graphfit.parametrization.WEAK_DATA_RATIO` the data are weak.  Measured when
         first needed (``None`` before a factor graph is built, or when it could not be
         measured)."""
+        self._measure_when_needed()
+        return self._data_strength
+
+    def _measure_when_needed(self) -> None:
+        """Measure the data's strength (and the datasets' own estimates) once, on first use."""
         if not self.data_strength_measured and self._factors is not None:
             self.measure_data_strength(self._factors)
-        return self._data_strength
 
     def start_values(self) -> dict[Prior, float]:
         """Where the start search can begin, from the datasets' own fits.
@@ -474,8 +478,7 @@ class HierarchicalFactor:
         gradient; these values start it at each dataset's own peak.  Empty when the datasets
         could not be fitted alone (or fewer than two were).
         """
-        if not self.data_strength_measured and self._factors is not None:
-            self.measure_data_strength(self._factors)
+        self._measure_when_needed()
         estimates = self._estimates
         if len(estimates) < 2:
             return {}
@@ -485,17 +488,15 @@ class HierarchicalFactor:
             if np.any(drawn <= 0):
                 return values
             drawn = np.log(drawn)
-        sds = np.array([sd for _, _, sd in estimates])
-        centre = {
-            "mean": float(np.mean(drawn)),
-            "sigma": float(max(np.std(drawn, ddof=1), np.median(sds))),
-        }
+        # the estimates' scatter, at least a typical dataset's own uncertainty
+        spread = float(max(np.std(drawn, ddof=1), np.median([sd for _, _, sd in estimates])))
         if self.distribution is UniformPrior:
-            pad = float(max(np.std(drawn, ddof=1), np.median(sds)))
             centre = {
-                "lower_limit": float(np.min(drawn)) - pad,
-                "upper_limit": float(np.max(drawn)) + pad,
+                "lower_limit": float(np.min(drawn)) - spread,
+                "upper_limit": float(np.max(drawn)) + spread,
             }
+        else:
+            centre = {"mean": float(np.mean(drawn)), "sigma": spread}
         for argument, value in centre.items():
             prior = self.parameters.get(argument)
             if isinstance(prior, Prior):

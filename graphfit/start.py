@@ -105,13 +105,9 @@ class StartFinder:
             )
         self._values_fn: Any = None
         self.assertions = list(assertions)
-        self.extra_starts: list[np.ndarray] = []
-        for values in extra_starts:
-            point = self._initial_point(values, fallback=False)
-            if point is not None:
-                vector = DictToArrayBijection.map(point).data
-                if np.isfinite(self.logp(vector)):
-                    self.extra_starts.append(vector)
+        # (a start whose log density is not finite is not polished, see find_optima)
+        points = [self._initial_point(values, fallback=False) for values in extra_starts]
+        self.extra_starts = [DictToArrayBijection.map(p).data for p in points if p is not None]
 
     def _initial_point(
         self, medians: dict[str, Any] | None, fallback: bool = True
@@ -218,7 +214,7 @@ class StartFinder:
         from scipy.optimize import minimize
 
         x0 = self.x0
-        extra = [x for x in self.extra_starts if x.size == x0.size]
+        extra = self.extra_starts
         candidates = [x0, *extra] + [
             x0 + rng.uniform(-spread, spread, x0.size) for _ in range(n_random)
         ]
@@ -241,7 +237,8 @@ class StartFinder:
         # ones.  So once the median start has converged, random starts get a budget of a few
         # times its iterations, and in high dimension only the best random start is polished.
         # The extra starts (each dataset's own estimate, see data_start) are polished next.
-        first = [k for k in range(1 + len(extra)) if np.isfinite(self.logp(candidates[k]))]
+        polishable = {k for _, k in finite}
+        first = [k for k in range(1 + len(extra)) if k in polishable]
         rest = [k for _, k in finite if k not in first]
         chosen = [*first, *rest[: max(n_optimise - 1, 1) if 0 in first else n_optimise]]
         if x0.size <= HIGH_DIMENSION:
