@@ -25,7 +25,7 @@ from pathlib import Path
 from _common import markdown_table, timed, write_json
 
 import graphfit as gf
-from graphfit.output import METADATA
+from graphfit.io.layout import METADATA
 
 COLUMNS = ["operation", "fits", "matched", "seconds"]
 

@@ -3,16 +3,8 @@
 Users write ``import graphfit as gf``; everything a tutorial needs is reachable from ``gf``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from graphfit import ex, math, util
-from graphfit.aggregator import Aggregator
-from graphfit.analysis import Analysis
-from graphfit.assertions import Assertion
-from graphfit.black_box import BlackBoxAnalysis
-from graphfit.comparison import Comparison, DatasetInfluenceWarning, compare
-from graphfit.diagnostics import ConvergenceWarning, Diagnostics
-from graphfit.evidence import LogEvidence
+from graphfit.batch.fit_each import fit_dataset, fit_each, warm_worker
 from graphfit.exceptions import (
     ComparisonError,
     ConstraintError,
@@ -31,22 +23,30 @@ from graphfit.exceptions import (
     ResultLoadError,
     SearchError,
 )
-from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
-from graphfit.hierarchical import HierarchicalFactor
-from graphfit.independent_fits import fit_dataset, fit_each, warm_worker
-from graphfit.independent_results import FailedResult, IndependentResultList
-from graphfit.interpolate import LinearInterpolator, SplineInterpolator, interpolate
-from graphfit.interrupts import FitInterrupted
-from graphfit.loading import IncompleteResultWarning, LoadedResultList, load_result
-from graphfit.model import Collection, CollectionInstance, Model
-from graphfit.modes import MultimodalityWarning
-from graphfit.observations import (
+from graphfit.io.aggregator import Aggregator
+from graphfit.io.loading import IncompleteResultWarning, LoadedResultList, load_result
+from graphfit.results.comparison import Comparison, compare
+from graphfit.results.diagnostics import ConvergenceWarning, Diagnostics
+from graphfit.results.elpd import DatasetInfluenceWarning
+from graphfit.results.evidence import LogEvidence
+from graphfit.results.independent import FailedResult, IndependentResultList
+from graphfit.results.interpolate import LinearInterpolator, SplineInterpolator, interpolate
+from graphfit.results.result_list import Result, ResultList
+from graphfit.search import MAP, NUTS, SMC, DynestyStatic, Search
+from graphfit.search.interrupts import FitInterrupted
+from graphfit.search.modes import MultimodalityWarning
+from graphfit.spec.analysis import Analysis
+from graphfit.spec.black_box import BlackBoxAnalysis
+from graphfit.spec.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
+from graphfit.spec.hierarchical import HierarchicalFactor
+from graphfit.spec.model import Collection, CollectionInstance, Model
+from graphfit.spec.observations import (
     GaussianObservation,
     Observation,
     PoissonObservation,
     StudentTObservation,
 )
-from graphfit.priors import (
+from graphfit.spec.priors import (
     GaussianPrior,
     LogGaussianPrior,
     LogUniformPrior,
@@ -54,14 +54,9 @@ from graphfit.priors import (
     TruncatedGaussianPrior,
     UniformPrior,
 )
-from graphfit.relations import Relation
-from graphfit.results import Result, ResultList
-from graphfit.search import MAP, NUTS, SMC, DynestyStatic, Search
+from graphfit.spec.relations import Assertion, Relation
 
-try:
-    __version__ = version("graphfit")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+__version__ = util.package_version()
 
 __all__ = [
     # priors and relations

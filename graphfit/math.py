@@ -1,7 +1,7 @@
 """Element-wise functions for relations: ``gf.math.exp(prior)`` gives a derived parameter.
 
 Each function accepts a prior, a relation or a number.  Given a prior or relation it returns a
-:class:`~graphfit.relations.Relation`; given a plain number it returns the numpy result, so the
+:class:`~graphfit.Relation`; given a plain number it returns the numpy result, so the
 functions also work on the fixed values of a model.
 
 Examples
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from graphfit.relations import FUNCTIONS, Expression, Relation, as_operand
+from graphfit.spec.relations import FUNCTIONS, Expression, Relation, as_operand
 
 __all__ = list(FUNCTIONS)
 
@@ -35,7 +35,7 @@ def _make(name: str):
     function.__qualname__ = name
     function.__doc__ = (
         f"Element-wise ``{name}`` of a prior, relation or number.\n\n"
-        "Returns a :class:`~graphfit.relations.Relation` for a prior or relation (compiled to a\n"
+        "Returns a :class:`~graphfit.Relation` for a prior or relation (compiled to a\n"
         "``pm.Deterministic``) and a float for a number.\n\n"
         "Examples\n--------\n"
         ">>> import graphfit as gf\n"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import graphfit as gf
-from graphfit.output import MARKER, METADATA
+from graphfit.io.layout import MARKER, METADATA
 
 
 def own_sigma(model: gf.Model) -> gf.Model:

@@ -1,4 +1,4 @@
-"""Deferred pointwise log-likelihood (graphfit.deferred): big fits compute it on first use.
+"""Deferred pointwise log-likelihood (graphfit.backend.deferred): big fits compute it on first use.
 
 The threshold is set small (monkeypatched) so small real fits take the deferred path; every
 value is checked against the eager path of the same posterior.
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import graphfit as gf
-from graphfit import deferred
-from graphfit.comparison import dataset_log_likelihood, pointwise_log_likelihood
-from graphfit.deferred import deferred_source
-from graphfit.results import ResultList
+from graphfit.backend import deferred
+from graphfit.backend.deferred import deferred_source
+from graphfit.results.elpd import dataset_log_likelihood, pointwise_log_likelihood
+from graphfit.results.result_list import ResultList
 from graphfit.search.base import finish_idata
 from tests.conftest import identical_analyses, identical_graph, search
 
@@ -252,7 +252,7 @@ def test_separate_nodes_compute_together_and_custom_likelihoods_stay_eager():
 def test_fit_each_keeps_each_fits_data(monkeypatch):
     """fit_each swaps the shared model's data between fits: a log-likelihood read after all
     fits still uses its own dataset's data."""
-    from graphfit.independent_fits import clear_cache
+    from graphfit.batch.fit_each import clear_cache
 
     model = gf.Model(gf.ex.Gaussian)
     factors = [

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import graphfit as gf
-from graphfit.diagnostics import check_convergence
+from graphfit.results.diagnostics import check_convergence
 
 
 def test_good_chains_pass():
@@ -66,7 +66,7 @@ def _ar1(rng, shape, phi):
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning:arviz")
 def test_vectorised_table_equals_arviz_summary():
     """R-hat, bulk and tail ESS match ArviZ's own (unrounded) to 1e-12 on awkward chains."""
-    from graphfit.diagnostics import diagnostics_table
+    from graphfit.results.diagnostics import diagnostics_table
 
     rng = np.random.default_rng(1)
     posterior = {
@@ -90,7 +90,7 @@ def test_vectorised_table_equals_arviz_summary():
 
 
 def test_vectorised_table_with_an_odd_number_of_draws():
-    from graphfit.diagnostics import diagnostics_table
+    from graphfit.results.diagnostics import diagnostics_table
 
     rng = np.random.default_rng(2)
     idata = az.from_dict(posterior={"a": _ar1(rng, (2, 999, 3), 0.7)})

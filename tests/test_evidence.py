@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import graphfit as gf
-from graphfit.evidence import LogEvidence
+from graphfit.results.evidence import LogEvidence
 from graphfit.search.dynesty import prior_transform
 from tests import linear_gaussian as lg
 from tests.conftest import TRUTH_IDENTICAL, identical_graph, within_sd
@@ -100,7 +100,7 @@ def test_evidence_matches_closed_form_gaussian_linear_model(kind, linear_data):
 def test_prior_transform_is_each_priors_quantile_function():
     from scipy import stats
 
-    from graphfit.plan import Group
+    from graphfit.plan.naming import Group
 
     priors = [
         gf.UniformPrior(2.0, 6.0),

@@ -22,7 +22,7 @@ def test_components_build_pytensor_graphs_with_gradients():
     import pytensor
     import pytensor.tensor as pt
 
-    from graphfit.tensor_namespace import pytensor_namespace
+    from graphfit.backend.tensor_namespace import pytensor_namespace
 
     centre = pt.dscalar("centre")
     profile = gf.ex.Gaussian(centre=centre, normalization=25.0, sigma=10.0)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import graphfit as gf
-import graphfit.independent_fits as independent_fits
+import graphfit.batch.fit_each as independent_fits
 from tests.conftest import cookbook_model
 
 ROOT = Path(__file__).resolve().parents[1]

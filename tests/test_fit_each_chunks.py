@@ -12,7 +12,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import graphfit as gf
-import graphfit.independent_fits as independent_fits
+import graphfit.batch.fit_each as independent_fits
 from tests.conftest import cookbook_model
 from tests.test_fit_each import KillerAnalysis, PoisonAnalysis, run_with_timeout
 

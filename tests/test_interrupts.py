@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import graphfit as gf
-from graphfit.interrupts import check_complete, interruptible
+from graphfit.search.interrupts import check_complete, interruptible
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ CHILD = textwrap.dedent(
     """
     import os, sys
     import graphfit as gf
-    import graphfit.independent_fits as independent_fits
+    import graphfit.batch.fit_each as independent_fits
 
     root, mode, sampler, slow = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
 
@@ -202,7 +202,7 @@ def test_ctrl_c_stops_fit_each_in_this_process_and_keeps_the_finished_fits(tmp_p
     out, err, code, _, _ = run_child(tmp_path, "each", "nutpie", "d2")
     # Python exits by SIGINT for an uncaught KeyboardInterrupt itself, with 1 for a subclass
     assert code == 1, out + err
-    assert "graphfit.interrupts.FitInterrupted: " in err, err
+    assert "graphfit.search.interrupts.FitInterrupted: " in err, err
     assert (
         "fit_each was interrupted (Ctrl-C): 2 of 4 datasets finished, 1 interrupted, 1 not "
         "run." in err
@@ -237,7 +237,7 @@ def test_ctrl_c_stops_a_fit_each_pool_and_its_workers(tmp_path, group):
     out, err, code, pids, seconds = run_child(
         tmp_path, "pool", "nutpie", "d2,d3,d4", interrupt_at=2, group=group
     )
-    assert code == 1 and "graphfit.interrupts.FitInterrupted: " in err, out + err
+    assert code == 1 and "graphfit.search.interrupts.FitInterrupted: " in err, out + err
     assert "fit_each was interrupted (Ctrl-C): 2 of 5 datasets finished" in err, err
     entries = dict(line.split(" ", 2)[1:] for line in out.splitlines() if line.startswith("ENTRY"))
     assert entries["d0"] == entries["d1"] == "finished"

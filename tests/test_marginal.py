@@ -1,4 +1,4 @@
-"""Hierarchical populations marginalised over a grid (graphfit.marginal)."""
+"""Hierarchical populations marginalised over a grid (graphfit.backend.marginal)."""
 
 import warnings
 
@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 import graphfit as gf
-from graphfit.compile import compile_graph
-from graphfit.marginal import cell_bounds, draw_in_cells, draw_marginalized, log_cell_terms
+from graphfit.backend.compile import compile_graph
+from graphfit.backend.marginal import cell_bounds, draw_in_cells, draw_marginalized, log_cell_terms
 from tests.conftest import search
 from tests.test_hierarchical import RNG_SEED, TRUE_MEAN, TRUE_SIGMA, population_graph
 

@@ -20,8 +20,9 @@ import pandas as pd
 import pytest
 
 import graphfit as gf
-from graphfit.identifier import fit_identity
-from graphfit.output import FORMAT_VERSION, MARKER, METADATA
+from graphfit.io.identifier import fit_identity
+from graphfit.io.layout import FORMAT_VERSION, MARKER, METADATA
+from graphfit.io.output import fit_folder
 from tests.conftest import cookbook_model, identical_graph, search
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,15 +167,15 @@ def test_output_root_from_environment_and_argument(tmp_path, monkeypatch, map_ro
     _, reference = map_root
     identifier = reference.output_folder.name
     monkeypatch.setenv("GRAPHFIT_OUTPUT_PATH", str(tmp_path / "env"))
-    folder, _ = gf.output.fit_folder(gf.MAP(random_seed=1, name="fit"), small_graph())
+    folder, _ = fit_folder(gf.MAP(random_seed=1, name="fit"), small_graph())
     assert folder == tmp_path / "env" / "fit" / identifier
-    folder, _ = gf.output.fit_folder(
+    folder, _ = fit_folder(
         gf.MAP(random_seed=1, name="fit", output_path=tmp_path / "arg"), small_graph()
     )
     assert folder == tmp_path / "arg" / "fit" / identifier
     monkeypatch.delenv("GRAPHFIT_OUTPUT_PATH")
     monkeypatch.chdir(tmp_path)
-    folder, _ = gf.output.fit_folder(gf.MAP(random_seed=1, name="fit"), small_graph())
+    folder, _ = fit_folder(gf.MAP(random_seed=1, name="fit"), small_graph())
     assert folder == Path("output") / "fit" / identifier
 
 
@@ -183,7 +184,7 @@ def test_output_root_from_environment_and_argument(tmp_path, monkeypatch, map_ro
 IDENTIFIER_SCRIPT = textwrap.dedent(
     """
     import graphfit as gf
-    from graphfit.identifier import fit_identity
+    from graphfit.io.identifier import fit_identity
     model = gf.Model(gf.ex.Gaussian)
     model.centre = gf.UniformPrior(lower_limit=0.0, upper_limit=100.0)
     factors = [
@@ -298,7 +299,7 @@ def test_folder_without_marker_is_fitted_again(tmp_path, map_root, caplog):
 
 def edit_joint(folder: Path, edit) -> None:
     """Rewrite the folder's joint.nc with ``edit(idata)`` (as an older, interrupted fit left it)."""
-    from graphfit.loading import read_netcdf
+    from graphfit.io.loading import read_netcdf
 
     idata = edit(read_netcdf(folder / "joint.nc"))
     idata.to_netcdf(str(folder / "joint.nc"), engine="h5netcdf")
@@ -334,7 +335,7 @@ def test_a_finished_folder_holding_nan_is_fitted_again_and_replaced(tmp_path, ma
 
 
 def test_a_finished_folder_with_fewer_draws_than_its_search_is_not_loaded(tmp_path, nuts_fit):
-    from graphfit.output import resume
+    from graphfit.io.output import resume
 
     _, graph, result_list = nuts_fit
     folder = copy_result(result_list.output_folder, tmp_path)
@@ -468,7 +469,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
     import graphfit as gf
-    import graphfit.output as output
+    import graphfit.io.output as output
 
     root, slow = sys.argv[1], sys.argv[2] == "slow"
     if slow:  # stall after the first file is written, so the test can kill mid-write

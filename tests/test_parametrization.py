@@ -1,4 +1,4 @@
-"""Choosing a population's parametrisation from the data (graphfit.parametrization), checked on
+"""Choosing a population's parametrisation from the data (graphfit.plan.parametrization), checked on
 eight schools against quadrature and on the workspace's hierarchical datasets."""
 
 import json
@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 import graphfit as gf
-from graphfit.parametrization import dataset_estimate, spread_posterior
+from graphfit.plan.parametrization import dataset_estimate, spread_posterior
 
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
 SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
@@ -251,8 +251,8 @@ def test_the_start_search_begins_at_each_datasets_own_peak(parametrization):
     """Centred, from the prior medians alone, the optimiser leaves the far datasets' centres on
     their flat plateaus; the datasets' own estimates start it at their peaks, and it keeps that
     optimum, in either parametrisation."""
-    from graphfit.compile import compile_graph
-    from graphfit.start import StartFinder, cached_start_finder, data_start, prior_medians
+    from graphfit.backend.compile import compile_graph
+    from graphfit.search.start import StartFinder, cached_start_finder, data_start, prior_medians
 
     graph, population = far_graph(parametrization)
     compiled = compile_graph(graph)
@@ -300,7 +300,7 @@ def test_a_busy_machine_does_not_change_the_estimates(monkeypatch):
     ten times the cookbook Gaussian's) gives the same estimate as an idle one.  A single timed
     evaluation against a tight budget once made the workspace data centred or non-centred
     depending on what else ran."""
-    import graphfit.parametrization as parametrization
+    import graphfit.plan.parametrization as parametrization
 
     graph, population = workspace_graph()
     factor, prior = graph.factors[0], population.drawn[0]
@@ -331,7 +331,7 @@ def narrow_graph():
 def test_chains_do_not_start_in_a_centred_funnel():
     """The optimiser runs down the funnel (unconverged, sigma near 0); the chains start at the
     data start instead, in the posterior's bulk."""
-    from graphfit.start import cached_start_finder
+    from graphfit.search.start import cached_start_finder
 
     graph, population = narrow_graph()
     assert population.resolved_parametrization == "centred"

@@ -16,7 +16,7 @@ from matplotlib.container import ErrorbarContainer
 from matplotlib.image import AxesImage
 
 import graphfit as gf
-from graphfit.plotting import fit_band
+from graphfit.results.plotting import fit_band
 from tests.conftest import (
     TRUTH_RELATIONAL,
     X_RELATIONAL,

@@ -16,9 +16,9 @@ import pytest
 from pymc.model.transform.conditioning import remove_value_transforms
 
 import graphfit as gf
-import graphfit.independent_fits as independent_fits
-import graphfit.pointwise as pointwise
-from graphfit.pointwise import VECTORIZE_MAX_VALUES, python_mode, vectorized_log_likelihood
+import graphfit.backend.pointwise as pointwise
+import graphfit.batch.fit_each as independent_fits
+from graphfit.backend.pointwise import VECTORIZE_MAX_VALUES, python_mode, vectorized_log_likelihood
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,7 @@ def test_vectorized_log_likelihood_in_small_blocks(monkeypatch):
     draws = {"mu": np.linspace(-1, 1, 3 * 11).reshape(3, 11)}
     whole = vectorized_log_likelihood(model, ["obs"])(draws)["obs"]
     assert pointwise.BLOCK_VALUES // 10 >= 32  # default: the first draw, then 32 at once
-    monkeypatch.setattr("graphfit.pointwise.BLOCK_VALUES", 25)  # 2 draws per block
+    monkeypatch.setattr("graphfit.backend.pointwise.BLOCK_VALUES", 25)  # 2 draws per block
     blocks = vectorized_log_likelihood(model, ["obs"])(draws)["obs"]
     np.testing.assert_array_equal(blocks, whole)
     expected = -0.5 * (np.arange(10.0) - draws["mu"][..., None]) ** 2 - 0.5 * np.log(2 * np.pi)
@@ -160,7 +160,7 @@ def test_fit_each_with_nutpie_compiles_no_c_code():
         """
         import warnings
         import graphfit as gf
-        import graphfit.independent_fits as independent_fits
+        import graphfit.batch.fit_each as independent_fits
         import pytensor.link.c.cmodule as cmodule
         warnings.simplefilter("ignore", gf.ConvergenceWarning)
         model = gf.Model(gf.ex.Gaussian)
@@ -196,7 +196,7 @@ def test_fit_each_with_nutpie_compiles_no_c_code():
 
 
 def test_warm_worker_loads_the_c_index_only_for_searches_that_compile_c():
-    from graphfit.independent_fits import _compiles_c
+    from graphfit.batch.fit_each import _compiles_c
 
     assert not _compiles_c(gf.NUTS(sampler="nutpie"))
     assert _compiles_c(gf.NUTS(sampler="pymc"))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import graphfit as gf
-from graphfit.plotting import fit_band
+from graphfit.results.plotting import fit_band
 from tests.conftest import variable_analyses, variable_graph
 
 

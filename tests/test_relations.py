@@ -56,7 +56,7 @@ def test_relation_evaluates_with_pytensor(m_c):
 
     m, c = m_c
     xm, xc = pt.dscalar("m"), pt.dscalar("c")
-    from graphfit.tensor_namespace import pytensor_namespace
+    from graphfit.backend.tensor_namespace import pytensor_namespace
 
     out = gf.math.exp(m * 2.0 + c).evaluate({m: xm, c: xc}, pytensor_namespace())
     assert float(out.eval({xm: 0.5, xc: -1.0})) == pytest.approx(1.0)

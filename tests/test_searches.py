@@ -147,7 +147,7 @@ def test_nutpie_chains_start_at_their_own_points_in_its_flat_layout():
     import nutpie
 
     from graphfit.search.nuts import _chain_starts
-    from graphfit.start import StartFinder, prior_medians
+    from graphfit.search.start import StartFinder, prior_medians
 
     compiled = relational_graph().compile()
     finder = StartFinder(compiled.model, medians=prior_medians(compiled.plan))

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from graphfit.analysis import Analysis as _AnalysisBase
 from graphfit.exceptions import DataError
-from graphfit.observations import (
+from graphfit.spec.analysis import Analysis as _AnalysisBase
+from graphfit.spec.observations import (
     GaussianObservation,
     PoissonObservation,
     StudentTObservation,

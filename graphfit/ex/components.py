@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from graphfit.priors import LogUniformPrior, Prior, UniformPrior
+from graphfit.spec.priors import LogUniformPrior, Prior, UniformPrior
 
 __all__ = ["Exponential", "Gaussian", "Gaussian2D"]
 

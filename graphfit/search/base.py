@@ -12,17 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.analysis import Analysis
+from graphfit.backend.pointwise import python_default, vectorized_log_likelihood
+from graphfit.backend.structures import LOCK
 from graphfit.exceptions import SearchError
-from graphfit.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
-from graphfit.model import AbstractModel
+from graphfit.io.output import check_label, fit_folder, resume, save_result
+from graphfit.results.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
+from graphfit.results.result_list import ResultList
+from graphfit.spec.factor_graph import as_graph
 
 if TYPE_CHECKING:
     import arviz as az
 
-    from graphfit.compile import CompiledGraph
-    from graphfit.diagnostics import Diagnostics
-    from graphfit.results import Result, ResultList
+    from graphfit.backend.compile import CompiledGraph
+    from graphfit.results.diagnostics import Diagnostics
+    from graphfit.results.result_list import Result, ResultList
 
 __all__ = ["Search", "as_graph", "check_fit", "finish_idata", "paused_gc", "positive_int"]
 
@@ -57,40 +60,15 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def as_graph(model: Any, analysis: Any) -> tuple[FactorGraphModel, bool]:
-    """The factor graph to fit and whether the user fitted a single analysis."""
-    if isinstance(analysis, FactorGraphModel):
-        if model is not None and not (
-            isinstance(model, GlobalPriorModel) and model.graph is analysis
-        ):
-            raise SearchError(
-                "fit: with a FactorGraphModel as analysis, model must be that graph's "
-                f"global_prior_model (got {model!r}); call "
-                "search.fit(model=factor_graph.global_prior_model, analysis=factor_graph)."
-            )
-        return analysis, False
-    if isinstance(analysis, Analysis):
-        if not isinstance(model, AbstractModel):
-            raise SearchError(
-                f"fit: model must be a gf.Model or gf.Collection for a single analysis, got "
-                f"{model!r} of type {type(model).__name__}."
-            )
-        return FactorGraphModel(AnalysisFactor(model, analysis)), True
-    raise SearchError(
-        f"fit: analysis must be a gf.Analysis or a gf.FactorGraphModel, got {analysis!r} of "
-        f"type {type(analysis).__name__}."
-    )
-
-
 def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.InferenceData:
     """Complete a joint ``InferenceData``: log-likelihood for every dataset, observed data.
 
     Custom log-likelihoods were recorded as deterministics; they move to ``log_likelihood``.
     Observed nodes get their pointwise log-likelihood from PyMC when it is missing. When it
-    would hold more than :data:`graphfit.deferred.DEFER_LOG_LIKELIHOOD_SIZE` values (all
+    would hold more than :data:`graphfit.backend.deferred.DEFER_LOG_LIKELIHOOD_SIZE` values (all
     observed nodes, chains and draws), it is not computed here: the ``log_likelihood``
     variables of the observed nodes are lazily indexed arrays (same dims, coords and dtype)
-    computed by the same PyMC code on first use, once (see :mod:`graphfit.deferred`).
+    computed by the same PyMC code on first use, once (see :mod:`graphfit.backend.deferred`).
     """
     import pymc as pm
     import xarray as xr
@@ -149,7 +127,7 @@ def _reused_log_likelihood(
 ) -> None:
     """``pm.compute_log_likelihood`` with its compiled function kept in ``compiled.cache``,
     for a model whose data containers are swapped between fits
-    (see :mod:`graphfit.independent_fits`)."""
+    (see :mod:`graphfit.batch.fit_each`)."""
     data = {name: compiled.model[name].get_value() for name in compiled.data_names.values()}
     loglike = _reused_log_likelihood_dataset(compiled, observed, idata.posterior, data)
     idata.add_groups(log_likelihood=loglike)
@@ -163,8 +141,6 @@ def _reused_log_likelihood_dataset(
     import pymc as pm
     from pymc.backends.arviz import apply_function_over_dataset, coords_and_dims_for_inferencedata
     from pymc.model.transform.conditioning import remove_value_transforms
-
-    from graphfit.pointwise import python_default, vectorized_log_likelihood
 
     key = ("log_likelihood", tuple(observed))
     entry = compiled.cache.get(key)
@@ -236,9 +212,9 @@ def _defer_log_likelihood(
     idata: az.InferenceData, compiled: CompiledGraph, observed: list[str]
 ) -> bool:
     """Put a deferred pointwise log-likelihood of ``observed`` into ``idata`` when it would
-    hold more than ``DEFER_LOG_LIKELIHOOD_SIZE`` values (see :mod:`graphfit.deferred`);
+    hold more than ``DEFER_LOG_LIKELIHOOD_SIZE`` values (see :mod:`graphfit.backend.deferred`);
     ``False`` (nothing done) otherwise."""
-    from graphfit import deferred
+    from graphfit.backend import deferred  # import time: it loads xarray
 
     if "log_likelihood" in idata.groups() or "posterior" not in idata.groups():
         return False
@@ -263,9 +239,7 @@ def _defer_log_likelihood(
         data = {name: model[name].get_value() for name in compiled.data_names.values()}
 
         def compute() -> Any:
-            from graphfit.independent_fits import _LOCK  # one user of the shared model at a time
-
-            with _LOCK:
+            with LOCK:  # one user of the shared model at a time
                 return _reused_log_likelihood_dataset(compiled, observed, free, data)
 
     else:
@@ -303,8 +277,7 @@ def check_fit(
     idata: az.InferenceData, compiled: CompiledGraph, *, note_single_chain: bool = True
 ) -> Diagnostics:
     """R-hat, ESS and divergence checks of every prior and relation variable of the graph
-    (see :func:`graphfit.diagnostics.check_convergence`)."""
-    from graphfit.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
+    (see :func:`graphfit.results.diagnostics.check_convergence`)."""
 
     plan = compiled.plan
     var_names = [g.name for g in plan.prior_groups] + [g.name for g in plan.relation_groups]
@@ -325,7 +298,7 @@ class Search:
     name, path_prefix
         With a ``name``, the fit is saved to
         ``<output root>/<path_prefix>/<name>/<identifier>/`` and rerunning with the same model,
-        data and settings loads it instead of fitting again (see :mod:`graphfit.output`).
+        data and settings loads it instead of fitting again (see :mod:`graphfit.io.output`).
         Without one, nothing is written.
     output_path
         The output root; default the ``GRAPHFIT_OUTPUT_PATH`` environment variable, else
@@ -351,7 +324,6 @@ class Search:
         progressbar: bool = True,
         output_path: str | os.PathLike[str] | None = None,
     ) -> None:
-        from graphfit.output import check_label
 
         owner = type(self).__name__
         name = check_label(owner, "name", name)
@@ -375,22 +347,19 @@ class Search:
             ``factor_graph.global_prior_model`` for a factor graph, or a ``gf.Model`` /
             ``gf.Collection`` for a single analysis.
         analysis
-            A :class:`~graphfit.factor_graph.FactorGraphModel` or a single
-            :class:`~graphfit.analysis.Analysis`.
+            A :class:`~graphfit.FactorGraphModel` or a single
+            :class:`~graphfit.Analysis`.
 
         Returns
         -------
         ResultList or Result
-            A :class:`~graphfit.results.ResultList` (one result per dataset) for a factor graph;
-            a single :class:`~graphfit.results.Result` for a single analysis.
+            A :class:`~graphfit.ResultList` (one result per dataset) for a factor graph;
+            a single :class:`~graphfit.Result` for a single analysis.
         """
-        from graphfit.results import ResultList
 
         graph, single = as_graph(model, analysis)
         folder = None
         if self.name is not None:  # a named fit is saved, and loaded when already finished
-            from graphfit.output import fit_folder, resume
-
             folder, identity = fit_folder(self, graph)
             loaded = resume(folder, graph)
             if loaded is not None:
@@ -404,8 +373,6 @@ class Search:
         result_list = ResultList(graph, compiled, idata, diagnostics)
         result_list.timings = dict(self._timings)
         if folder is not None:
-            from graphfit.output import save_result
-
             result_list.output_folder = save_result(
                 result_list, folder, search=self, identity=identity, single=single
             )

@@ -18,18 +18,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.evidence import LogEvidence
 from graphfit.exceptions import SearchError
-from graphfit.interrupts import check_complete, interruptible
-from graphfit.priors import GaussianPrior, LogGaussianPrior, LogUniformPrior, Prior, UniformPrior
+from graphfit.results.evidence import LogEvidence
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
+from graphfit.search.interrupts import check_complete, interruptible
+from graphfit.spec.priors import (
+    GaussianPrior,
+    LogGaussianPrior,
+    LogUniformPrior,
+    Prior,
+    UniformPrior,
+)
 
 if TYPE_CHECKING:
     import arviz as az
 
-    from graphfit.compile import CompiledGraph
-    from graphfit.diagnostics import Diagnostics
-    from graphfit.plan import Group
+    from graphfit.backend.compile import CompiledGraph
+    from graphfit.plan.naming import Group
+    from graphfit.results.diagnostics import Diagnostics
 
 __all__ = ["DynestyStatic", "prior_transform"]
 
@@ -87,7 +93,7 @@ def prior_transform(groups: list[Group]) -> tuple[Any, list[tuple[str, slice, bo
     Examples
     --------
     >>> import graphfit as gf
-    >>> from graphfit.plan import Group
+    >>> from graphfit.plan.naming import Group
     >>> from graphfit.search.dynesty import prior_transform
     >>> groups = [
     ...     Group("a", [gf.UniformPrior(0.0, 10.0)], vector=False),
@@ -121,7 +127,7 @@ class DynestyStatic(Search):
     """Static nested sampling with dynesty; gives the log evidence with dynesty's error.
 
     Needs the ``dynesty`` extra (``pip install 'graphfit[dynesty]'``).  The fit's
-    ``result_list.log_evidence`` is a :class:`~graphfit.evidence.LogEvidence`; the posterior
+    ``result_list.log_evidence`` is a :class:`~graphfit.results.evidence.LogEvidence`; the posterior
     is one chain of equal-weight draws resampled from the nested samples, with every
     dataset's pointwise log-likelihood.  Graphs with a hierarchical factor are not supported
     (their prior is not a product of independent priors); use :class:`~graphfit.search.smc.SMC`.

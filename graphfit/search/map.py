@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.interrupts import interruptible
-from graphfit.modes import MultimodalityWarning, describe, separated_modes
 from graphfit.search.base import Search, finish_idata
-from graphfit.start import cached_start_finder
-from graphfit.threads import one_thread
+from graphfit.search.interrupts import interruptible
+from graphfit.search.modes import MultimodalityWarning, describe, separated_modes
+from graphfit.search.start import cached_start_finder
+from graphfit.util import one_thread
 
 if TYPE_CHECKING:
     import arviz as az
 
-    from graphfit.compile import CompiledGraph
+    from graphfit.backend.compile import CompiledGraph
 
 __all__ = ["MAP"]
 

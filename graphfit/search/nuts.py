@@ -11,21 +11,29 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend.marginal import draw_marginalized
+from graphfit.backend.pointwise import python_default
 from graphfit.exceptions import SearchError
-from graphfit.interrupts import check_complete, interruptible
-from graphfit.marginal import draw_marginalized
-from graphfit.modes import Modes, MultimodalityWarning, chain_modes, describe, separated_modes
 from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, positive_int
-from graphfit.start import cached_start_finder
-from graphfit.threads import one_thread
+from graphfit.search.interrupts import check_complete, interruptible
+from graphfit.search.modes import (
+    Modes,
+    MultimodalityWarning,
+    chain_modes,
+    describe,
+    separated_modes,
+)
+from graphfit.search.smc import SMC
+from graphfit.search.start import cached_start_finder
+from graphfit.util import one_thread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import arviz as az
 
-    from graphfit.compile import CompiledGraph
-    from graphfit.diagnostics import Diagnostics
+    from graphfit.backend.compile import CompiledGraph
+    from graphfit.results.diagnostics import Diagnostics
 
 __all__ = ["NUTS"]
 
@@ -38,7 +46,7 @@ _EXTRA = {"nutpie": ("nutpie", "nutpie"), "numpyro": ("numpyro", "jax")}
 class NUTS(Search):
     """The No-U-Turn sampler on the compiled PyMC model.
 
-    Chains start near the best of several quick optimisations (see :mod:`graphfit.start`),
+    Chains start near the best of several quick optimisations (see :mod:`graphfit.search.start`),
     jittered by the local curvature, so they begin where the model is well defined.  After
     sampling, R-hat, ESS and divergences are checked and any failure is warned about by name.
 
@@ -205,7 +213,6 @@ class NUTS(Search):
     def _run_gradient_free(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
         """Black-box likelihoods have no gradient: sample with SMC instead (same draws and
         chains), saying so."""
-        from graphfit.search.smc import SMC
 
         logger.warning(
             "NUTS: dataset(s) %s have a black-box likelihood (black_box = True), which has no "
@@ -317,7 +324,7 @@ class NUTS(Search):
         """Sample nutpie's compiled model (see :func:`_nutpie_model`).
 
         ``groups`` holds ``(starts, chains)`` per mode the chains start in (one group unless
-        the start search found separated modes, see :mod:`graphfit.modes`): ``starts`` gives
+        the start search found separated modes, see :mod:`graphfit.search.modes`): ``starts`` gives
         a chain's start from nutpie's seed for the chain (see :func:`_chain_starts`).  nutpie
         takes one start function for all chains and does not say which chain asks, so each
         group is sampled by its own call (seeded ``seed + k``) and the chains are joined.
@@ -332,7 +339,7 @@ class NUTS(Search):
         with interruptible(self._what()):
             for k, (starts, chains) in enumerate(groups):
                 # nutpie asks for one initial point per chain, in its flat layout (the free
-                # variables' unconstrained values in model order, as in graphfit.start)
+                # variables' unconstrained values in model order, as in graphfit.search.start)
                 parts.append(
                     nutpie.sample(
                         dataclasses.replace(compiled, initial_point_func=starts),
@@ -392,18 +399,16 @@ def warn_multimodal(finder: Any, modes: Modes, chains: int) -> None:
 
 
 def _nutpie_model(target: Any) -> Any:
-    """nutpie's compiled model of ``target`` (a :class:`~graphfit.compile.CompiledGraph`, or a
-    bare PyMC model), for the data its containers hold now.
+    """nutpie's compiled model of ``target`` (a :class:`~graphfit.backend.compile.CompiledGraph`,
+    or a bare PyMC model), for the data its containers hold now.
 
     A graph whose data containers are swapped between fits (see
-    :mod:`graphfit.independent_fits`) compiles once: the compiled model is kept in its cache
+    :mod:`graphfit.batch.fit_each`) compiles once: the compiled model is kept in its cache
     and later fits only hand nutpie the new data.  Its ``logp_func`` (the PyTensor function of
     the log density and gradient) reads the containers when it runs, so it is right for the
     current data too.
     """
     import nutpie
-
-    from graphfit.pointwise import python_default
 
     graph = target if hasattr(target, "data_names") else None
     model = target.model if graph is not None else target
@@ -423,7 +428,7 @@ def _nutpie_model(target: Any) -> Any:
 
 def _chain_starts(finder: Any, optimum: Any, seed: int) -> Callable[[Any], np.ndarray]:
     """A thread-safe ``chain seed -> start`` function for nutpie: the optimum jittered by its
-    scale (:meth:`graphfit.start.StartFinder.chain_starts`), drawn with a generator seeded by
+    scale (:meth:`graphfit.search.start.StartFinder.chain_starts`), drawn with a generator seeded by
     ``seed`` and nutpie's seed for the chain.
 
     Each chain's start depends on its own seed only, not on the order in which nutpie's

@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.evidence import LogEvidence
 from graphfit.exceptions import SearchError
-from graphfit.interrupts import check_complete, interruptible
+from graphfit.results.evidence import LogEvidence
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
+from graphfit.search.interrupts import check_complete, interruptible
 
 if TYPE_CHECKING:
     import arviz as az
     import xarray as xr
 
-    from graphfit.compile import CompiledGraph
-    from graphfit.diagnostics import Diagnostics
+    from graphfit.backend.compile import CompiledGraph
+    from graphfit.results.diagnostics import Diagnostics
 
 __all__ = ["SMC"]
 
@@ -74,7 +74,7 @@ def stage_stats(stats: xr.Dataset, chains: int) -> tuple[xr.Dataset, np.ndarray]
 class SMC(Search):
     """Sequential Monte Carlo with PyMC's ``pm.sample_smc``; gives the log evidence.
 
-    The fit's ``result_list.log_evidence`` is a :class:`~graphfit.evidence.LogEvidence`: the
+    The fit's ``result_list.log_evidence`` is a :class:`~graphfit.results.evidence.LogEvidence`: the
     mean of the chains' log marginal likelihoods, with the standard error of that mean
     (so use at least 2 chains; 4 or more for a useful error).  The pointwise log-likelihood of
     every dataset is stored, and R-hat and ESS over the chains are checked as for NUTS.

@@ -1,0 +1,118 @@
+"""Posterior predictive draws of the observed data, for the joint model and per dataset.
+
+PyMC draws replicated data for every observed node of the compiled model at every posterior
+sample (``pm.sample_posterior_predictive``), once for the joint model; each dataset's draws are
+then selected from the joint ones exactly as its log-likelihood is (its slice of a vectorised
+node, or its own node), renamed to ``obs`` with the dataset's own dim names.
+
+A dataset whose analysis overrides ``log_likelihood_function`` has a potential in the model, not
+an observed node: a likelihood value is not a distribution one can draw data from, so such a
+dataset has no posterior predictive and :class:`~graphfit.exceptions.PredictiveError` says so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from graphfit.exceptions import PredictiveError
+
+if TYPE_CHECKING:
+    import arviz as az
+    import xarray as xr
+
+    from graphfit.backend.compile import FactorNode
+    from graphfit.results.result_list import Result, ResultList
+
+__all__ = ["OBS", "dataset_posterior_predictive", "joint_posterior_predictive", "node_slice"]
+
+#: Name of a dataset's observed / log-likelihood variable in its own ``idata``.
+OBS = "obs"
+
+#: Attribute of a ResultList holding its posterior predictive draws, by random seed.
+_CACHE = "_posterior_predictive_cache"
+
+
+def node_slice(array: xr.DataArray, node: FactorNode) -> xr.DataArray:
+    """One dataset's part of a variable of the joint model, named ``obs`` with local dims.
+
+    ``array`` is the joint variable named ``node.loglike_name`` (in ``log_likelihood``,
+    ``observed_data`` or ``posterior_predictive``); a vectorised node is sliced at the dataset.
+    """
+    if node.select:
+        array = array.sel(node.select, drop=True)
+    renames = {old: new for old, new in node.dims.items() if old in array.dims}
+    return array.rename(renames).rename(OBS)
+
+
+def _custom_message(result_list: ResultList, names: list[str]) -> str:
+    analyses = sorted({type(result_list[n].analysis).__name__ for n in names})
+    return (
+        f"dataset(s) {', '.join(repr(n) for n in names)} have no posterior predictive: their "
+        f"analysis ({', '.join(analyses)}) overrides log_likelihood_function, which gives a "
+        "likelihood value but no distribution to draw data from. Return a "
+        "gf.GaussianObservation from observation() instead (and do not override "
+        "log_likelihood_function) to get a real observed node and its predictive draws; "
+        "result.plot_fit() needs only observation()."
+    )
+
+
+def joint_posterior_predictive(
+    result_list: ResultList, random_seed: int | None = 0
+) -> az.InferenceData:
+    """Posterior predictive draws of every observed node of the joint model (cached).
+
+    Returns an ``InferenceData`` with groups ``posterior_predictive`` and ``observed_data``,
+    the variables named as in the joint model (``obs``, ``obs_<g>``, ``<dataset>.obs``).  The
+    draws are made once per ``random_seed`` and kept on the result list.
+
+    Raises
+    ------
+    PredictiveError
+        When no dataset has an observed node (every analysis has a custom likelihood).
+    """
+    cache: dict[Any, az.InferenceData] = result_list.__dict__.setdefault(_CACHE, {})
+    if random_seed in cache:
+        return cache[random_seed]
+    import pymc as pm
+
+    nodes = result_list.compiled.nodes
+    observed = list(dict.fromkeys(n.loglike_name for n in nodes if n.kind == "observed"))
+    if not observed:
+        raise PredictiveError(_custom_message(result_list, [n.name for n in nodes]))
+    predictive = pm.sample_posterior_predictive(
+        result_list.idata,
+        model=result_list.compiled.model,
+        var_names=observed,
+        random_seed=random_seed,
+        progressbar=False,
+        extend_inferencedata=False,
+    )
+    cache[random_seed] = predictive
+    return predictive
+
+
+def dataset_posterior_predictive(result: Result, random_seed: int | None = 0) -> az.InferenceData:
+    """One dataset's ``InferenceData`` with its ``posterior_predictive`` group added.
+
+    The groups of ``result.idata`` (posterior, log-likelihood, observed data, sample stats) and
+    ``posterior_predictive`` holding ``obs`` with the same dims as ``observed_data.obs``, so
+    ``az.plot_ppc`` works on it directly.  ``result.idata`` itself is left unchanged.
+
+    Raises
+    ------
+    PredictiveError
+        When the dataset's analysis has a custom ``log_likelihood_function``.
+    """
+    import arviz as az
+    import xarray as xr
+
+    node = result.result_list.compiled.nodes[result.index]
+    if node.kind != "observed":
+        raise PredictiveError(_custom_message(result.result_list, [result.name]))
+    joint = joint_posterior_predictive(result.result_list, random_seed)
+    group = joint.posterior_predictive
+    array = node_slice(group[node.loglike_name], node)
+    own = result.idata
+    groups = {name: own[name] for name in own.groups()}
+    groups["posterior_predictive"] = xr.Dataset({array.name: array}, attrs=dict(group.attrs))
+    return az.InferenceData(**groups)

@@ -1,0 +1,3 @@
+"""Output folders: identifiers, saving, loading and the aggregator."""
+
+__all__: list[str] = []

@@ -1,0 +1,273 @@
+"""``gf.Aggregator``: every finished fit under an output folder as a table, to filter and load.
+
+Listing reads one small JSON file per fit (``graphfit.json``, written at fit time with each
+parameter's posterior median and 94% HDI and the convergence figures); NetCDF files are opened
+only when a fit is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graphfit.exceptions import ResultLoadError
+from graphfit.io.layout import MARKER, METADATA
+from graphfit.io.loading import load_result, read_metadata
+from graphfit.io.output import output_root
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from graphfit.results.result_list import ResultList
+
+__all__ = ["Aggregator"]
+
+logger = logging.getLogger("graphfit")
+
+_FIXED = [
+    "name",
+    "path_prefix",
+    "identifier",
+    "search",
+    "n_datasets",
+    "datasets",
+    "max_r_hat",
+    "min_ess_bulk",
+    "divergences",
+]
+
+
+def _scan(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], dict[str, str]]:
+    """Finished fits under ``root`` (sorted by path) and folders skipped with the reason."""
+
+    found: list[tuple[Path, dict[str, Any]]] = []
+    skipped: dict[str, str] = {}
+    for directory, subdirs, files in os.walk(root):
+        if METADATA in files:
+            subdirs[:] = []  # a result folder: its datasets/ and plots/ hold no fits
+            if MARKER not in files:
+                skipped[directory] = "unfinished (no completion marker)"
+                continue
+            try:
+                found.append((Path(directory), read_metadata(directory)))
+            except ResultLoadError as error:
+                skipped[directory] = str(error)
+            continue
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+    found.sort(key=lambda item: str(item[0]))
+    return found, skipped
+
+
+class Aggregator:
+    """Every finished fit under an output folder, as a pandas table you can filter and load.
+
+    Parameters
+    ----------
+    output_root
+        The folder to search (recursively); default the output root searches use
+        (``GRAPHFIT_OUTPUT_PATH`` or ``./output``).  Unfinished fits are not listed; folders
+        that cannot be read are listed in ``skipped`` with the reason.
+
+    Attributes
+    ----------
+    table
+        One row per fit: ``name``, ``path_prefix``, ``identifier``, ``search``, ``n_datasets``,
+        ``datasets``, ``max_r_hat``, ``min_ess_bulk``, ``divergences`` (``NaN`` for an
+        optimiser), then ``<parameter>_median``, ``<parameter>_lower`` and
+        ``<parameter>_upper`` (94% highest-density interval) for every parameter, named as in
+        the joint model (``centre``, ``dataset_0.sigma``), and ``path``.
+    parameters
+        The same figures in long form: one row per fit and parameter, with ``fit`` (the row of
+        ``table``), ``name``, ``identifier``, ``parameter``, ``dataset``, ``median``,
+        ``lower``, ``upper``, ``r_hat``, ``ess_bulk``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import graphfit as gf
+    >>> root = tempfile.mkdtemp()
+    >>> for seed in (0, 1):
+    ...     data, noise_map = gf.ex.simulate_gaussian_dataset(seed=seed)
+    ...     result = gf.MAP(random_seed=1, name=f"fit_{seed}", output_path=root).fit(
+    ...         model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+    ...     )
+    >>> agg = gf.Aggregator(root)
+    >>> list(agg.table["name"])
+    ['fit_0', 'fit_1']
+    >>> len(agg.filter(name="fit_1")), len(agg.query("centre_median > 0"))
+    (1, 2)
+    >>> agg.load(0)
+    LoadedResultList(1 datasets from '...fit_0...')
+    """
+
+    def __init__(self, output_root: str | os.PathLike[str] | None = None) -> None:
+        self.root = _root(output_root)
+        records, self.skipped = _scan(self.root)
+        self._init(records)
+
+    def _init(self, records: list[tuple[Path, dict[str, Any]]]) -> None:
+        self._records = records
+        self.table = _table(records)
+        self._parameters: pd.DataFrame | None = None
+
+    @classmethod
+    def _subset(cls, parent: Aggregator, keep: list[int]) -> Aggregator:
+        new = cls.__new__(cls)
+        new.root = parent.root
+        new.skipped = parent.skipped
+        new._init([parent._records[k] for k in keep])
+        return new
+
+    # -- access ---------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[pathlib.Path]:
+        """The fits' folders, in table order."""
+        return iter(path for path, _ in self._records)
+
+    @property
+    def paths(self) -> list[pathlib.Path]:
+        """The fits' folders, in table order."""
+        return list(self)
+
+    @property
+    def parameters(self) -> pd.DataFrame:
+        """One row per fit and parameter (see the class notes)."""
+        import pandas as pd
+
+        if self._parameters is None:
+            rows = []
+            for k, (_, meta) in enumerate(self._records):
+                for label, figures in meta.get("parameters", {}).items():
+                    dataset, _, local = label.partition(".")
+                    rows.append(
+                        {
+                            "fit": k,
+                            "name": meta.get("name"),
+                            "identifier": meta.get("identifier"),
+                            "parameter": label,
+                            "dataset": dataset if local and dataset in meta["datasets"] else None,
+                            **{key: figures.get(key) for key in _FIGURES},
+                        }
+                    )
+            columns = ["fit", "name", "identifier", "parameter", "dataset", *_FIGURES]
+            self._parameters = pd.DataFrame(rows, columns=columns)
+        return self._parameters
+
+    # -- selection ------------------------------------------------------------------------------
+    def filter(
+        self,
+        *,
+        name: str | None = None,
+        path_prefix: str | None = None,
+        identifier: str | None = None,
+        dataset: str | None = None,
+        search: str | None = None,
+    ) -> Aggregator:
+        """The fits matching every given label exactly (``dataset``: the fit has that dataset).
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> agg = gf.Aggregator("an/empty/folder")
+        >>> len(agg.filter(name="fit_1"))
+        0
+        """
+        keep = []
+        for k, (_, meta) in enumerate(self._records):
+            if name is not None and meta.get("name") != name:
+                continue
+            if path_prefix is not None and meta.get("path_prefix") != path_prefix:
+                continue
+            if identifier is not None and meta.get("identifier") != identifier:
+                continue
+            if search is not None and meta.get("search") != search:
+                continue
+            if dataset is not None and dataset not in meta.get("datasets", []):
+                continue
+            keep.append(k)
+        return Aggregator._subset(self, keep)
+
+    def query(self, expression: str) -> Aggregator:
+        """The fits whose ``table`` row satisfies a ``pandas.DataFrame.query`` expression.
+
+        Column names with dots or other symbols need backticks:
+        ``agg.query("`dataset_0.sigma_median` > 5 and max_r_hat < 1.01")``.
+        """
+        if not len(self):
+            return Aggregator._subset(self, [])
+        table = self.table.reset_index(drop=True)
+        keep = [int(k) for k in table.query(expression).index]
+        return Aggregator._subset(self, keep)
+
+    # -- loading --------------------------------------------------------------------------------
+    def load(self, key: int | str, model: Any = None, analysis: Any = None) -> ResultList:
+        """Load one fit: by row position in ``table`` or by identifier.
+
+        ``model`` / ``analysis`` are passed to :func:`~graphfit.load_result` (give them for
+        instances of your model classes).
+        """
+
+        if isinstance(key, str):
+            matches = [p for p, meta in self._records if meta.get("identifier") == key]
+            if not matches:
+                raise KeyError(f"Aggregator: no fit with identifier {key!r} under {self.root}")
+            if len(matches) > 1:
+                raise KeyError(
+                    f"Aggregator: {len(matches)} fits have identifier {key!r} (different names or "
+                    "path prefixes); filter by name first or load by position."
+                )
+            path = matches[0]
+        else:
+            if not -len(self) <= key < len(self):
+                raise IndexError(f"Aggregator: fit {key} out of range; there are {len(self)}.")
+            path = self._records[key][0]
+        return load_result(path, model=model, analysis=analysis)
+
+    def __repr__(self) -> str:
+        return f"Aggregator({len(self)} fits under {str(self.root)!r})"
+
+
+_FIGURES = ["median", "lower", "upper", "r_hat", "ess_bulk"]
+
+
+def _root(value: str | os.PathLike[str] | None) -> Path:
+    return output_root(value)
+
+
+def _table(records: list[tuple[Path, dict[str, Any]]]) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    rows = []
+    parameter_columns: dict[str, None] = {}
+    for path, meta in records:
+        figures = meta.get("diagnostics") or {}
+        row: dict[str, Any] = {
+            "name": meta.get("name"),
+            "path_prefix": meta.get("path_prefix"),
+            "identifier": meta.get("identifier"),
+            "search": meta.get("search"),
+            "n_datasets": len(meta.get("datasets", [])),
+            "datasets": list(meta.get("datasets", [])),
+            "max_r_hat": figures.get("max_r_hat", np.nan),
+            "min_ess_bulk": figures.get("min_ess_bulk", np.nan),
+            "divergences": figures.get("divergences", np.nan),
+        }
+        for label, values in meta.get("parameters", {}).items():
+            for key in ("median", "lower", "upper"):
+                column = f"{label}_{key}"
+                parameter_columns[column] = None
+                row[column] = values.get(key)
+        row["path"] = str(path)
+        rows.append(row)
+    columns = [*_FIXED, *parameter_columns, "path"]
+    table = pd.DataFrame(rows, columns=columns)
+    for column in ("max_r_hat", "min_ess_bulk", "divergences", *parameter_columns):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+    return table

@@ -1,0 +1,388 @@
+"""Loading saved fits: ``gf.load_result(folder)`` gives a :class:`~graphfit.ResultList` back.
+
+Only NetCDF (through xarray / ArviZ), JSON and CSV files are read: nothing is unpickled and no
+class or function named in a file is imported.  Instances of the user's model classes therefore
+need the model: pass the factor graph (or the model and analysis, as given to ``search.fit``) as
+``load_result(folder, model=...)`` to get a full :class:`~graphfit.ResultList` whose instances,
+populations and compiled model work as after a fit.  Without it, a :class:`LoadedResultList`
+gives the joint and per-dataset ``InferenceData``, names, diagnostics, timings, summaries and the
+maximum-likelihood sample, and says what to pass when an instance is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graphfit.exceptions import ResultLoadError
+from graphfit.io.layout import (
+    DIAGNOSTICS,
+    FORMAT_VERSION,
+    JOINT,
+    MARKER,
+    METADATA,
+    SEARCH,
+    SUMMARY,
+)
+from graphfit.plan.fingerprint import data_fingerprint, model_hash
+from graphfit.results.diagnostics import Diagnostics
+from graphfit.results.result_list import Result, ResultList
+from graphfit.spec.factor_graph import FactorGraphModel, GlobalPriorModel, as_graph
+
+if TYPE_CHECKING:
+    import arviz as az
+    import pandas as pd
+    import xarray as xr
+
+    from graphfit.results.diagnostics import Diagnostics
+    from graphfit.spec.factor_graph import FactorGraphModel
+
+__all__ = [
+    "IncompleteResultWarning",
+    "LoadedResult",
+    "LoadedResultList",
+    "incomplete_reason",
+    "load_result",
+    "read_metadata",
+]
+
+
+class IncompleteResultWarning(UserWarning):
+    """A saved fit marked finished holds an incomplete posterior, so it is fitted again.
+
+    A search given ``name=`` loads its finished fit instead of fitting again; a folder whose
+    joint posterior has non-finite draws, or fewer chains or draws than its ``search.json``
+    asked for (a fit stopped early and saved by an older graphfit), is not a finished fit:
+    it is reported with this warning, fitted again and replaced.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> issubclass(gf.IncompleteResultWarning, UserWarning)
+    True
+    """
+
+
+class _IncompleteResult(ResultLoadError):
+    """Raised by :func:`load_result` for a folder whose posterior is incomplete."""
+
+
+def _needs_model(what: str, folder: Path) -> ResultLoadError:
+    return ResultLoadError(
+        f"{what} needs the fitted model, which a saved result does not store as code: load it "
+        f"with gf.load_result({str(folder)!r}, model=factor_graph) (or model=..., analysis=... "
+        "for a single analysis)."
+    )
+
+
+def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check a result folder's ``graphfit.json`` (format, version, completion).
+
+    Raises
+    ------
+    ResultLoadError
+        When the folder does not exist, is not a graphfit result, is unfinished, or was written
+        in a format version this graphfit cannot read; the message names the file.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ResultLoadError(f"{str(folder)!r} is not a folder; give a graphfit result folder.")
+    path = folder / METADATA
+    if not path.is_file():
+        raise ResultLoadError(
+            f"{str(folder)!r} is not a graphfit result folder: it has no {METADATA}. A result "
+            "folder is <output root>/<path_prefix>/<name>/<identifier>/."
+        )
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ResultLoadError(f"{str(path)!r} is not valid JSON ({error}).") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != "graphfit-result":
+        raise ResultLoadError(
+            f'{str(path)!r} is not a graphfit result description (no "format": "graphfit-result").'
+        )
+    version = metadata.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ResultLoadError(
+            f"{str(path)!r} was written in result format version {version!r} (by graphfit "
+            f"{metadata.get('graphfit_version', 'unknown')}); this graphfit reads version "
+            f"{FORMAT_VERSION} only. Refit, or load it with the graphfit version that wrote it."
+        )
+    if not (folder / MARKER).is_file():
+        raise ResultLoadError(
+            f"{str(folder)!r} holds an unfinished fit (no {MARKER} marker): the fit was stopped "
+            "before it was saved. Rerun the fit."
+        )
+    return metadata
+
+
+def read_netcdf(path: Path) -> az.InferenceData:
+    """Read an ``InferenceData`` from NetCDF into memory, with a clear error for a bad file."""
+    import arviz as az
+
+    if not path.is_file():
+        raise ResultLoadError(f"{str(path)!r} is missing from the result folder.")
+    try:
+        with az.rc_context({"data.load": "eager"}):
+            return az.from_netcdf(str(path), engine="h5netcdf")
+    except (OSError, ValueError, KeyError) as error:
+        raise ResultLoadError(
+            f"{str(path)!r} could not be read as NetCDF; the file is truncated or damaged "
+            f"({type(error).__name__}: {error}). Delete the result folder and refit."
+        ) from None
+
+
+def incomplete_reason(folder: str | os.PathLike[str], idata: Any = None) -> str | None:
+    """Why the saved fit in ``folder`` is not a whole posterior, or ``None`` when it is.
+
+    Its joint posterior (``idata``, else read from ``joint.nc``) must be finite in every draw
+    and, for a search with ``chains`` and ``draws`` settings in ``search.json`` (NUTS, SMC),
+    hold at least that many chains and draws per chain.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import graphfit as gf
+    >>> from graphfit.io.loading import incomplete_reason
+    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+    >>> search = gf.MAP(random_seed=1, name="example", output_path=tempfile.mkdtemp())
+    >>> analysis = gf.ex.Analysis(data, noise_map)
+    >>> result = search.fit(model=gf.Model(gf.ex.Gaussian), analysis=analysis)
+    >>> incomplete_reason(result.result_list.output_folder) is None
+    True
+    """
+    import numpy as np
+
+    folder = Path(folder)
+    if idata is None:
+        idata = read_netcdf(folder / JOINT)
+    try:
+        settings = json.loads((folder / SEARCH).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        settings = {}
+    posterior = idata.posterior
+    reasons = []
+    for key, dim in (("chains", "chain"), ("draws", "draw")):
+        asked = settings.get(key) if isinstance(settings, dict) else None
+        held = int(posterior.sizes.get(dim, 0))
+        if isinstance(asked, int) and not isinstance(asked, bool) and held < asked:
+            reasons.append(f"{held} {dim}(s) where {SEARCH} asks for {asked}")
+    bad = []
+    for name, array in posterior.data_vars.items():
+        values = np.asarray(array.values)
+        if np.issubdtype(values.dtype, np.number) and not np.isfinite(values).all():
+            bad.append(str(name))
+    if bad:
+        reasons.append(f"non-finite draws (NaN or inf) in {', '.join(bad)}")
+    return "; ".join(reasons) or None
+
+
+def _read_diagnostics(folder: Path, metadata: dict[str, Any]) -> Diagnostics | None:
+    import pandas as pd
+
+    figures = metadata.get("diagnostics")
+    if figures is None:
+        return None
+    path = folder / DIAGNOSTICS
+    try:
+        table = pd.read_csv(path, index_col="parameter")
+    except (OSError, ValueError) as error:
+        raise ResultLoadError(f"{str(path)!r} could not be read as CSV ({error}).") from None
+    table.index.name = None
+    return Diagnostics(
+        table=table,
+        divergences=int(figures["divergences"]),
+        problems=list(figures["problems"]),
+        notes=list(figures.get("notes", [])),
+    )
+
+
+def _graph_from(model: Any, analysis: Any) -> FactorGraphModel | None:
+
+    if model is None and analysis is None:
+        return None
+    if analysis is None:
+        if isinstance(model, FactorGraphModel):
+            return model
+        if isinstance(model, GlobalPriorModel):
+            return model.graph
+        raise ResultLoadError(
+            f"load_result: model must be a gf.FactorGraphModel or its global_prior_model, or "
+            f"a gf.Model / gf.Collection given with analysis=..., got {model!r}."
+        )
+    return as_graph(model, analysis)[0]
+
+
+def load_result(
+    path: str | os.PathLike[str], model: Any = None, analysis: Any = None
+) -> ResultList:
+    """Load a saved fit from its output folder.
+
+    Parameters
+    ----------
+    path
+        The fit's folder, ``<output root>/<path_prefix>/<name>/<identifier>``.
+    model, analysis
+        Optional: what was fitted, as given to ``search.fit`` (a factor graph or its
+        ``global_prior_model``; or a ``gf.Model`` / ``gf.Collection`` with its ``analysis``).
+        With it, the result is a full :class:`~graphfit.ResultList` (instances, populations,
+        the compiled model); it must be the same model and data as the saved fit.  Without it,
+        a :class:`LoadedResultList` (everything but instances; see the module notes).
+
+    Returns
+    -------
+    ResultList
+        One result per dataset, as after the fit; ``output_folder`` is ``path``.
+
+    Raises
+    ------
+    ResultLoadError
+        For a folder that is not a finished graphfit result (no completion marker, or a
+        posterior with non-finite draws or fewer chains or draws than its search asked for: a
+        fit stopped early), a truncated or damaged NetCDF file, a result in another format
+        version, or a ``model`` that differs from the saved one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import graphfit as gf
+    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+    >>> search = gf.MAP(random_seed=1, name="example", output_path=tempfile.mkdtemp())
+    >>> analysis = gf.ex.Analysis(data, noise_map)
+    >>> result = search.fit(model=gf.Model(gf.ex.Gaussian), analysis=analysis)
+    >>> loaded = gf.load_result(result.result_list.output_folder)
+    >>> loaded.names, round(float(loaded[0].idata.posterior["centre"].mean()))
+    (['dataset_0'], 50)
+    """
+    folder = Path(path)
+    metadata = read_metadata(folder)
+    graph = _graph_from(model, analysis)
+    idata = read_netcdf(folder / JOINT)
+    reason = incomplete_reason(folder, idata)
+    if reason is not None:
+        raise _IncompleteResult(
+            f"{str(folder)!r} is marked finished but holds an incomplete posterior ({reason}): "
+            "the fit was stopped early (e.g. interrupted) and saved by an older graphfit. It "
+            "is not a finished fit; delete the folder and fit again (a rerun of the same "
+            "named search does so)."
+        )
+    diagnostics = _read_diagnostics(folder, metadata)
+    if graph is None:
+        result_list: ResultList = LoadedResultList(folder, metadata, idata, diagnostics)
+    else:
+        for key, what, value in (
+            ("model_hash", "model", model_hash(graph)),
+            ("data_hash", "data", data_fingerprint(graph)),
+        ):
+            if value != metadata.get(key):
+                raise ResultLoadError(
+                    f"load_result: the {what} given differs from the {what} saved in "
+                    f"{str(folder / METADATA)!r}; pass the model and data that were fitted."
+                )
+        result_list = ResultList(graph, graph.compile(), idata, diagnostics)
+    result_list.timings = dict(metadata.get("timings", {}))
+    result_list.output_folder = folder
+    return result_list
+
+
+class LoadedResult(Result):
+    """One dataset of a :class:`LoadedResultList`: its ``idata`` is read from the folder."""
+
+    @cached_property
+    def idata(self) -> az.InferenceData:
+        """This dataset's ``InferenceData``, read from ``datasets/<k>.nc``."""
+        folder = self._list.output_folder
+        return read_netcdf(folder / self._list.metadata["dataset_files"][self.index])
+
+    @property
+    def factor(self) -> Any:
+        raise _needs_model(f"result {self.name!r}: the model and analysis", self._list.folder)
+
+    def instance_at(self, chain: int, draw: int) -> Any:
+        raise _needs_model(f"result {self.name!r}: instances", self._list.folder)
+
+    @property
+    def max_log_likelihood_instance(self) -> Any:
+        return self.instance_at(0, 0)
+
+    @property
+    def max_log_posterior_instance(self) -> Any:
+        return self.instance_at(0, 0)
+
+    @property
+    def median_pdf_instance(self) -> Any:
+        return self.instance_at(0, 0)
+
+
+class LoadedResultList(ResultList):
+    """A :class:`~graphfit.ResultList` read from an output folder without the model.
+
+    It has the joint and per-dataset ``InferenceData``, ``names``, ``diagnostics``, ``timings``,
+    ``summary()``, ``summary_table`` (the saved per-dataset ``summary.csv``) and the sample
+    indices; ``graph`` and ``compiled`` are ``None`` and instances, ``populations`` and ``model``
+    raise a :class:`~graphfit.ResultLoadError` saying to pass ``model=`` to
+    :func:`load_result`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import graphfit as gf
+    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+    >>> search = gf.MAP(random_seed=1, name="example", output_path=tempfile.mkdtemp())
+    >>> analysis = gf.ex.Analysis(data, noise_map)
+    >>> result = search.fit(model=gf.Model(gf.ex.Gaussian), analysis=analysis)
+    >>> loaded = gf.load_result(result.result_list.output_folder)
+    >>> type(loaded).__name__, list(loaded.summary_table["parameter"])
+    ('LoadedResultList', ['centre', 'normalization', 'sigma'])
+    """
+
+    def __init__(
+        self,
+        folder: pathlib.Path,
+        metadata: dict[str, Any],
+        idata: az.InferenceData,
+        diagnostics: Diagnostics | None,
+    ) -> None:
+        self.folder = folder
+        self.metadata = metadata
+        self.graph = None  # type: ignore[assignment]
+        self.compiled = None  # type: ignore[assignment]
+        self.idata = idata
+        self.diagnostics = diagnostics
+        self.names = list(metadata["datasets"])
+        self.timings = dict(metadata.get("timings", {}))
+        self.output_folder = folder
+        self.resumed = False
+        self._results = [LoadedResult(self, k) for k in range(len(self.names))]
+
+    @property
+    def model(self) -> Any:
+        raise _needs_model("the compiled pm.Model", self.folder)
+
+    @cached_property
+    def populations(self) -> dict[str, xr.Dataset]:
+        raise _needs_model("populations", self.folder)
+
+    def joint_log_likelihood(self) -> xr.DataArray:
+        """Total log-likelihood of all datasets per (chain, draw)."""
+        loglike = self.idata.log_likelihood
+        total = 0.0
+        for name in self.metadata["loglike_names"]:
+            array = loglike[name]
+            other = [d for d in array.dims if d not in ("chain", "draw")]
+            total = total + (array.sum(other) if other else array)
+        return total
+
+    @cached_property
+    def summary_table(self) -> pd.DataFrame:
+        """The saved per-dataset summary (``summary.csv``)."""
+        import pandas as pd
+
+        return pd.read_csv(self.folder / SUMMARY)
+
+    def __repr__(self) -> str:
+        return f"LoadedResultList({len(self)} datasets from {str(self.folder)!r})"
