@@ -4,7 +4,8 @@ Users write ``import graphfit as gf``; everything a tutorial needs is reachable 
 """
 
 from graphfit import ex, math, util
-from graphfit.batch.fit_each import fit_dataset, fit_each, warm_worker
+from graphfit.batch.fit_each import fit_each
+from graphfit.batch.tasks import fit_dataset, warm_worker
 from graphfit.exceptions import (
     ComparisonError,
     ConstraintError,

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import graphfit as gf
+import graphfit.batch.executors as executors
 import graphfit.batch.fit_each as independent_fits
 from tests.conftest import cookbook_model
 
@@ -233,7 +234,7 @@ def test_local_process_pool_compiles_once_per_structure_or_per_spawned_worker(mo
     if start not in multiprocessing.get_all_start_methods():
         pytest.skip(f"no {start!r} start method on this platform")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setattr(independent_fits, "POOL_START_METHOD", start)
+    monkeypatch.setattr(executors, "POOL_START_METHOD", start)
     result_list = run_with_timeout(
         lambda: gf.fit_each(factors(CENTRES[:4]), nuts(), executor=2, progress=False), 600
     )

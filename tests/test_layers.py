@@ -92,18 +92,7 @@ def test_at_most_twelve_top_level_entries_and_modules_of_at_most_500_lines():
         for p in PACKAGE.rglob("*.py")
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500
     }
-    assert all(long.get(name, 0) <= lines for name, lines in KNOWN_LONG.items()), long
-    assert set(long) <= set(KNOWN_LONG), long
-
-
-#: Modules still longer than 500 lines, to be split (issue 15); this list may only shrink.
-KNOWN_LONG: dict[str, int] = {
-    "backend/compile.py": 965,
-    "batch/fit_each.py": 1034,
-    "results/interpolate.py": 511,
-    "results/result_list.py": 525,
-    "search/start.py": 609,
-}
+    assert long == {}
 
 
 def _graphfit_imports_in_functions(path: pathlib.Path) -> list[tuple[int, str]]:

@@ -252,7 +252,8 @@ def test_the_start_search_begins_at_each_datasets_own_peak(parametrization):
     their flat plateaus; the datasets' own estimates start it at their peaks, and it keeps that
     optimum, in either parametrisation."""
     from graphfit.backend.compile import compile_graph
-    from graphfit.search.start import StartFinder, cached_start_finder, data_start, prior_medians
+    from graphfit.plan.start_values import data_start, prior_medians
+    from graphfit.search.start import StartFinder, cached_start_finder
 
     graph, population = far_graph(parametrization)
     compiled = compile_graph(graph)

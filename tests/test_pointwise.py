@@ -196,7 +196,7 @@ def test_fit_each_with_nutpie_compiles_no_c_code():
 
 
 def test_warm_worker_loads_the_c_index_only_for_searches_that_compile_c():
-    from graphfit.batch.fit_each import _compiles_c
+    from graphfit.batch.tasks import _compiles_c
 
     assert not _compiles_c(gf.NUTS(sampler="nutpie"))
     assert _compiles_c(gf.NUTS(sampler="pymc"))

@@ -146,8 +146,9 @@ def test_nutpie_chains_start_at_their_own_points_in_its_flat_layout():
     pytest.importorskip("nutpie")
     import nutpie
 
+    from graphfit.plan.start_values import prior_medians
     from graphfit.search.nuts import _chain_starts
-    from graphfit.search.start import StartFinder, prior_medians
+    from graphfit.search.start import StartFinder
 
     compiled = relational_graph().compile()
     finder = StartFinder(compiled.model, medians=prior_medians(compiled.plan))

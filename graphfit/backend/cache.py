@@ -14,7 +14,8 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from graphfit.backend.compile import CompiledGraph, compile_graph
+from graphfit.backend.compile import compile_graph
+from graphfit.backend.compiled import CompiledGraph
 from graphfit.backend.structures import compile_shared
 from graphfit.plan.fingerprint import graph_fingerprint
 from graphfit.spec.factor_graph import FactorGraphModel

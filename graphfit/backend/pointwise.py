@@ -48,7 +48,7 @@ __all__ = [
     "vectorized_log_likelihood",
 ]
 
-#: Values (draws x pointwise size, all observed nodes) evaluated per call: each NumPy operation
+#: Values (draws x pointwise size, all observed nodes) evaluated per call; each NumPy operation
 #: of a block then works on half a megabyte, which stays in the processor's cache (blocks of
 #: 2**21 values took three times as long at 1,000 data points).
 BLOCK_VALUES = 2**16

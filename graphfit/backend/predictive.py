@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import arviz as az
     import xarray as xr
 
-    from graphfit.backend.compile import FactorNode
+    from graphfit.backend.compiled import FactorNode
     from graphfit.results.result_list import Result, ResultList
 
 __all__ = ["OBS", "dataset_posterior_predictive", "joint_posterior_predictive", "node_slice"]

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from graphfit.backend.compile import CompiledGraph, compile_graph
+from graphfit.backend.compile import compile_graph
+from graphfit.backend.compiled import CompiledGraph
 from graphfit.backend.pointwise import python_default
 from graphfit.spec.factor_graph import AnalysisFactor, FactorGraphModel
 from graphfit.spec.model import AbstractModel, Model
@@ -41,7 +42,7 @@ __all__ = [
 CACHE_SIZE = 32
 _CACHE: OrderedDict[Any, tuple[AnalysisFactor, CompiledGraph]] = OrderedDict()
 _STATS = {"compiles": 0, "reuses": 0}
-#: One fit at a time per process: a shared model holds one dataset's data at a time.
+#: One fit at a time per process, since a shared model holds one dataset's data at a time.
 LOCK = threading.RLock()
 
 

@@ -24,7 +24,8 @@ So for ``parametrization="auto"`` graphfit estimates both from the data before c
    and its variance (Gelman et al., *Bayesian Data Analysis*, 3rd ed., section 5.4), and
    ``p(sigma)`` the hyperprior's own density.
 3. **The rule.**  ``ratio = median_k(s_k) / q10``, with ``q10`` the 10% quantile of that
-   posterior: the lower tail is where a funnel forms.  Above :data:`WEAK_DATA_RATIO` the
+   posterior: the lower tail is where a funnel forms.  Above
+   :data:`~graphfit.spec.hierarchical.WEAK_DATA_RATIO` the
    population is non-centred, otherwise centred.
 
 All of it evaluates the analyses' own numpy code; nothing is compiled.
@@ -40,11 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from graphfit.spec.hierarchical import WEAK_DATA_RATIO
-
 __all__ = [
     "PROBED_DATASETS",
-    "WEAK_DATA_RATIO",
     "DatasetEstimate",
     "SpreadPosterior",
     "dataset_estimate",

@@ -56,7 +56,7 @@ def measure_grid(
     prior range (cut to the population's own limits when they are fixed numbers), with
     cells of a third (``CELLS_PER_SD``) of the narrowest likelihood standard deviation
     found, probing the likelihood of up to 20 datasets at 7 points across the range.
-    Sets and returns :attr:`grid` (``None`` with the reason in ``grid_problem``).
+    Sets and returns ``grid`` (``None`` with the reason in ``grid_problem``).
     """
     population.grid, population.grid_work = None, 0
     population.grid_problem = problem or _grid_problem(population, factors)
@@ -164,7 +164,7 @@ def _grid_problem(population: HierarchicalFactor, factors: list[Any]) -> str | N
 
 
 def measure_data_strength(population: HierarchicalFactor, factors: Any) -> float | None:
-    """Set and return :attr:`data_strength` from the datasets of ``factors``.
+    """Set and return ``data_strength`` from the datasets of ``factors``.
 
     ``factors`` are the graph's :class:`~graphfit.AnalysisFactor` objects.
     Up to :data:`~graphfit.plan.parametrization.PROBED_DATASETS` drawn parameters are fitted to

@@ -1,5 +1,5 @@
-"""Model comparison: :func:`compare` runs ``az.compare`` on each dataset and on the joint fit of
-several models (the log-likelihood values chosen by :mod:`graphfit.results.elpd`).
+"""Model comparison: :func:`~graphfit.compare` runs ``az.compare`` on each dataset and on the joint
+fit of several models (the log-likelihood values chosen by :mod:`graphfit.results.elpd`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["JOINT", "Comparison", "compare"]
 
-#: Label of the joint rows in :meth:`Comparison.to_frame`.
+#: Label of the joint rows in :meth:`~graphfit.Comparison.to_frame`.
 JOINT = "(joint)"
 
 
@@ -75,7 +75,7 @@ def _check_same_datasets(owner: str, lists: dict[str, ResultList]) -> list[str]:
 
 @dataclass
 class Comparison:
-    """Model comparison tables from :func:`compare`.
+    """Model comparison tables from :func:`~graphfit.compare`.
 
     Every table is an ``az.compare`` DataFrame: one row per model, ranked (``rank`` 0 is the
     best), with ``elpd_loo`` (or ``elpd_waic``), ``p_loo``, ``elpd_diff`` from the best,

@@ -4,9 +4,9 @@ Problems are never hidden: each becomes a :class:`ConvergenceWarning` naming the
 the dataset, for per-dataset parameters), and the full table is kept on the results.  A check
 that could not be made is never silent either: a posterior of one chain has no R-hat, and one
 of fewer than 4 draws per chain has neither R-hat nor ESS; each is a *note*, also warned as a
-:class:`ConvergenceWarning` and kept in :attr:`Diagnostics.notes`, that says how to make the
-check (a note is not a failed check: :attr:`Diagnostics.ok` stays ``True``).  Non-finite draws
-(NaN or inf, which a finished sampler never returns) are a problem, naming the parameters.
+:class:`ConvergenceWarning` and kept in ``Diagnostics.notes``, that says how to make the
+check (a note is not a failed check: :attr:`~graphfit.Diagnostics.ok` stays ``True``).  Non-finite
+draws (NaN or inf, which a finished sampler never returns) are a problem, naming the parameters.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ those values:
   carry the covariate (e.g. instances of ``gf.Collection(gaussian=..., time=t)``) and return an
   instance of the same structure at a new covariate value:
   ``interpolator[interpolator.time == 1.5]``.
-* :func:`interpolate` does the same for every posterior draw of a list of results, so the
+* :func:`~graphfit.interpolate` does the same for every posterior draw of a list of results, so the
   interpolated parameters come with credible intervals.
 
 Covariate values must be strictly increasing (sorted, no duplicates).  Outside the fitted range
@@ -17,7 +17,6 @@ a query is an error unless ``extrapolate=True``, which extrapolates with a warni
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,12 +24,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphfit.exceptions import InterpolationError
-from graphfit.spec.model import CollectionInstance, _init_parameters
+from graphfit.results.instance_tree import build_instance, instance_leaves, is_number
 
 if TYPE_CHECKING:
     import arviz as az
 
-__all__ = ["LinearInterpolator", "SplineInterpolator", "interpolate"]
+__all__ = [
+    "Covariate",
+    "Interpolator",
+    "LinearInterpolator",
+    "Query",
+    "SplineInterpolator",
+    "interpolate",
+]
 
 METHODS = ("linear", "spline")
 
@@ -115,44 +121,6 @@ def _interpolate(
 # -- instances ----------------------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _fields(obj: Any) -> list[tuple[str, Any]] | None:
-    """The parts of an instance to interpolate: a collection's items, or a component's
-    ``__init__`` arguments; ``None`` for a leaf."""
-
-    if isinstance(obj, CollectionInstance):
-        return list(obj.items())
-    if _is_number(obj) or isinstance(obj, np.ndarray | str | bytes) or obj is None:
-        return None
-    names = _init_parameters(type(obj))
-    if names and all(hasattr(obj, n) for n in names):
-        return [(n, getattr(obj, n)) for n in names]
-    return None
-
-
-def _leaves(obj: Any, path: tuple[str, ...], out: dict[tuple[str, ...], Any]) -> None:
-    fields = _fields(obj)
-    if fields is None:
-        out[path] = obj
-        return
-    for name, value in fields:
-        _leaves(value, (*path, name), out)
-
-
-def _build(template: Any, path: tuple[str, ...], values: dict[tuple[str, ...], Any]) -> Any:
-
-    fields = _fields(template)
-    if fields is None:
-        return values[path]
-    built = {name: _build(value, (*path, name), values) for name, value in fields}
-    if isinstance(template, CollectionInstance):
-        return CollectionInstance(built)
-    return type(template)(**built)
-
-
 class Covariate:
     """``interpolator.<name>``: compare it with a value to make a query.
 
@@ -225,7 +193,7 @@ class Interpolator:
         self._leaves = []
         for instance in self.instances:
             leaves: dict[tuple[str, ...], Any] = {}
-            _leaves(instance, (), leaves)
+            instance_leaves(instance, (), leaves)
             self._leaves.append(leaves)
         first = self._leaves[0]
         for k, leaves in enumerate(self._leaves[1:], start=1):
@@ -273,7 +241,7 @@ class Interpolator:
         values = {}
         for path, first in self._leaves[0].items():
             column = [leaves[path] for leaves in self._leaves]
-            numeric = all(_is_number(v) for v in column) or all(
+            numeric = all(is_number(v) for v in column) or all(
                 isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.number) for v in column
             )
             if not numeric:
@@ -283,7 +251,7 @@ class Interpolator:
             value = _interpolate(x, y, at, self.method, self._fit())[0]
             values[path] = float(value) if np.ndim(value) == 0 else value
         values[(query.name,)] = float(at[0])
-        return _build(self.instances[0], (), values)
+        return build_instance(self.instances[0], (), values)
 
 
 class LinearInterpolator(Interpolator):
@@ -461,7 +429,7 @@ def interpolate(
     if isinstance(covariate, str):
         name = covariate
         covariate = [getattr(r.model, name, None) for r in results]
-        if not all(_is_number(v) for v in covariate):
+        if not all(is_number(v) for v in covariate):
             raise InterpolationError(
                 f"{owner}: covariate={name!r} must name a fixed number of every result's "
                 f"model (e.g. gf.Collection(..., {name}=1.0)); got {covariate}."

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from graphfit.backend.compile import CompiledGraph
+    from graphfit.backend.compiled import CompiledGraph
     from graphfit.results.diagnostics import Diagnostics
     from graphfit.results.evidence import LogEvidence
     from graphfit.spec.factor_graph import AnalysisFactor, FactorGraphModel
@@ -38,41 +38,9 @@ from graphfit.backend.predictive import (
 from graphfit.results import elpd
 from graphfit.results.evidence import LogEvidence
 from graphfit.results.plotting import plot_fit, plot_fits, save_fit_plots
-from graphfit.spec.priors import GaussianPrior, LogGaussianPrior
+from graphfit.results.populations import population_draw, sample_index
 
 __all__ = ["Result", "ResultList"]
-
-
-def _sample_index(values: Any) -> tuple[int, int]:
-    """(chain, draw) of the largest value of a (chain, draw) array."""
-    array = np.asarray(values)
-    array = np.where(np.isfinite(array), array, -np.inf)
-    chain, draw = np.unravel_index(int(np.argmax(array)), array.shape)
-    return int(chain), int(draw)
-
-
-def _population_draw(population: Any, values: dict[str, Any], rng: np.random.Generator) -> Any:
-    """One draw from the population per posterior sample (posterior predictive of a new
-    dataset's parameter)."""
-
-    shape = next(iter(values.values())).shape
-    if issubclass(population.distribution, GaussianPrior | LogGaussianPrior):
-        mean, sigma = values["mean"], values["sigma"]
-        lower = population.parameters.get("lower_limit")
-        upper = population.parameters.get("upper_limit")
-        if lower is not None or upper is not None:
-            from scipy import stats
-
-            a = ((-np.inf if lower is None else lower) - mean) / sigma
-            b = ((np.inf if upper is None else upper) - mean) / sigma
-            draw = stats.truncnorm.rvs(
-                a.values, b.values, loc=mean.values, scale=sigma.values, random_state=rng
-            )
-            return mean.copy(data=draw)
-        draw = mean + sigma * rng.normal(size=shape)
-        return np.exp(draw) if issubclass(population.distribution, LogGaussianPrior) else draw
-    lower, upper = values["lower_limit"], values["upper_limit"]
-    return lower + (upper - lower) * rng.uniform(size=shape)
 
 
 class Result:
@@ -282,7 +250,7 @@ class ResultList(Sequence[Result]):
     graph
         The fitted :class:`~graphfit.FactorGraphModel`.
     compiled
-        The :class:`~graphfit.backend.compile.CompiledGraph` (``compiled.model`` is the
+        The :class:`~graphfit.backend.compiled.CompiledGraph` (``compiled.model`` is the
         ``pm.Model``).
     diagnostics
         Convergence figures (:class:`~graphfit.Diagnostics`), or ``None`` for an
@@ -365,7 +333,7 @@ class ResultList(Sequence[Result]):
     @cached_property
     def max_log_likelihood_index(self) -> tuple[int, int]:
         """(chain, draw) of the sample with the highest joint log-likelihood."""
-        return _sample_index(self.joint_log_likelihood().transpose("chain", "draw").values)
+        return sample_index(self.joint_log_likelihood().transpose("chain", "draw").values)
 
     @cached_property
     def max_log_posterior_index(self) -> tuple[int, int]:
@@ -373,7 +341,7 @@ class ResultList(Sequence[Result]):
         stats = self.idata.sample_stats
         for name in ("lp", "logp"):
             if name in stats:
-                return _sample_index(stats[name].transpose("chain", "draw").values)
+                return sample_index(stats[name].transpose("chain", "draw").values)
         return self.max_log_likelihood_index
 
     @cached_property
@@ -402,7 +370,7 @@ class ResultList(Sequence[Result]):
                 else:
                     draws = posterior["chain"] + posterior["draw"]
                     values[argument] = xr.full_like(draws, value, dtype=float)
-            values["predictive"] = _population_draw(population, values, rng)
+            values["predictive"] = population_draw(population, values, rng)
             out[hname] = xr.Dataset(values)
         return out
 

@@ -23,7 +23,7 @@ from graphfit.spec.factor_graph import as_graph
 if TYPE_CHECKING:
     import arviz as az
 
-    from graphfit.backend.compile import CompiledGraph
+    from graphfit.backend.compiled import CompiledGraph
     from graphfit.results.diagnostics import Diagnostics
     from graphfit.results.result_list import Result, ResultList
 

@@ -33,7 +33,7 @@ from graphfit.spec.priors import (
 if TYPE_CHECKING:
     import arviz as az
 
-    from graphfit.backend.compile import CompiledGraph
+    from graphfit.backend.compiled import CompiledGraph
     from graphfit.plan.naming import Group
     from graphfit.results.diagnostics import Diagnostics
 

@@ -17,7 +17,7 @@ from graphfit.util import one_thread
 if TYPE_CHECKING:
     import arviz as az
 
-    from graphfit.backend.compile import CompiledGraph
+    from graphfit.backend.compiled import CompiledGraph
 
 __all__ = ["MAP"]
 

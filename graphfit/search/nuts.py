@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     import arviz as az
 
-    from graphfit.backend.compile import CompiledGraph
+    from graphfit.backend.compiled import CompiledGraph
     from graphfit.results.diagnostics import Diagnostics
 
 __all__ = ["NUTS"]
@@ -399,7 +399,7 @@ def warn_multimodal(finder: Any, modes: Modes, chains: int) -> None:
 
 
 def _nutpie_model(target: Any) -> Any:
-    """nutpie's compiled model of ``target`` (a :class:`~graphfit.backend.compile.CompiledGraph`,
+    """nutpie's compiled model of ``target`` (a :class:`~graphfit.backend.compiled.CompiledGraph`,
     or a bare PyMC model), for the data its containers hold now.
 
     A graph whose data containers are swapped between fits (see

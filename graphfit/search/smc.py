@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import arviz as az
     import xarray as xr
 
-    from graphfit.backend.compile import CompiledGraph
+    from graphfit.backend.compiled import CompiledGraph
     from graphfit.results.diagnostics import Diagnostics
 
 __all__ = ["SMC"]

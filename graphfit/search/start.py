@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend.transforms import backward_values, forward_values, ravel_pair
 from graphfit.exceptions import ConstraintError, SearchError
-from graphfit.spec.priors import LogGaussianPrior, Prior, UniformPrior
+from graphfit.plan.start_values import data_start, prior_medians
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -36,7 +37,7 @@ DIVERSE_STARTS = 2
 class Optimum:
     """An optimum found: unconstrained vector, its log density, a scale per coordinate,
     whether the optimiser converged there, and whether it was polished from a data start
-    (see :func:`data_start`)."""
+    (see :func:`~graphfit.plan.start_values.data_start`)."""
 
     x: np.ndarray
     logp: float
@@ -59,7 +60,7 @@ class StartFinder:
         Prior medians by variable name, the centre of the random starting points.
     assertions
         ``(text, check)`` per assertion of the model (see
-        :meth:`graphfit.backend.compile.CompiledGraph.assertion_checks`), used to raise
+        :meth:`graphfit.backend.compiled.CompiledGraph.assertion_checks`), used to raise
         :class:`~graphfit.ConstraintError` naming them when no starting point satisfies them.
     gradient
         Compile and use the gradient (``True``); ``False`` for models without one (black-box
@@ -70,7 +71,7 @@ class StartFinder:
     extra_starts
         More starting points, as ``medians`` are given (values by variable name, the model's
         own initial value for a variable not named), always polished after the medians' (see
-        :func:`data_start`).
+        :func:`~graphfit.plan.start_values.data_start`).
     """
 
     def __init__(
@@ -102,7 +103,7 @@ class StartFinder:
             grads = pt.grad(logp, value_vars) if self.gradient else []
             function = model.compile_fn([logp, *grads], inputs=value_vars, point_fn=False)
             self._logp_grad = DictToArrayBijection.mapf(
-                lambda point: _ravel_pair(function(**point)), self.initial_point
+                lambda point: ravel_pair(function(**point)), self.initial_point
             )
         self._values_fn: Any = None
         self.assertions = list(assertions)
@@ -129,7 +130,7 @@ class StartFinder:
                         continue
                     constrained = np.asarray(medians[rv.name], dtype=float)
                     try:
-                        forward = _forward(transform, constrained, rv)
+                        forward = forward_values(transform, constrained, rv)
                     except NotImplementedError:  # bounds that depend on other variables
                         forward = np.full(np.shape(constrained), np.nan)
                     if not np.all(np.isfinite(forward)) and transform is not None:
@@ -408,7 +409,7 @@ class StartFinder:
             for value in self.model.value_vars:
                 rv = self.model.values_to_rvs[value]
                 transform = self.model.rvs_to_transforms.get(rv)
-                out[rv.name] = _backward(transform, np.asarray(point[value.name]), rv)
+                out[rv.name] = backward_values(transform, np.asarray(point[value.name]), rv)
             return out
         except NotImplementedError:
             names = {rv.name for rv in self.model.free_RVs}
@@ -455,155 +456,3 @@ def cached_start_finder(
         )
         compiled.cache[key] = finder
     return finder
-
-
-def prior_medians(plan: Any) -> dict[str, Any]:
-    """Median of every prior variable of a :class:`~graphfit.plan.naming.GraphPlan`, by name."""
-    return {
-        group.name: (
-            np.asarray([p.median() for p in group.members])
-            if group.vector
-            else group.members[0].median()
-        )
-        for group in plan.prior_groups
-    }
-
-
-def data_start(plan: Any) -> dict[str, Any] | None:
-    """Prior medians with hierarchical populations started from the datasets' own fits.
-
-    Each drawn parameter that a :class:`~graphfit.HierarchicalFactor` fitted to its dataset
-    alone is put at that estimate, and the population's hyperparameters at the estimates'
-    centre and spread (:meth:`~graphfit.HierarchicalFactor.start_values`); a non-centred
-    population's offsets follow.  ``None`` when the graph has no population that could be
-    measured (or only marginalised ones, whose drawn parameters are not variables).
-
-    From the prior medians every drawn parameter sits at the population's centre: a dataset
-    whose peak lies several widths away gives the optimiser no gradient there, and the chains
-    then start, and stay, on a plateau far from that dataset's own answer.
-    """
-
-    medians = prior_medians(plan)
-    changed = False
-    for _, population in plan.populations:
-        parametrization = population.resolved_parametrization
-        if parametrization == "marginalized":
-            continue
-        values = population.start_values()
-        if not values:
-            continue
-        changed = True
-        hyper = {}
-        for argument in ("mean", "sigma", "lower_limit", "upper_limit"):
-            value = population.parameters.get(argument)
-            hyper[argument] = values.get(value, value) if isinstance(value, Prior) else value
-        for group in plan.prior_groups:
-            members = [values.get(member) for member in group.members]
-            if any(v is not None for v in members):
-                old = np.atleast_1d(np.asarray(medians[group.name], dtype=float))
-                new = np.array([o if v is None else v for o, v in zip(old, members, strict=True)])
-                medians[group.name] = new if group.vector else float(new[0])
-            if group.population is population and parametrization == "non_centred":
-                offsets = _offsets(population, hyper, members)
-                if offsets is not None:
-                    medians[f"{group.name}_offset"] = offsets if group.vector else offsets[0]
-    return medians if changed else None
-
-
-def _offsets(population: Any, hyper: dict[str, Any], members: list[Any]) -> np.ndarray | None:
-    """Non-centred offsets of drawn values ``members`` (0, the population's centre, where
-    ``None``) under hyperparameter values ``hyper``; ``None`` when a hyperparameter is not a
-    number here (a relation)."""
-
-    def number(name: str) -> float | None:
-        value = hyper.get(name)
-        return float(value) if isinstance(value, int | float | np.floating) else None
-
-    if population.distribution is UniformPrior:
-        low, high = number("lower_limit"), number("upper_limit")
-        if low is None or high is None or not high > low:
-            return None
-        units = [0.5 if v is None else (v - low) / (high - low) for v in members]
-        return np.clip(np.array(units), 0.01, 0.99)
-    mean, sigma = number("mean"), number("sigma")
-    if mean is None or sigma is None or not sigma > 0:
-        return None
-    log = population.distribution is LogGaussianPrior
-    offsets = []
-    for v in members:
-        if v is None or (log and v <= 0):
-            offsets.append(0.0)
-        else:
-            offsets.append(((np.log(v) if log else v) - mean) / sigma)
-    return np.array(offsets)
-
-
-def _ravel_pair(outputs: Any) -> tuple[float, np.ndarray]:
-    logp, *grads = outputs
-    return logp, np.concatenate([np.ravel(g) for g in grads]) if grads else np.zeros(0)
-
-
-def _bounds(transform: Any, rv: Any) -> tuple[Any, Any]:
-    from pytensor.graph.basic import Constant
-
-    out = []
-    for bound in transform.args_fn(*rv.owner.inputs):
-        if bound is None:
-            out.append(None)
-        elif isinstance(bound, Constant):
-            out.append(np.asarray(bound.data, dtype=float))
-        elif isinstance(bound, np.ndarray | float | int):
-            out.append(np.asarray(bound, dtype=float))
-        else:
-            raise NotImplementedError("bounds that are not constants")
-    return out[0], out[1]
-
-
-def _backward(transform: Any, x: np.ndarray, rv: Any) -> np.ndarray:
-    """Unconstrained -> constrained for the transforms graphfit's priors use (numpy)."""
-    from pymc.distributions import transforms
-
-    if transform is None:
-        return x
-    if isinstance(transform, transforms.ChainedTransform):
-        for part in reversed(transform.transform_list):
-            x = _backward(part, x, rv)
-        return x
-    if isinstance(transform, transforms.LogTransform):
-        return np.exp(x)
-    if isinstance(transform, transforms.IntervalTransform):
-        lower, upper = _bounds(transform, rv)
-        if lower is not None and upper is not None:
-            return lower + (upper - lower) / (1.0 + np.exp(-x))
-        if lower is not None:
-            return lower + np.exp(x)
-        if upper is not None:
-            return upper - np.exp(x)
-        return x
-    raise NotImplementedError(type(transform).__name__)
-
-
-def _forward(transform: Any, x: np.ndarray, rv: Any) -> np.ndarray:
-    """Constrained -> unconstrained, the inverse of :func:`_backward`."""
-    from pymc.distributions import transforms
-
-    if transform is None:
-        return x
-    if isinstance(transform, transforms.ChainedTransform):
-        for part in transform.transform_list:
-            x = _forward(part, x, rv)
-        return x
-    if isinstance(transform, transforms.LogTransform):
-        return np.log(x)
-    if isinstance(transform, transforms.IntervalTransform):
-        lower, upper = _bounds(transform, rv)
-        with np.errstate(all="ignore"):
-            if lower is not None and upper is not None:
-                fraction = (x - lower) / (upper - lower)
-                return np.log(fraction) - np.log1p(-fraction)
-            if lower is not None:
-                return np.log(x - lower)
-            if upper is not None:
-                return np.log(upper - x)
-        return x
-    raise NotImplementedError(type(transform).__name__)

@@ -2,8 +2,8 @@
 
 An :class:`AnalysisFactor` pairs a model with the analysis of one dataset.  A
 :class:`FactorGraphModel` joins factors: priors shared by identity across factors are one
-parameter, the log-likelihoods add up.  :meth:`FactorGraphModel.to_pymc` compiles the graph to
-one ``pm.Model`` whose ``coords["dataset"]`` are the factor names.
+parameter, the log-likelihoods add up.  :meth:`~graphfit.FactorGraphModel.to_pymc` compiles the
+graph to one ``pm.Model`` whose ``coords["dataset"]`` are the factor names.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import graphviz
     import pymc as pm
 
-    from graphfit.backend.compile import CompiledGraph
+    from graphfit.backend.compiled import CompiledGraph
     from graphfit.plan.naming import GraphPlan
     from graphfit.spec.relations import Assertion
 
@@ -333,7 +333,7 @@ class FactorGraphModel:
         return call("plan_graph", self)
 
     def compile(self, vectorize: bool | None = None) -> CompiledGraph:
-        """The compiled model (a :class:`~graphfit.backend.compile.CompiledGraph`) of the graph as
+        """The compiled model (a :class:`~graphfit.backend.compiled.CompiledGraph`) of the graph as
         it is now.
 
         ``vectorize`` overrides the graph's own setting.  The compiled model is kept by the

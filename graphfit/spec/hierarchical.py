@@ -52,12 +52,18 @@ from graphfit.spec.priors import (
 from graphfit.spec.relations import Expression
 from graphfit.spec.services import call
 
-__all__ = ["HierarchicalFactor"]
+__all__ = [
+    "AUTO_MAX_CELLS",
+    "AUTO_MAX_WORK",
+    "CELLS_PER_SD",
+    "FLAT_TOLERANCE",
+    "MAX_CELLS",
+    "WEAK_DATA_RATIO",
+    "HierarchicalFactor",
+]
 
 _SUPPORTED = (GaussianPrior, TruncatedGaussianPrior, LogGaussianPrior, UniformPrior)
 _PARAMETRIZATIONS = ("auto", "centred", "non_centred", "marginalized")
-
-
 #: Grid cells per likelihood standard deviation of a marginalised drawn parameter (the
 #: log-likelihood is interpolated linearly between edges, an error of at most
 #: ``1 / (8 * CELLS_PER_SD**2)`` in log units per dataset).
@@ -302,7 +308,7 @@ class HierarchicalFactor:
     def data_strength(self) -> float | None:
         """Median over the probed datasets of (a drawn parameter's standard deviation from its
         dataset alone) / (the 10% posterior quantile of the population's spread); above
-        :data:`~graphfit.plan.parametrization.WEAK_DATA_RATIO` the data are weak.  Measured when
+        :data:`~graphfit.spec.hierarchical.WEAK_DATA_RATIO` the data are weak.  Measured when
         first needed (``None`` before a factor graph is built, or when it could not be
         measured)."""
         self._measure_when_needed()

@@ -3,7 +3,7 @@
 :class:`Model` wraps one class; :class:`Collection` groups several components.  Assigning an
 attribute sets that parameter to a prior, a relation, a nested model or a fixed number.  Both hold
 structure and numbers only; :mod:`graphfit.backend.compile` turns them into PyMC variables and
-:meth:`Model.instance_from` builds instances of the user's class from parameter values.
+:meth:`~graphfit.Model.instance_from` builds instances of the user's class from parameter values.
 """
 
 from __future__ import annotations

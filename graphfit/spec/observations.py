@@ -8,11 +8,12 @@ draws.  Every log-likelihood is the full one, normalisation terms included.
 An observation separates what it holds into three kinds, which the compiler uses to stack alike
 datasets into one node (see :mod:`graphfit.plan.batching`):
 
-* :meth:`Observation.predicted`: quantities the likelihood takes from the model or the analysis
-  (the model data, Student-t's ``nu``), tensors in the compiler.  Before datasets are stacked,
-  these are computed for the batch and for each dataset alone with numpy and compared;
-* :meth:`Observation.fixed`: per-point arrays of the dataset (a noise map), stacked along the
-  dataset axis.
+* :meth:`~graphfit.Observation.predicted`: quantities the likelihood takes from the model or
+  the analysis (the model data, Student-t's ``nu``), tensors in the compiler.  Before datasets
+  are stacked, these are computed for the batch and for each dataset alone with numpy and
+  compared;
+* :meth:`~graphfit.Observation.fixed`: per-point arrays of the dataset (a noise map), stacked
+  along the dataset axis.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def check_data(data: Any, *, field: str = "data", owner: str = "Analysis") -> np.ndarray:
-    """Return ``data`` as a float array, raising :class:`DataError` on NaN, inf or no values.
+    """Return ``data`` as a float array, raising :class:`~graphfit.DataError` on NaN, inf or no
+    values.
 
     Examples
     --------
@@ -92,8 +94,8 @@ def check_noise_map(
 
 
 def check_counts(data: Any, *, field: str = "data", owner: str = "Analysis") -> np.ndarray:
-    """Return event counts as an integer array, raising :class:`DataError` unless every value is
-    a non-negative integer (``3.0`` is accepted, ``2.5`` and ``-1`` are not).
+    """Return event counts as an integer array, raising :class:`~graphfit.DataError` unless every
+    value is a non-negative integer (``3.0`` is accepted, ``2.5`` and ``-1`` are not).
 
     Examples
     --------

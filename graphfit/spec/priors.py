@@ -2,18 +2,18 @@
 
 A prior object *is* a parameter: using the same object in two places makes one shared parameter,
 and every new prior object is a new parameter.  Priors hold numbers only; the compiler
-(:mod:`graphfit.backend.compile`) turns them into PyMC random variables.
+(:mod:`graphfit.backend.variables`) turns them into PyMC random variables.
 
-=========================  =============================================================
-graphfit                   PyMC distribution it compiles to
-=========================  =============================================================
-``UniformPrior``           ``pm.Uniform(lower, upper)``
-``LogUniformPrior``        density proportional to ``1/x`` on ``[lower, upper]`` (sampled
-                           as a uniform in ``log x``)
-``GaussianPrior``          ``pm.Normal``, or ``pm.TruncatedNormal`` when a limit is finite
-``TruncatedGaussianPrior`` ``pm.TruncatedNormal(mu, sigma, lower, upper)``
-``LogGaussianPrior``       ``pm.LogNormal(mu=mean, sigma=sigma)``: ``log x ~ Normal``
-=========================  =============================================================
+==========================  ============================================================
+graphfit                    PyMC distribution it compiles to
+==========================  ============================================================
+``UniformPrior``            ``pm.Uniform(lower, upper)``
+``LogUniformPrior``         density proportional to ``1/x`` on ``[lower, upper]`` (sampled
+                            as a uniform in ``log x``)
+``GaussianPrior``           ``pm.Normal``, or ``pm.TruncatedNormal`` when a limit is finite
+``TruncatedGaussianPrior``  ``pm.TruncatedNormal(mu, sigma, lower, upper)``
+``LogGaussianPrior``        ``pm.LogNormal(mu=mean, sigma=sigma)``: ``log x ~ Normal``
+==========================  ============================================================
 """
 
 from __future__ import annotations

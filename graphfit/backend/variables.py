@@ -1,0 +1,336 @@
+"""Prior and population variables of the joint model, and the assertions that cut their intervals,
+shift them or restrict them with potentials."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphfit.backend.compiled import (
+    joint_names,
+    prior_support,
+)
+from graphfit.backend.tensor_namespace import pytensor_namespace
+from graphfit.exceptions import ConstraintError, FactorGraphError
+from graphfit.plan.naming import GraphPlan, Group
+from graphfit.spec.priors import (
+    GaussianPrior,
+    LogGaussianPrior,
+    LogUniformPrior,
+    Prior,
+    UniformPrior,
+)
+from graphfit.spec.relations import Expression
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = [
+    "FLIP",
+    "assertion_potentials",
+    "bounded_transform",
+    "creation_order",
+    "log_uniform",
+    "population_variable",
+    "prior_logp",
+    "prior_variable",
+    "scalar_prior",
+    "shifted_variable",
+    "split_assertions",
+    "stack_arguments",
+]
+
+
+def stack_arguments(priors: list[Prior], attribute: str, vector: bool) -> Any:
+    values = [getattr(p, attribute) for p in priors]
+    return np.asarray(values, dtype=float) if vector else values[0]
+
+
+def log_uniform(name: str, lower: Any, upper: Any, dims: Any, transform: Any = None) -> Any:
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions import transforms
+
+    log_lower, log_upper = np.log(lower), np.log(upper)
+
+    def dist(lo: Any, hi: Any, size: Any) -> Any:
+        return pt.exp(pm.Uniform.dist(pt.log(lo), pt.log(hi), size=size))
+
+    if transform is None:
+        transform = transforms.Chain(
+            [
+                transforms.log,
+                transforms.Interval(
+                    bounds_fn=lambda *_: (pt.as_tensor(log_lower), pt.as_tensor(log_upper))
+                ),
+            ]
+        )
+    return pm.CustomDist(name, lower, upper, dist=dist, dims=dims, transform=transform)
+
+
+def bounded_transform(prior: Prior, bounds: dict[str, list[float]], name: str) -> Any:
+    """Interval transform onto the prior's support cut by numeric assertion bounds."""
+    import pytensor.tensor as pt
+    from pymc.distributions import transforms
+
+    own_lower, own_upper = prior_support(prior)
+    lowers = bounds["lower"] + ([] if own_lower is None else [own_lower])
+    uppers = bounds["upper"] + ([] if own_upper is None else [own_upper])
+    lower = max(lowers) if lowers else None
+    upper = min(uppers) if uppers else None
+    if lower is not None and upper is not None and not lower < upper:
+        raise ConstraintError(
+            f"the assertions on {name!r} cannot hold: with the limits of its prior {prior!r} "
+            f"they leave the empty interval ({lower!r}, {upper!r}). Relax the assertions or "
+            "widen the prior."
+        )
+    if isinstance(prior, LogUniformPrior):
+        log_bounds = (pt.as_tensor(np.log(lower)), pt.as_tensor(np.log(upper)))
+        return transforms.Chain(
+            [transforms.log, transforms.Interval(bounds_fn=lambda *_: log_bounds)]
+        )
+    limits = tuple(None if v is None else pt.as_tensor(float(v)) for v in (lower, upper))
+    return transforms.Interval(bounds_fn=lambda *_: limits)
+
+
+def prior_logp(prior: Prior, value: Any) -> Any:
+    """Log density of ``prior`` at ``value`` (a tensor), normalisation included."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if isinstance(prior, UniformPrior):
+        dist = pm.Uniform.dist(prior.lower_limit, prior.upper_limit)
+    elif isinstance(prior, LogUniformPrior):
+        lower, upper = prior.lower_limit, prior.upper_limit
+        inside = (value >= lower) & (value <= upper)
+        density = -pt.log(value) - np.log(np.log(upper) - np.log(lower))
+        return pt.switch(inside, density, -np.inf)
+    elif isinstance(prior, GaussianPrior) and prior.truncated:
+        lower = prior.lower_limit if np.isfinite(prior.lower_limit) else None
+        upper = prior.upper_limit if np.isfinite(prior.upper_limit) else None
+        dist = pm.TruncatedNormal.dist(prior.mean, prior.sigma, lower=lower, upper=upper)
+    elif isinstance(prior, GaussianPrior):
+        dist = pm.Normal.dist(prior.mean, prior.sigma)
+    else:
+        dist = pm.LogNormal.dist(prior.mean, prior.sigma)
+    return pm.logp(dist, value)
+
+
+def shifted_variable(group: Group, side: str, bound: Any) -> Any:
+    """A prior restricted to one side of an expression of other priors.
+
+    ``value = bound + gap`` (``side == "lower"``) or ``bound - gap``, with a free variable
+    ``<name>_gap`` on ``(0, inf)`` (log transform) and the prior's log density added as a
+    potential.  The map from ``(gap, other priors)`` to ``(value, other priors)`` is a shift, so
+    no Jacobian enters and an optimiser without transform Jacobians still finds the MAP.
+    """
+    import pymc as pm
+
+    prior = group.members[0]
+    gap = pm.HalfFlat(f"{group.name}_gap")
+    value = pm.Deterministic(group.name, bound + gap if side == "lower" else bound - gap)
+    pm.Potential(f"{group.name}_prior", prior_logp(prior, value))
+    return value
+
+
+def prior_variable(group: Group, bounds: dict[str, list[float]] | None = None) -> Any:
+    """Create the PyMC random variable of one prior group (inside a model context).
+
+    ``bounds`` (scalar groups only) holds numeric assertion bounds
+    ``{"lower": [...], "upper": [...]}``: the variable then gets an interval transform onto the
+    part of its support where they hold.
+    """
+    import pymc as pm
+
+    priors: list[Prior] = group.members
+    first, vector = priors[0], group.vector
+    dims = "dataset" if vector else None
+    extra: dict[str, Any] = {}
+    if bounds is not None:
+        # PyMC chains ``transform`` after the default transform unless that is switched off
+        extra["transform"] = bounded_transform(first, bounds, group.name)
+        extra["default_transform"] = None
+
+    def arg(attribute: str) -> Any:
+        return stack_arguments(priors, attribute, vector)
+
+    if isinstance(first, UniformPrior):
+        return pm.Uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims=dims, **extra)
+    if isinstance(first, LogUniformPrior):
+        return log_uniform(
+            group.name, arg("lower_limit"), arg("upper_limit"), dims, extra.get("transform")
+        )
+    if isinstance(first, GaussianPrior):
+        if first.truncated:
+            lower = arg("lower_limit") if np.isfinite(first.lower_limit) else None
+            upper = arg("upper_limit") if np.isfinite(first.upper_limit) else None
+            return pm.TruncatedNormal(
+                group.name,
+                mu=arg("mean"),
+                sigma=arg("sigma"),
+                lower=lower,
+                upper=upper,
+                dims=dims,
+                **extra,
+            )
+        return pm.Normal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims, **extra)
+    if isinstance(first, LogGaussianPrior):
+        return pm.LogNormal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims, **extra)
+    raise TypeError(f"graphfit cannot compile a prior of type {type(first).__name__}")
+
+
+def population_variable(group: Group, tensors: dict[Prior, Any]) -> Any:
+    """Random variable of parameters drawn from a hierarchical factor's population."""
+    import pymc as pm
+
+    population = group.population
+    xp = pytensor_namespace()
+    dims = "dataset" if group.vector else None
+
+    def arg(name: str) -> Any:
+        value = population.parameters.get(name)
+        if isinstance(value, Expression):
+            return value.evaluate(tensors, xp)
+        return value
+
+    name = group.name
+    non_centred = population.resolved_parametrization == "non_centred"
+    distribution = population.distribution
+    limits = [population.parameters.get(k) for k in ("lower_limit", "upper_limit")]
+    if issubclass(distribution, GaussianPrior) and any(v is not None for v in limits):
+        return pm.TruncatedNormal(
+            name, mu=arg("mean"), sigma=arg("sigma"), lower=limits[0], upper=limits[1], dims=dims
+        )
+    if issubclass(distribution, GaussianPrior | LogGaussianPrior):
+        log = issubclass(distribution, LogGaussianPrior)
+        if not non_centred:
+            kind = pm.LogNormal if log else pm.Normal
+            return kind(name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
+        offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=dims)
+        value = arg("mean") + arg("sigma") * offset
+        return pm.Deterministic(name, xp.exp(value) if log else value, dims=dims)
+    # UniformPrior population
+    if not non_centred:
+        return pm.Uniform(name, lower=arg("lower_limit"), upper=arg("upper_limit"), dims=dims)
+    unit = pm.Uniform(f"{name}_offset", 0.0, 1.0, dims=dims)
+    lower, upper = arg("lower_limit"), arg("upper_limit")
+    return pm.Deterministic(name, lower + (upper - lower) * unit, dims=dims)
+
+
+def scalar_prior(side: Any, plan: GraphPlan) -> Prior | None:
+    """``side`` if it is a prior compiled as its own scalar variable (not drawn, not a vector)."""
+    if not isinstance(side, Prior):
+        return None
+    ref = plan.prior_refs.get(side)
+    if ref is None or ref.dataset is not None or side in plan.drawn_from:
+        return None
+    return side
+
+
+def split_assertions(
+    assertions: list[Any], plan: GraphPlan
+) -> tuple[dict[Prior, dict[str, list[float]]], dict[Prior, tuple[str, Any]], list[int]]:
+    """How each assertion is compiled.
+
+    With ``prior`` a scalar variable (its own prior, not per dataset, not drawn from a
+    population), an assertion ``prior > number`` (or ``<``, ``>=``, ``<=``, either way round)
+    becomes a bound of ``prior``'s interval transform (*numeric*), and one assertion
+    ``prior > expression`` of other priors makes ``prior`` *shifted*: ``prior = expression +
+    gap`` with a free ``gap > 0`` (see :func:`shifted_variable`), while the variables'
+    dependencies stay acyclic.  Every other assertion is a ``pm.Potential`` wall.  Returns the
+    numeric bounds per prior, the shifted priors with ``(side, expression)``, and the indices
+    of the wall assertions.
+    """
+    numeric: dict[Prior, dict[str, list[float]]] = {}
+    shifted: dict[Prior, tuple[str, Any]] = {}
+    depends: dict[int, set[int]] = {}
+    wall: list[int] = []
+
+    def reaches(start: int, target: int) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node == target:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(depends.get(node, ()))
+        return False
+
+    for k, assertion in enumerate(assertions):
+        done = False
+        for prior, other, op in (
+            (assertion.left, assertion.right, assertion.op),
+            (assertion.right, assertion.left, FLIP[assertion.op]),
+        ):
+            prior = scalar_prior(prior, plan)
+            if prior is None or prior in shifted:
+                continue
+            side = "lower" if op in (">", ">=") else "upper"
+            if not isinstance(other, Expression):
+                numeric.setdefault(prior, {"lower": [], "upper": []})[side].append(other)
+                done = True
+                break
+            others = other.priors()
+            if prior in numeric or any(p is prior for p in others):
+                continue
+            if any(plan.prior_refs.get(p) is None for p in others):
+                continue
+            if any(reaches(id(p), id(prior)) for p in others):
+                continue  # would make a cycle: a > b and b > a
+            shifted[prior] = (side, other)
+            depends.setdefault(id(prior), set()).update(id(p) for p in others)
+            done = True
+            break
+        if not done:
+            wall.append(k)
+    return numeric, shifted, wall
+
+
+FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">="}
+
+
+def creation_order(plan: GraphPlan, shifted: dict[Prior, tuple[str, Any]]) -> list[Group]:
+    """Prior groups in an order where every variable comes after those it depends on:
+    hyperparameters before populations, the priors in an assertion bound before the bounded."""
+    needs: dict[int, set[int]] = {}
+    owner = {id(p): id(g) for g in plan.prior_groups for p in g.members}
+    for group in plan.prior_groups:
+        deps: set[int] = set()
+        for prior in group.members:
+            if prior in shifted:
+                deps.update(owner[id(p)] for p in shifted[prior][1].priors())
+        if group.population is not None:
+            for value in group.population.parameters.values():
+                if isinstance(value, Expression):
+                    deps.update(owner[id(p)] for p in value.priors() if id(p) in owner)
+        deps.discard(id(group))
+        needs[id(group)] = deps
+    ordered: list[Group] = []
+    done: set[int] = set()
+    pending = list(plan.prior_groups)
+    while pending:
+        ready = [g for g in pending if needs[id(g)] <= done]
+        if not ready:  # cannot happen: split_assertions keeps dependencies acyclic
+            raise FactorGraphError("circular dependency between assertion bounds")
+        for group in ready:
+            ordered.append(group)
+            done.add(id(group))
+        pending = [g for g in pending if id(g) not in done]
+    return ordered
+
+
+def assertion_potentials(
+    assertions: list[Any], wall: list[int], plan: GraphPlan, tensors: dict[Prior, Any]
+) -> dict[str, str]:
+    """One ``pm.Potential`` per wall assertion: 0 where it holds, ``-inf`` elsewhere."""
+    import pymc as pm
+
+    names = joint_names(plan)
+    out = {}
+    for k in wall:
+        name = f"assertion_{k}"
+        pm.Potential(name, assertions[k].log_potential(tensors, pytensor_namespace()))
+        out[name] = assertions[k].expression_text(names)
+    return out
