@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
 import platform
+import shlex
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -105,7 +109,7 @@ def sample_handwritten(
 def convergence(idata, var_names) -> tuple[float, float]:
     """(min bulk ESS, max R-hat) over ``var_names``, unrounded (az.summary rounds R-hat to two
     decimals, which would report 1.014 as 1.01)."""
-    from graphfit.diagnostics import diagnostics_table
+    from graphfit.results.diagnostics import diagnostics_table
 
     table = diagnostics_table(idata.posterior, list(var_names))
     return float(table["ess_bulk"].min()), float(table["r_hat"].max())
@@ -134,11 +138,19 @@ def write_json(
     settings: dict[str, Any],
     extra: dict[str, Any] | None = None,
 ) -> Path:
+    """Write ``results/<name>.json``: the rows, the settings, and when, where and how they were
+    made (``date``, ``machine``, ``command``), which the documentation's benchmarks page shows."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {
         "settings": settings,
-        "machine": {"python": platform.python_version(), "processor": platform.machine()},
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.machine(),
+            "cores": os.cpu_count(),
+        },
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": shlex.join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
         "rows": rows,
         **(extra or {}),
     }

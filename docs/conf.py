@@ -35,6 +35,7 @@ extensions = [
     "myst_nb",
     "_ext.public_names",
     "_ext.calibration",
+    "_ext.benchmarks",
 ]
 
 exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints", "README.md"]

@@ -27,9 +27,11 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> nodes.table:
+def _table(
+    header: list[str], rows: list[list[str]], classes: str = "calibration-table"
+) -> nodes.table:
     """A docutils table with one header row."""
-    table = nodes.table(classes=["calibration-table"])
+    table = nodes.table(classes=[classes])
     group = nodes.tgroup(cols=len(header))
     table += group
     for _ in header:

@@ -70,8 +70,9 @@ def _check_api_index(app: Any) -> None:
     import re
     from pathlib import Path
 
-    import graphfit
     from sphinx.util import logging
+
+    import graphfit
 
     index = Path(app.srcdir) / "api" / "index.rst"
     listed = set(re.findall(r"^\s+([\w.]+)\s*$", index.read_text(encoding="utf-8"), re.M))
