@@ -132,7 +132,6 @@ __all__ = [
 
 
 def _check_inputs(factors: Any, search: Any) -> list[str]:
-
     if isinstance(factors, AnalysisFactor) or not isinstance(factors, Sequence):
         raise FactorGraphError(
             f"fit_each: factors must be a list of gf.AnalysisFactor, got {type(factors).__name__}."

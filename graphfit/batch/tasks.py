@@ -322,7 +322,6 @@ def _results(
     clock: float,
     size: int,
 ) -> IndependentResultList:
-
     entries = [_rebuild(factors[k], outcomes[k]) for k in range(len(names))]
     stats = _stats(outcomes, clock, size)
     return IndependentResultList(

@@ -202,7 +202,6 @@ def _read_diagnostics(folder: Path, metadata: dict[str, Any]) -> Diagnostics | N
 
 
 def _graph_from(model: Any, analysis: Any) -> FactorGraphModel | None:
-
     if model is None and analysis is None:
         return None
     if analysis is None:

@@ -44,7 +44,6 @@ def instance_leaves(obj: Any, path: tuple[str, ...], out: dict[tuple[str, ...], 
 
 
 def build_instance(template: Any, path: tuple[str, ...], values: dict[tuple[str, ...], Any]) -> Any:
-
     fields = instance_fields(template)
     if fields is None:
         return values[path]

@@ -101,7 +101,6 @@ def _sample_indices(total: int, draws: int) -> np.ndarray:
 
 
 def _analysis_observation(result: Result, instance: Any) -> Any:
-
     analysis = result.analysis
     if _definer(type(analysis), "observation") is Analysis:
         raise PlotError(

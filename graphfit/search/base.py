@@ -324,7 +324,6 @@ class Search:
         progressbar: bool = True,
         output_path: str | os.PathLike[str] | None = None,
     ) -> None:
-
         owner = type(self).__name__
         name = check_label(owner, "name", name)
         path_prefix = check_label(owner, "path_prefix", path_prefix)
