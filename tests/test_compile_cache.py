@@ -1,6 +1,7 @@
 """The compiled model lives in the backend, keyed by the spec: a changed spec compiles again."""
 
 import numpy as np
+import pytest
 
 import graphfit as gf
 from graphfit.plan.fingerprint import graph_fingerprint
@@ -100,3 +101,24 @@ def test_a_population_is_measured_again_when_its_drawn_priors_change():
     graph.compile()
     assert graph.measured_fingerprint == graph_fingerprint(graph)
     assert population.grid[0] > grid[0] and population.grid[-1] < grid[-1]
+
+
+@pytest.mark.slow
+def test_a_refit_of_the_same_graph_reuses_nutpies_model_and_stays_right():
+    model, graph = gaussian_graph(seed=3)
+    first = gf.NUTS(random_seed=1, progressbar=False).fit(graph.global_prior_model, graph)
+    compiled = graph.compile()
+    nutpie_model = compiled.cache["nutpie"]
+    again = gf.NUTS(random_seed=1, progressbar=False).fit(graph.global_prior_model, graph)
+    other = gf.NUTS(random_seed=2, progressbar=False).fit(graph.global_prior_model, graph)
+    assert graph.compile() is compiled and compiled.cache["nutpie"] is nutpie_model
+    centre = first[0].idata.posterior["centre"].values
+    assert np.array_equal(again[0].idata.posterior["centre"].values, centre)  # same seed
+    assert not np.array_equal(other[0].idata.posterior["centre"].values, centre)
+    assert abs(other[0].idata.posterior["centre"].mean() - centre.mean()) < 3 * centre.std()
+
+    model.centre = gf.UniformPrior(20.0, 80.0)  # a changed spec: a new model for nutpie too
+    changed = gf.NUTS(random_seed=1, progressbar=False).fit(graph.global_prior_model, graph)
+    assert graph.compile() is not compiled
+    assert graph.compile().cache["nutpie"] is not nutpie_model
+    assert changed[0].idata.posterior["centre"].min() >= 20.0

@@ -402,19 +402,22 @@ def _nutpie_model(target: Any) -> Any:
     """nutpie's compiled model of ``target`` (a :class:`~graphfit.backend.compiled.CompiledGraph`,
     or a bare PyMC model), for the data its containers hold now.
 
-    A graph whose data containers are swapped between fits (see
-    :mod:`graphfit.batch.fit_each`) compiles once: the compiled model is kept in its cache
-    and later fits only hand nutpie the new data.  Its ``logp_func`` (the PyTensor function of
-    the log density and gradient) reads the containers when it runs, so it is right for the
-    current data too.
+    nutpie's model is kept in the compiled graph's cache, so a graph fitted again unchanged (the
+    backend keeps one compiled graph per state of the spec, see :mod:`graphfit.backend.cache`)
+    is not compiled again.  A graph whose data containers are swapped between fits (see
+    :mod:`graphfit.batch.fit_each`) also compiles once: later fits only hand nutpie the new
+    data.  Its ``logp_func`` (the PyTensor function of the log density and gradient) reads the
+    containers when it runs, so it is right for the current data too.
     """
     import nutpie
 
     graph = target if hasattr(target, "data_names") else None
     model = target.model if graph is not None else target
-    reusable = graph is not None and bool(graph.data_names)
+    reusable = graph is not None
     cached = graph.cache.get("nutpie") if reusable else None
     if cached is not None:
+        if not graph.data_names:
+            return cached
         data = {name: model[name].get_value() for name in graph.data_names.values()}
         return cached.with_data(**data)
     with paused_gc(), python_default():
