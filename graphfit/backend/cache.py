@@ -20,7 +20,7 @@ from graphfit.backend.structures import compile_shared
 from graphfit.plan.fingerprint import graph_fingerprint
 from graphfit.spec.factor_graph import FactorGraphModel
 
-__all__ = ["compiled_graph", "forget", "share_structure"]
+__all__ = ["compiled_graph", "share_structure"]
 
 _COMPILED: weakref.WeakKeyDictionary[FactorGraphModel, dict[Any, Any]] = weakref.WeakKeyDictionary()
 _SHARED: weakref.WeakSet[FactorGraphModel] = weakref.WeakSet()
@@ -31,11 +31,6 @@ def share_structure(graph: FactorGraphModel) -> FactorGraphModel:
     it."""
     _SHARED.add(graph)
     return graph
-
-
-def forget(graph: FactorGraphModel) -> None:
-    """Drop what ``graph`` compiled (its next fit compiles again)."""
-    _COMPILED.pop(graph, None)
 
 
 def compiled_graph(graph: FactorGraphModel, vectorize: bool | None = None) -> CompiledGraph:

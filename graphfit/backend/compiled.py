@@ -10,7 +10,7 @@ import numpy as np
 
 from graphfit.plan.naming import GraphPlan
 from graphfit.spec.observations import Observation
-from graphfit.spec.priors import LogGaussianPrior, Prior
+from graphfit.spec.priors import Prior
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -122,15 +122,9 @@ class CompiledGraph:
 
 
 def prior_support(prior: Prior) -> tuple[float | None, float | None]:
-    """The prior's own limits (``None`` for an infinite side)."""
-    if isinstance(prior, LogGaussianPrior):
-        return 0.0, None
-    lower = getattr(prior, "lower_limit", -np.inf)
-    upper = getattr(prior, "upper_limit", np.inf)
-    return (
-        float(lower) if np.isfinite(lower) else None,
-        float(upper) if np.isfinite(upper) else None,
-    )
+    """The prior's own limits (:meth:`~graphfit.Prior.support`, ``None`` for an infinite side)."""
+    lower, upper = prior.support()
+    return (lower if np.isfinite(lower) else None, upper if np.isfinite(upper) else None)
 
 
 def joint_names(plan: GraphPlan) -> dict[Prior, str]:

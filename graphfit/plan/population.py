@@ -138,7 +138,7 @@ def _population_limits(population: HierarchicalFactor) -> tuple[float, float]:
 
 
 def _grid_range(population: HierarchicalFactor) -> tuple[float, float]:
-    lows, highs = zip(*(_support(p) for p in population.drawn), strict=True)
+    lows, highs = zip(*(p.support() for p in population.drawn), strict=True)
     lower, upper = min(lows), max(highs)
     if population.distribution is UniformPrior or population.distribution is TruncatedGaussianPrior:
         fixed = [population.parameters.get(k) for k in ("lower_limit", "upper_limit")]
@@ -266,7 +266,7 @@ def start_values(population: HierarchicalFactor) -> dict[Prior, float]:
 
 def _drawn_support(population: HierarchicalFactor, prior: Prior) -> tuple[float, float]:
     """Where a drawn parameter can lie: its prior's limits inside the population's."""
-    low, high = _support(prior)
+    low, high = prior.support()
     limit_low, limit_high = _population_limits(population)
     return max(low, limit_low), min(high, limit_high)
 
@@ -321,19 +321,9 @@ def _log_likelihood(factor: Any, prior: Prior, value: float) -> float:
 def _inside(prior: Prior, value: float) -> float:
     """``value`` moved inside ``prior``'s support (by 1% of its range, or of the value's
     scale where the range is unbounded), so that its unconstrained image is finite."""
-    low, high = _support(prior)
+    low, high = prior.support()
     span = high - low if math.isfinite(high - low) else max(abs(value), 1.0)
     return float(min(max(value, low + 0.01 * span), high - 0.01 * span))
-
-
-def _support(prior: Prior) -> tuple[float, float]:
-    """A prior's limits (infinite where it has none)."""
-    if isinstance(prior, LogGaussianPrior):
-        return 0.0, math.inf
-    return (
-        float(getattr(prior, "lower_limit", -math.inf)),
-        float(getattr(prior, "upper_limit", math.inf)),
-    )
 
 
 def _data_size(factor: Any) -> int:

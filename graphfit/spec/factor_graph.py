@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
     from graphfit.backend.compiled import CompiledGraph
     from graphfit.plan.naming import GraphPlan
-    from graphfit.spec.relations import Assertion
 
 __all__ = ["AnalysisFactor", "FactorGraphModel", "GlobalPriorModel", "as_graph"]
 

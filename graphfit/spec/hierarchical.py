@@ -84,13 +84,6 @@ MAX_CELLS = 8192
 WEAK_DATA_RATIO = 1.0
 
 
-def _lower_bound(prior: Prior) -> float:
-    """Smallest value a prior allows."""
-    if isinstance(prior, LogGaussianPrior):
-        return 0.0
-    return float(getattr(prior, "lower_limit", -math.inf))
-
-
 class HierarchicalFactor:
     """A population distribution shared by per-dataset parameters.
 
@@ -179,7 +172,7 @@ class HierarchicalFactor:
                     f"number, got {value!r}."
                 )
         sigma = parameters.get("sigma")
-        if isinstance(sigma, Prior) and _lower_bound(sigma) < 0.0:
+        if isinstance(sigma, Prior) and sigma.support()[0] < 0.0:
             raise PriorError(
                 f"HierarchicalFactor: the prior of sigma, {sigma!r}, allows values <= 0; a "
                 "population's sigma must be positive. Give it lower_limit=0.0, e.g. "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["call", "provide", "provided"]
+__all__ = ["call", "provide"]
 
 _PROVIDERS: dict[str, Callable[..., Any]] = {}
 
@@ -19,19 +19,6 @@ _PROVIDERS: dict[str, Callable[..., Any]] = {}
 def provide(name: str, function: Callable[..., Any]) -> None:
     """Register ``function`` as the provider of service ``name``."""
     _PROVIDERS[name] = function
-
-
-def provided() -> list[str]:
-    """The names of the registered services, sorted.
-
-    Examples
-    --------
-    >>> import graphfit as gf
-    >>> from graphfit.spec.services import provided
-    >>> "compile_graph" in provided() and "model_info" in provided()
-    True
-    """
-    return sorted(_PROVIDERS)
 
 
 def call(name: str, *args: Any, **kwargs: Any) -> Any:
