@@ -51,7 +51,9 @@ from graphfit.spec.priors import (
     GaussianPrior,
     LogGaussianPrior,
     LogUniformPrior,
+    PopulationFamily,
     Prior,
+    PyMCForm,
     TruncatedGaussianPrior,
     UniformPrior,
 )
@@ -65,6 +67,8 @@ __all__ = [
     "LogGaussianPrior",
     "LogUniformPrior",
     "Prior",
+    "PyMCForm",
+    "PopulationFamily",
     "Assertion",
     "Relation",
     "TruncatedGaussianPrior",

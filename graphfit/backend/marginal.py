@@ -39,8 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.spec.priors import LogGaussianPrior, TruncatedGaussianPrior, UniformPrior
-
 if TYPE_CHECKING:
     import arviz as az
 
@@ -133,7 +131,7 @@ def _row(value: Any) -> Any:
 def _space(distribution: type, values: np.ndarray) -> np.ndarray:
     """Values in the space where the population is Gaussian (log for a log-Gaussian one)."""
 
-    if issubclass(distribution, LogGaussianPrior):
+    if distribution.population_family.log:
         with np.errstate(divide="ignore"):
             return np.log(np.maximum(values, 0.0))
     return values
@@ -194,7 +192,7 @@ def log_cell_terms(
     loglike = pt.as_tensor(loglike)
     y_l, y_r = loglike[:-1], loglike[1:]
     y_first, y_last = loglike[:1], loglike[-1:]
-    if issubclass(distribution, UniformPrior):
+    if distribution.population_family.shape == "uniform":
         low, high = _row(args["lower_limit"]), _row(args["upper_limit"])
         l0, r0 = edges[:-1, None], edges[1:, None]
         slope = (y_r - y_l) / (r0 - l0)
@@ -209,7 +207,7 @@ def log_cell_terms(
     l0, r0 = space[:-1, None], space[1:, None]
     tail_low, tail_high = np.array([[-np.inf]]), np.array([[np.inf]])
     norm = 0.0
-    if issubclass(distribution, TruncatedGaussianPrior):
+    if distribution.population_family.truncated:
         lo, hi = float(args["lower_limit"]), float(args["upper_limit"])
         l1, r1 = np.clip(l0, lo, hi), np.clip(r0, lo, hi)
         tail_low, tail_high = np.array([[lo]]), np.array([[hi]])
@@ -293,16 +291,16 @@ def draw_in_cells(
     True
     """
 
-    if issubclass(distribution, UniformPrior):
+    if distribution.population_family.shape == "uniform":
         lo = np.maximum(lower, args["lower_limit"])
         hi = np.maximum(np.minimum(upper, args["upper_limit"]), lo)
         return _exponential_inverse(lo, hi, slope, u)
     mean, sigma = args["mean"], args["sigma"]
     shifted = mean + slope * sigma**2
-    if issubclass(distribution, TruncatedGaussianPrior):
+    if distribution.population_family.truncated:
         lo, hi = args["lower_limit"], args["upper_limit"]
         return _gaussian_inverse(np.clip(lower, lo, hi), np.clip(upper, lo, hi), shifted, sigma, u)
-    if issubclass(distribution, LogGaussianPrior):
+    if distribution.population_family.log:
         return np.exp(
             _gaussian_inverse(_space(distribution, lower), np.log(upper), shifted, sigma, u)
         )

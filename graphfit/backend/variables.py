@@ -14,24 +14,20 @@ from graphfit.backend.compiled import (
 from graphfit.backend.tensor_namespace import pytensor_namespace
 from graphfit.exceptions import ConstraintError, FactorGraphError
 from graphfit.plan.naming import GraphPlan, Group
-from graphfit.spec.priors import (
-    GaussianPrior,
-    LogGaussianPrior,
-    LogUniformPrior,
-    Prior,
-    UniformPrior,
-)
+from graphfit.spec.priors import Prior, PyMCForm
 from graphfit.spec.relations import Expression
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Callable
 
 __all__ = [
     "FLIP",
     "assertion_potentials",
     "bounded_transform",
     "creation_order",
+    "distribution",
     "log_uniform",
+    "log_uniform_logp",
     "population_variable",
     "prior_logp",
     "prior_variable",
@@ -42,12 +38,17 @@ __all__ = [
 ]
 
 
-def stack_arguments(priors: list[Prior], attribute: str, vector: bool) -> Any:
-    values = [getattr(p, attribute) for p in priors]
+def stack_arguments(priors: list[Prior], argument: str, vector: bool) -> Any:
+    """One argument of the PyMC forms of ``priors``: the first prior's, or a vector of all."""
+    values = [p.pymc_form().parameters[argument] for p in priors]
+    if values[0] is None:  # left out by every member (their batch keys are equal)
+        return None
     return np.asarray(values, dtype=float) if vector else values[0]
 
 
-def log_uniform(name: str, lower: Any, upper: Any, dims: Any, transform: Any = None) -> Any:
+def log_uniform(name: str, lower: Any, upper: Any, dims: Any = None, transform: Any = None) -> Any:
+    """A variable with density proportional to ``1/x`` on ``[lower, upper]``: a uniform in
+    ``log x`` (the ``"LogUniform"`` form of :class:`~graphfit.LogUniformPrior`)."""
     import pymc as pm
     import pytensor.tensor as pt
     from pymc.distributions import transforms
@@ -69,6 +70,35 @@ def log_uniform(name: str, lower: Any, upper: Any, dims: Any, transform: Any = N
     return pm.CustomDist(name, lower, upper, dist=dist, dims=dims, transform=transform)
 
 
+def log_uniform_logp(value: Any, lower: Any, upper: Any) -> Any:
+    """Log density of the ``"LogUniform"`` form at ``value``, normalisation included."""
+    import pytensor.tensor as pt
+
+    inside = (value >= lower) & (value <= upper)
+    density = -pt.log(value) - np.log(np.log(upper) - np.log(lower))
+    return pt.switch(inside, density, -np.inf)
+
+
+#: The PyMC forms graphfit defines itself (every other form is the PyMC distribution of that
+#: name): ``(variable(name, *arguments, dims, transform), logp(value, *arguments))``.
+CUSTOM_FORMS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "LogUniform": (log_uniform, log_uniform_logp),
+}
+
+
+def distribution(form: PyMCForm, prior: Prior) -> Any:
+    """The PyMC distribution class a prior's form names."""
+    import pymc as pm
+
+    kind = getattr(pm, form.distribution, None)
+    if not (isinstance(kind, type) and issubclass(kind, pm.Distribution)):
+        raise TypeError(
+            f"graphfit cannot compile {prior!r}: its pymc_form() names {form.distribution!r}, "
+            f"which is neither a PyMC distribution nor one of graphfit's ({sorted(CUSTOM_FORMS)})."
+        )
+    return kind
+
+
 def bounded_transform(prior: Prior, bounds: dict[str, list[float]], name: str) -> Any:
     """Interval transform onto the prior's support cut by numeric assertion bounds."""
     import pytensor.tensor as pt
@@ -85,7 +115,7 @@ def bounded_transform(prior: Prior, bounds: dict[str, list[float]], name: str) -
             f"they leave the empty interval ({lower!r}, {upper!r}). Relax the assertions or "
             "widen the prior."
         )
-    if isinstance(prior, LogUniformPrior):
+    if prior.pymc_form().log_interval:
         log_bounds = (pt.as_tensor(np.log(lower)), pt.as_tensor(np.log(upper)))
         return transforms.Chain(
             [transforms.log, transforms.Interval(bounds_fn=lambda *_: log_bounds)]
@@ -97,24 +127,12 @@ def bounded_transform(prior: Prior, bounds: dict[str, list[float]], name: str) -
 def prior_logp(prior: Prior, value: Any) -> Any:
     """Log density of ``prior`` at ``value`` (a tensor), normalisation included."""
     import pymc as pm
-    import pytensor.tensor as pt
 
-    if isinstance(prior, UniformPrior):
-        dist = pm.Uniform.dist(prior.lower_limit, prior.upper_limit)
-    elif isinstance(prior, LogUniformPrior):
-        lower, upper = prior.lower_limit, prior.upper_limit
-        inside = (value >= lower) & (value <= upper)
-        density = -pt.log(value) - np.log(np.log(upper) - np.log(lower))
-        return pt.switch(inside, density, -np.inf)
-    elif isinstance(prior, GaussianPrior) and prior.truncated:
-        lower = prior.lower_limit if np.isfinite(prior.lower_limit) else None
-        upper = prior.upper_limit if np.isfinite(prior.upper_limit) else None
-        dist = pm.TruncatedNormal.dist(prior.mean, prior.sigma, lower=lower, upper=upper)
-    elif isinstance(prior, GaussianPrior):
-        dist = pm.Normal.dist(prior.mean, prior.sigma)
-    else:
-        dist = pm.LogNormal.dist(prior.mean, prior.sigma)
-    return pm.logp(dist, value)
+    form = prior.pymc_form()
+    arguments = {k: v for k, v in form.parameters.items() if v is not None}
+    if form.distribution in CUSTOM_FORMS:
+        return CUSTOM_FORMS[form.distribution][1](value, **arguments)
+    return pm.logp(distribution(form, prior).dist(**arguments), value)
 
 
 def shifted_variable(group: Group, side: str, bound: Any) -> Any:
@@ -141,7 +159,6 @@ def prior_variable(group: Group, bounds: dict[str, list[float]] | None = None) -
     ``{"lower": [...], "upper": [...]}``: the variable then gets an interval transform onto the
     part of its support where they hold.
     """
-    import pymc as pm
 
     priors: list[Prior] = group.members
     first, vector = priors[0], group.vector
@@ -152,32 +169,12 @@ def prior_variable(group: Group, bounds: dict[str, list[float]] | None = None) -
         extra["transform"] = bounded_transform(first, bounds, group.name)
         extra["default_transform"] = None
 
-    def arg(attribute: str) -> Any:
-        return stack_arguments(priors, attribute, vector)
-
-    if isinstance(first, UniformPrior):
-        return pm.Uniform(group.name, arg("lower_limit"), arg("upper_limit"), dims=dims, **extra)
-    if isinstance(first, LogUniformPrior):
-        return log_uniform(
-            group.name, arg("lower_limit"), arg("upper_limit"), dims, extra.get("transform")
-        )
-    if isinstance(first, GaussianPrior):
-        if first.truncated:
-            lower = arg("lower_limit") if np.isfinite(first.lower_limit) else None
-            upper = arg("upper_limit") if np.isfinite(first.upper_limit) else None
-            return pm.TruncatedNormal(
-                group.name,
-                mu=arg("mean"),
-                sigma=arg("sigma"),
-                lower=lower,
-                upper=upper,
-                dims=dims,
-                **extra,
-            )
-        return pm.Normal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims, **extra)
-    if isinstance(first, LogGaussianPrior):
-        return pm.LogNormal(group.name, mu=arg("mean"), sigma=arg("sigma"), dims=dims, **extra)
-    raise TypeError(f"graphfit cannot compile a prior of type {type(first).__name__}")
+    form = first.pymc_form()
+    arguments = {k: stack_arguments(priors, k, vector) for k in form.parameters}
+    if form.distribution in CUSTOM_FORMS:
+        variable = CUSTOM_FORMS[form.distribution][0]
+        return variable(group.name, **arguments, dims=dims, transform=extra.get("transform"))
+    return distribution(form, first)(group.name, **arguments, dims=dims, **extra)
 
 
 def population_variable(group: Group, tensors: dict[Prior, Any]) -> Any:
@@ -196,21 +193,20 @@ def population_variable(group: Group, tensors: dict[Prior, Any]) -> Any:
 
     name = group.name
     non_centred = population.resolved_parametrization == "non_centred"
-    distribution = population.distribution
-    limits = [population.parameters.get(k) for k in ("lower_limit", "upper_limit")]
-    if issubclass(distribution, GaussianPrior) and any(v is not None for v in limits):
+    family = population.family
+    if population.truncated:  # a truncated normal has no non-centred form
+        limits = [population.parameters.get(k) for k in ("lower_limit", "upper_limit")]
         return pm.TruncatedNormal(
             name, mu=arg("mean"), sigma=arg("sigma"), lower=limits[0], upper=limits[1], dims=dims
         )
-    if issubclass(distribution, GaussianPrior | LogGaussianPrior):
-        log = issubclass(distribution, LogGaussianPrior)
+    if family.shape == "gaussian":
         if not non_centred:
-            kind = pm.LogNormal if log else pm.Normal
+            kind = pm.LogNormal if family.log else pm.Normal
             return kind(name, mu=arg("mean"), sigma=arg("sigma"), dims=dims)
         offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=dims)
         value = arg("mean") + arg("sigma") * offset
-        return pm.Deterministic(name, xp.exp(value) if log else value, dims=dims)
-    # UniformPrior population
+        return pm.Deterministic(name, xp.exp(value) if family.log else value, dims=dims)
+    # a uniform population
     if not non_centred:
         return pm.Uniform(name, lower=arg("lower_limit"), upper=arg("upper_limit"), dims=dims)
     unit = pm.Uniform(f"{name}_offset", 0.0, 1.0, dims=dims)

@@ -17,13 +17,12 @@ posterior into per-dataset views.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graphfit.spec.model import AbstractModel, Path, path_text
-from graphfit.spec.priors import GaussianPrior, Prior
+from graphfit.spec.priors import Prior
 from graphfit.spec.relations import Relation
 
 if TYPE_CHECKING:
@@ -73,12 +72,6 @@ class GraphPlan:
     def display_names(self) -> dict[Prior, str]:
         """Name of each prior as written in relation formulas."""
         return {p: ref.name for p, ref in self.prior_refs.items()}
-
-
-def _vector_key(prior: Prior) -> tuple:
-    if isinstance(prior, GaussianPrior):
-        return (type(prior), math.isfinite(prior.lower_limit), math.isfinite(prior.upper_limit))
-    return (type(prior),)
 
 
 class _Names:
@@ -154,7 +147,7 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
                     and v not in plan.prior_refs
                     for v in at_path
                 )
-                and len({_vector_key(v) for v in at_path}) == 1
+                and len({v.batch_key() for v in at_path}) == 1
                 and len({id(plan.drawn_from.get(v)) for v in at_path}) == 1
             ):
                 population = plan.drawn_from.get(at_path[0])

@@ -30,12 +30,7 @@ from graphfit.spec.hierarchical import (
     MAX_CELLS,
     HierarchicalFactor,
 )
-from graphfit.spec.priors import (
-    LogGaussianPrior,
-    Prior,
-    TruncatedGaussianPrior,
-    UniformPrior,
-)
+from graphfit.spec.priors import Prior
 from graphfit.util import one_thread
 
 __all__ = ["measure_data_strength", "measure_grid", "start_values"]
@@ -126,9 +121,9 @@ def _flat_range(
 
 def _population_limits(population: HierarchicalFactor) -> tuple[float, float]:
     """The population's own support where its limits are fixed numbers."""
-    if population.distribution is LogGaussianPrior:
+    if population.family.log:
         return 0.0, math.inf
-    if population.distribution is UniformPrior or population.distribution is TruncatedGaussianPrior:
+    if population.family.bounded:
         fixed = [population.parameters.get(k) for k in ("lower_limit", "upper_limit")]
         return (
             float(fixed[0]) if isinstance(fixed[0], numbers.Real) else -math.inf,
@@ -140,13 +135,13 @@ def _population_limits(population: HierarchicalFactor) -> tuple[float, float]:
 def _grid_range(population: HierarchicalFactor) -> tuple[float, float]:
     lows, highs = zip(*(p.support() for p in population.drawn), strict=True)
     lower, upper = min(lows), max(highs)
-    if population.distribution is UniformPrior or population.distribution is TruncatedGaussianPrior:
+    if population.family.bounded:
         fixed = [population.parameters.get(k) for k in ("lower_limit", "upper_limit")]
         if isinstance(fixed[0], numbers.Real):
             lower = max(lower, float(fixed[0])) if math.isfinite(lower) else float(fixed[0])
         if isinstance(fixed[1], numbers.Real):
             upper = min(upper, float(fixed[1])) if math.isfinite(upper) else float(fixed[1])
-    if population.distribution is LogGaussianPrior and math.isfinite(upper):
+    if population.family.log and math.isfinite(upper):
         lower = max(lower, upper * 1e-6)
     return lower, upper
 
@@ -180,7 +175,7 @@ def measure_data_strength(population: HierarchicalFactor, factors: Any) -> float
                 owners.append((prior, factor))
                 break
     picks = np.unique(np.linspace(0, len(owners) - 1, PROBED_DATASETS).round().astype(int))
-    log_space = population.distribution is LogGaussianPrior
+    log_space = population.family.log
     values, sds = [], []
     with one_thread():  # small SciPy problems: a multi-threaded BLAS only slows them
         estimates = [
@@ -214,7 +209,7 @@ def measure_data_strength(population: HierarchicalFactor, factors: Any) -> float
             log_prior = sigma.logpdf
             low, high = sigma.support()
             support = (max(low, 0.0), high)
-            if log_space is False and population.distribution is UniformPrior:
+            if log_space is False and population.family.shape == "uniform":
                 log_prior = None
         posterior = spread_posterior(np.array(values), np.array(sds), log_prior, support)
         if posterior is None:
@@ -244,13 +239,13 @@ def start_values(population: HierarchicalFactor) -> dict[Prior, float]:
         return {}
     values: dict[Prior, float] = {prior: _inside(prior, value) for prior, value, _ in estimates}
     drawn = np.array([value for _, value, _ in estimates])
-    if population.distribution is LogGaussianPrior:
+    if population.family.log:
         if np.any(drawn <= 0):
             return values
         drawn = np.log(drawn)
     # the estimates' scatter, at least a typical dataset's own uncertainty
     spread = float(max(np.std(drawn, ddof=1), np.median([sd for _, _, sd in estimates])))
-    if population.distribution is UniformPrior:
+    if population.family.shape == "uniform":
         centre = {
             "lower_limit": float(np.min(drawn)) - spread,
             "upper_limit": float(np.max(drawn)) + spread,

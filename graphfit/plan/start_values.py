@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.spec.priors import LogGaussianPrior, Prior, UniformPrior
+from graphfit.spec.priors import Prior
 
 if TYPE_CHECKING:
     pass
@@ -77,7 +77,7 @@ def _offsets(population: Any, hyper: dict[str, Any], members: list[Any]) -> np.n
         value = hyper.get(name)
         return float(value) if isinstance(value, int | float | np.floating) else None
 
-    if population.distribution is UniformPrior:
+    if population.family.shape == "uniform":
         low, high = number("lower_limit"), number("upper_limit")
         if low is None or high is None or not high > low:
             return None
@@ -86,7 +86,7 @@ def _offsets(population: Any, hyper: dict[str, Any], members: list[Any]) -> np.n
     mean, sigma = number("mean"), number("sigma")
     if mean is None or sigma is None or not sigma > 0:
         return None
-    log = population.distribution is LogGaussianPrior
+    log = population.family.log
     offsets = []
     for v in members:
         if v is None or (log and v <= 0):

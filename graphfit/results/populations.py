@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    pass
-from graphfit.spec.priors import GaussianPrior, LogGaussianPrior
 
 __all__ = ["population_draw", "sample_index"]
 
@@ -26,7 +22,7 @@ def population_draw(population: Any, values: dict[str, Any], rng: np.random.Gene
     dataset's parameter)."""
 
     shape = next(iter(values.values())).shape
-    if issubclass(population.distribution, GaussianPrior | LogGaussianPrior):
+    if population.family.shape == "gaussian":
         mean, sigma = values["mean"], values["sigma"]
         lower = population.parameters.get("lower_limit")
         upper = population.parameters.get("upper_limit")
@@ -40,6 +36,6 @@ def population_draw(population: Any, values: dict[str, Any], rng: np.random.Gene
             )
             return mean.copy(data=draw)
         draw = mean + sigma * rng.normal(size=shape)
-        return np.exp(draw) if issubclass(population.distribution, LogGaussianPrior) else draw
+        return np.exp(draw) if population.family.log else draw
     lower, upper = values["lower_limit"], values["upper_limit"]
     return lower + (upper - lower) * rng.uniform(size=shape)

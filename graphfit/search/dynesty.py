@@ -23,11 +23,7 @@ from graphfit.results.evidence import LogEvidence
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
 from graphfit.search.interrupts import check_complete, interruptible
 from graphfit.spec.priors import (
-    GaussianPrior,
-    LogGaussianPrior,
-    LogUniformPrior,
     Prior,
-    UniformPrior,
 )
 
 if TYPE_CHECKING:
@@ -54,34 +50,14 @@ def _require_dynesty() -> Any:
 
 
 def _ppf(priors: list[Prior]) -> Any:
-    """Vectorised quantile function of a list of priors of one kind."""
-    from scipy import stats
-
-    first = priors[0]
-
-    def arg(attribute: str) -> np.ndarray:
-        return np.asarray([getattr(p, attribute) for p in priors], dtype=float)
-
-    if isinstance(first, UniformPrior):
-        lower, upper = arg("lower_limit"), arg("upper_limit")
-        return lambda u: lower + u * (upper - lower)
-    if isinstance(first, LogUniformPrior):
-        lower, upper = np.log(arg("lower_limit")), np.log(arg("upper_limit"))
-        return lambda u: np.exp(lower + u * (upper - lower))
-    if isinstance(first, GaussianPrior):
-        mean, sigma = arg("mean"), arg("sigma")
-        a = (arg("lower_limit") - mean) / sigma
-        b = (arg("upper_limit") - mean) / sigma
-        if not (np.isfinite(a).any() or np.isfinite(b).any()):
-            return lambda u: stats.norm.ppf(u, loc=mean, scale=sigma)
-        return lambda u: stats.truncnorm.ppf(u, a, b, loc=mean, scale=sigma)
-    if isinstance(first, LogGaussianPrior):
-        mean, sigma = arg("mean"), arg("sigma")
-        return lambda u: np.exp(stats.norm.ppf(u, loc=mean, scale=sigma))
-    raise SearchError(
-        f"DynestyStatic: no prior transform for {type(first).__name__}; supported priors: "
-        "UniformPrior, LogUniformPrior, GaussianPrior, TruncatedGaussianPrior, LogGaussianPrior."
-    )
+    """Vectorised quantile function of a list of priors of one kind (see
+    :meth:`~graphfit.Prior.ppf`)."""
+    kind = type(priors[0])
+    values = {
+        argument: np.asarray([getattr(p, argument) for p in priors], dtype=float)
+        for argument in kind.arguments
+    }
+    return lambda u: kind.ppf(u, **values)
 
 
 def prior_transform(groups: list[Group]) -> tuple[Any, list[tuple[str, slice, bool]]]:

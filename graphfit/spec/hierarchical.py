@@ -42,13 +42,7 @@ from typing import Any
 import numpy as np
 
 from graphfit.exceptions import FactorGraphError, PriorError, check_name
-from graphfit.spec.priors import (
-    GaussianPrior,
-    LogGaussianPrior,
-    Prior,
-    TruncatedGaussianPrior,
-    UniformPrior,
-)
+from graphfit.spec.priors import PopulationFamily, Prior
 from graphfit.spec.relations import Expression
 from graphfit.spec.services import call
 
@@ -60,9 +54,22 @@ __all__ = [
     "MAX_CELLS",
     "WEAK_DATA_RATIO",
     "HierarchicalFactor",
+    "population_kinds",
 ]
 
-_SUPPORTED = (GaussianPrior, TruncatedGaussianPrior, LogGaussianPrior, UniformPrior)
+
+def population_kinds() -> list[type]:
+    """The prior kinds that declare a :class:`~graphfit.PopulationFamily` (and so
+    can be a population's distribution), in order of definition."""
+    kinds, pending = [], list(Prior.__subclasses__())
+    while pending:
+        kind = pending.pop(0)
+        if kind.population_family is not None and kind not in kinds:
+            kinds.append(kind)
+        pending.extend(kind.__subclasses__())
+    return kinds
+
+
 _PARAMETRIZATIONS = ("auto", "centred", "non_centred", "marginalized")
 #: Grid cells per likelihood standard deviation of a marginalised drawn parameter (the
 #: log-likelihood is interpolated linearly between edges, an error of at most
@@ -133,10 +140,15 @@ class HierarchicalFactor:
         parametrization: str = "auto",
         **parameters: Any,
     ) -> None:
-        if not (isinstance(distribution, type) and issubclass(distribution, _SUPPORTED)):
+        if not (
+            isinstance(distribution, type)
+            and issubclass(distribution, Prior)
+            and distribution.population_family is not None
+        ):
+            names = [kind.__name__ for kind in population_kinds()]
             raise FactorGraphError(
-                f"HierarchicalFactor: distribution must be one of GaussianPrior, "
-                f"TruncatedGaussianPrior, LogGaussianPrior or UniformPrior, got {distribution!r}."
+                f"HierarchicalFactor: distribution must be one of {', '.join(names[:-1])} or "
+                f"{names[-1]} (a prior kind with a population_family), got {distribution!r}."
             )
         if parametrization not in _PARAMETRIZATIONS:
             raise FactorGraphError(
@@ -145,12 +157,7 @@ class HierarchicalFactor:
             )
         check_name("HierarchicalFactor", name, FactorGraphError)
         arguments = distribution.arguments
-        required = {
-            GaussianPrior: ("mean", "sigma"),
-            TruncatedGaussianPrior: ("mean", "sigma", "lower_limit", "upper_limit"),
-            LogGaussianPrior: ("mean", "sigma"),
-            UniformPrior: ("lower_limit", "upper_limit"),
-        }[next(c for c in distribution.__mro__ if c in _SUPPORTED and c is not Prior)]
+        required = distribution.population_family.required
         unknown = sorted(set(parameters) - set(arguments))
         if unknown:
             raise FactorGraphError(
@@ -181,11 +188,11 @@ class HierarchicalFactor:
             )
         if isinstance(sigma, numbers.Real) and sigma <= 0:
             raise PriorError(f"HierarchicalFactor: sigma = {sigma!r} must be > 0.")
-        if distribution is TruncatedGaussianPrior:
+        if distribution.population_family.truncated:
             for limit in ("lower_limit", "upper_limit"):
                 if not isinstance(parameters[limit], numbers.Real):
                     raise FactorGraphError(
-                        f"HierarchicalFactor(TruncatedGaussianPrior): {limit} must be a fixed "
+                        f"HierarchicalFactor({distribution.__name__}): {limit} must be a fixed "
                         f"number, got {parameters[limit]!r}."
                     )
         self.distribution = distribution
@@ -225,10 +232,16 @@ class HierarchicalFactor:
         )
 
     @property
+    def family(self) -> PopulationFamily:
+        """The family of the population's distribution (see
+        :class:`~graphfit.PopulationFamily`)."""
+        return self.distribution.population_family
+
+    @property
     def truncated(self) -> bool:
         """True for a Gaussian population with limits (compiled as a truncated normal, which
         has no non-centred form)."""
-        return issubclass(self.distribution, GaussianPrior) and any(
+        return self.family.shape == "gaussian" and any(
             self.parameters.get(k) is not None for k in ("lower_limit", "upper_limit")
         )
 
