@@ -32,7 +32,8 @@ from graphfit.results.elpd import DatasetInfluenceWarning
 from graphfit.results.evidence import LogEvidence
 from graphfit.results.independent import FailedResult, IndependentResultList
 from graphfit.results.interpolate import LinearInterpolator, SplineInterpolator, interpolate
-from graphfit.results.result_list import Result, ResultList
+from graphfit.results.result import Result
+from graphfit.results.result_list import ResultList
 from graphfit.search import MAP, NUTS, SMC, DynestyStatic, Search
 from graphfit.search.interrupts import FitInterrupted
 from graphfit.search.modes import MultimodalityWarning

@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,6 @@ def package_version() -> str:
     >>> gf.util.package_version() == gf.__version__
     True
     """
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("graphfit")

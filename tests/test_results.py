@@ -165,3 +165,31 @@ def test_split_is_the_same_whichever_way_the_model_was_compiled(identical_fit):
         for name in ("centre", "normalization", "sigma"):
             x, y = a.idata.posterior[name], b.idata.posterior[name]
             assert abs(float(x.mean()) - float(y.mean())) < 0.2 * float(x.std())
+
+
+def test_one_result_type_subclasses_only_add():
+    """``IndependentResultList`` and ``LoadedResultList`` are ``ResultList`` without some joint
+    parts: they override nothing of the base but their constructor and repr (what needs a
+    missing part raises through ``ResultList.require``), and their entries are plain
+    ``Result`` objects or failures."""
+    allowed = {"__init__", "__repr__", "__doc__", "__module__", "__abstractmethods__", "_abc_impl"}
+    for kind in (gf.IndependentResultList, gf.LoadedResultList):
+        overridden = sorted((set(vars(kind)) & set(vars(gf.ResultList))) - allowed)
+        assert overridden == [], (kind.__name__, overridden)
+    assert gf.Result.__subclasses__() == []
+
+
+def test_a_result_list_without_joint_parts_says_why():
+    missing = lambda what: gf.IndependentFitsError(f"{what}: no joint fit here")  # noqa: E731
+    result_list = gf.ResultList(None, None, None, names=["a", "b"], entries=[], missing=missing)
+    for call, what in (
+        (lambda: result_list.model, "model"),
+        (lambda: result_list.joint_log_likelihood(), "joint_log_likelihood"),
+        (lambda: result_list.max_log_posterior_index, "max_log_posterior_index"),
+        (lambda: result_list.log_evidence, "log_evidence"),
+    ):
+        with pytest.raises(gf.IndependentFitsError, match=f"^{what}: no joint fit here$"):
+            call()
+    assert result_list.populations == {} and result_list.failed == []
+    with pytest.raises(TypeError, match="a list without a joint part needs missing="):
+        gf.ResultList(None, None, None, names=["a"])

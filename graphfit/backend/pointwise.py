@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,6 @@ def _binary_rewriter() -> Any:
     """A rewrite splitting elementwise sums and products of more than two terms into pairs:
     NumPy's ``add``/``multiply`` take two arrays, and PyTensor runs the n-ary ones element by
     element in Python."""
-    from functools import reduce
 
     import pytensor.scalar as ps
     import pytensor.tensor as pt

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from graphfit.backend.compiled import FactorNode
-    from graphfit.results.result_list import Result, ResultList
+    from graphfit.results.result import Result
+    from graphfit.results.result_list import ResultList
 
 __all__ = ["OBS", "dataset_posterior_predictive", "joint_posterior_predictive", "node_slice"]
 

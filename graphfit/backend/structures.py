@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -187,7 +188,6 @@ def warm_imports(c_cache: bool = True) -> None:
     """Import PyMC, PyTensor, nutpie (when installed) and the samplers, and, with ``c_cache``,
     load PyTensor's C-module index, so that a worker process's first fit does not pay for them.
     """
-    import importlib.util
 
     # import time: `import graphfit` loads numpy only; a worker loads these before its first fit
     import pymc  # noqa: F401

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,7 +85,6 @@ def _open_executor(executor: Any, search: Search | None = None) -> tuple[Executo
             f"concurrent.futures.Executor (e.g. a Dask client.get_executor()); got {executor!r}."
         )
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context(pool_start_method())
     pool = ProcessPoolExecutor(

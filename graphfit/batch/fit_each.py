@@ -52,10 +52,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from typing import TYPE_CHECKING, Any
 
 from graphfit.backend.structures import (
@@ -342,7 +344,6 @@ def fit_each(
                 sizes = [int(chunksize)] * math.ceil(len(remaining) / int(chunksize))
             size = max(sizes, default=1)
             remake = (lambda: _open_executor(int(executor), search)[0]) if owned else None
-            import tempfile
 
             # workers that see this directory (on this machine) return outcomes through files
             spill = tempfile.mkdtemp(prefix="graphfit-fit_each-")
@@ -378,8 +379,6 @@ def fit_each(
 def _close(spill: str | None, bar: Any, pools: list[Executor]) -> None:
     """Remove the spill directory, close the progress bar, shut the pools down."""
     if spill is not None:
-        import shutil
-
         shutil.rmtree(spill, ignore_errors=True)
     bar.close()
     for pool in pools:
@@ -448,7 +447,6 @@ def _run_on(
         except BaseException as again:
             if isinstance(again, KeyboardInterrupt | SystemExit):
                 raise
-            from concurrent.futures import BrokenExecutor
 
             if isinstance(again, BrokenExecutor) and remake is not None:
                 if spare is not None:

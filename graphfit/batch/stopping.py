@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import BrokenExecutor, Executor, Future
 from typing import TYPE_CHECKING, Any
 
 from graphfit.backend.cache import share_structure
@@ -145,7 +145,6 @@ def _remove_temporaries(search: Search, tasks: list[_Task]) -> None:
 
 def _worker_died(error: BaseException) -> bool:
     """True for an executor's report that the process running a task died."""
-    from concurrent.futures import BrokenExecutor
 
     return isinstance(error, BrokenExecutor) or type(error).__name__ == "KilledWorker"
 

@@ -3,7 +3,9 @@ and the dataset's result rebuilt from it in the calling process."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -83,7 +85,6 @@ def warm_worker(search: Search | None = None) -> int:
 
 def _compiles_c(search: Search | None) -> bool:
     """Whether fitting a dataset with ``search`` compiles C code with PyTensor."""
-    import importlib.util
 
     if search is None:
         return importlib.util.find_spec("nutpie") is None
@@ -261,7 +262,6 @@ def _run_spilled(tasks: list[_Task], directory: str) -> list[_Outcome] | _Spille
     connections and serialisation, whose cost on cores busy with the other workers' fits made
     each fit about 1.3x slower.  A worker that does not see ``directory`` (on another machine)
     or cannot write there returns the outcomes through the channel."""
-    import tempfile
 
     outcomes = _run_chunk(tasks)
     path = None

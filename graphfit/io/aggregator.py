@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from graphfit.exceptions import ResultLoadError
 from graphfit.io.layout import MARKER, METADATA
 from graphfit.io.loading import load_result, read_metadata
@@ -241,7 +243,6 @@ def _root(value: str | os.PathLike[str] | None) -> Path:
 
 
 def _table(records: list[tuple[Path, dict[str, Any]]]) -> pd.DataFrame:
-    import numpy as np
     import pandas as pd
 
     rows = []

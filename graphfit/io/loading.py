@@ -11,12 +11,15 @@ maximum-likelihood sample, and says what to pass when an instance is asked for.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pathlib
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from graphfit.exceptions import ResultLoadError
 from graphfit.io.layout import (
@@ -30,20 +33,18 @@ from graphfit.io.layout import (
 )
 from graphfit.plan.fingerprint import data_fingerprint, model_hash
 from graphfit.results.diagnostics import Diagnostics
-from graphfit.results.result_list import Result, ResultList
+from graphfit.results.result_list import ResultList
 from graphfit.spec.factor_graph import FactorGraphModel, GlobalPriorModel, as_graph
 
 if TYPE_CHECKING:
     import arviz as az
     import pandas as pd
-    import xarray as xr
 
     from graphfit.results.diagnostics import Diagnostics
     from graphfit.spec.factor_graph import FactorGraphModel
 
 __all__ = [
     "IncompleteResultWarning",
-    "LoadedResult",
     "LoadedResultList",
     "incomplete_reason",
     "load_result",
@@ -155,7 +156,6 @@ def incomplete_reason(folder: str | os.PathLike[str], idata: Any = None) -> str 
     >>> incomplete_reason(result.result_list.output_folder) is None
     True
     """
-    import numpy as np
 
     folder = Path(folder)
     if idata is None:
@@ -288,35 +288,6 @@ def load_result(
     return result_list
 
 
-class LoadedResult(Result):
-    """One dataset of a :class:`LoadedResultList`: its ``idata`` is read from the folder."""
-
-    @cached_property
-    def idata(self) -> az.InferenceData:
-        """This dataset's ``InferenceData``, read from ``datasets/<k>.nc``."""
-        folder = self._list.output_folder
-        return read_netcdf(folder / self._list.metadata["dataset_files"][self.index])
-
-    @property
-    def factor(self) -> Any:
-        raise _needs_model(f"result {self.name!r}: the model and analysis", self._list.folder)
-
-    def instance_at(self, chain: int, draw: int) -> Any:
-        raise _needs_model(f"result {self.name!r}: instances", self._list.folder)
-
-    @property
-    def max_log_likelihood_instance(self) -> Any:
-        return self.instance_at(0, 0)
-
-    @property
-    def max_log_posterior_instance(self) -> Any:
-        return self.instance_at(0, 0)
-
-    @property
-    def median_pdf_instance(self) -> Any:
-        return self.instance_at(0, 0)
-
-
 class LoadedResultList(ResultList):
     """A :class:`~graphfit.ResultList` read from an output folder without the model.
 
@@ -348,33 +319,22 @@ class LoadedResultList(ResultList):
     ) -> None:
         self.folder = folder
         self.metadata = metadata
-        self.graph = None  # type: ignore[assignment]
-        self.compiled = None  # type: ignore[assignment]
-        self.idata = idata
-        self.diagnostics = diagnostics
-        self.names = list(metadata["datasets"])
+        super().__init__(
+            None,
+            None,
+            idata,
+            diagnostics,
+            names=metadata["datasets"],
+            loglike_names=metadata["loglike_names"],
+            dataset_idata=self._read_dataset,
+            missing=functools.partial(_needs_model, folder=folder),
+        )
         self.timings = dict(metadata.get("timings", {}))
         self.output_folder = folder
-        self.resumed = False
-        self._results = [LoadedResult(self, k) for k in range(len(self.names))]
 
-    @property
-    def model(self) -> Any:
-        raise _needs_model("the compiled pm.Model", self.folder)
-
-    @cached_property
-    def populations(self) -> dict[str, xr.Dataset]:
-        raise _needs_model("populations", self.folder)
-
-    def joint_log_likelihood(self) -> xr.DataArray:
-        """Total log-likelihood of all datasets per (chain, draw)."""
-        loglike = self.idata.log_likelihood
-        total = 0.0
-        for name in self.metadata["loglike_names"]:
-            array = loglike[name]
-            other = [d for d in array.dims if d not in ("chain", "draw")]
-            total = total + (array.sum(other) if other else array)
-        return total
+    def _read_dataset(self, index: int) -> az.InferenceData:
+        """Dataset ``index``'s ``InferenceData``, read from ``datasets/<k>.nc``."""
+        return read_netcdf(self.folder / self.metadata["dataset_files"][index])
 
     @cached_property
     def summary_table(self) -> pd.DataFrame:

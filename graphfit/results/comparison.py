@@ -11,7 +11,8 @@ import numpy as np
 
 from graphfit.exceptions import ComparisonError
 from graphfit.results.elpd import _dataset_elpd, joint_loo, joint_waic, result_loo, result_waic
-from graphfit.results.result_list import Result, ResultList
+from graphfit.results.result import Result
+from graphfit.results.result_list import ResultList
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from graphfit.results.result_list import Result, ResultList
+    from graphfit.results.result import Result
+    from graphfit.results.result_list import ResultList
 
 __all__ = [
     "DatasetInfluenceWarning",

@@ -5,21 +5,18 @@
 entry is the single :class:`~graphfit.Result` of that dataset's fit, with its own
 ``idata``, instances and diagnostics; a dataset whose fit raised is a :class:`FailedResult` that
 carries the error.  Indexing by position or name, iteration, ``to_datatree`` and ``summary`` work
-as for a joint fit; what only a joint fit has (one joint ``idata``, a joint log-likelihood,
-populations) raises a clear error.
+as for a joint fit; what only a joint fit has (the joint model and log-likelihood, the sample
+indices) raises an :class:`~graphfit.IndependentFitsError`, and ``populations`` is ``{}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from graphfit.exceptions import GraphfitError, IndependentFitsError
-from graphfit.results.result_list import Result, ResultList
-
-if TYPE_CHECKING:
-    import pandas as pd
-    import xarray as xr
+from graphfit.exceptions import IndependentFitsError
+from graphfit.results.result import Result
+from graphfit.results.result_list import ResultList
 
 __all__ = ["FailedResult", "IndependentResultList"]
 
@@ -82,6 +79,13 @@ class FailedResult:
         return f"FailedResult(name={self.name!r}, error={self.error!r})"
 
 
+def _no_joint(what: str) -> IndependentFitsError:
+    return IndependentFitsError(
+        f"{what}: these are independent fits with no joint posterior; use each "
+        "result's own (result_list[name].idata, .max_log_likelihood_instance, ...)."
+    )
+
+
 class IndependentResultList(ResultList):
     """Independent fits of several datasets, one entry per dataset in input order.
 
@@ -136,78 +140,22 @@ class IndependentResultList(ResultList):
         warnings: Sequence[tuple[str, Any]] = (),
     ) -> None:
         # No joint graph, model or posterior: every entry has its own.
-        self.graph = None  # type: ignore[assignment]
-        self.compiled = None  # type: ignore[assignment]
-        self.idata = None  # type: ignore[assignment]
-        self.names = list(names)
-        self._results = list(entries)  # type: ignore[arg-type]
-        self.diagnostics = {  # type: ignore[assignment]
-            r.name: r.diagnostics for r in self._results if not isinstance(r, FailedResult)
-        }
+        entries = list(entries)
+        super().__init__(
+            None,
+            None,
+            None,
+            {r.name: r.diagnostics for r in entries if isinstance(r, Result)},
+            names=names,
+            entries=entries,
+            missing=_no_joint,
+        )
         self.compile_count = int(compile_count)
         self.stats: dict[str, Any] = dict(stats or {})
-        self.timings: dict[str, float] = {}
         # (dataset, CapturedWarning) pairs, as strings
         self.warnings: list[tuple[str, str, str]] = [
             (dataset, warning.name, warning.message) for dataset, warning in warnings
         ]
-
-    @property
-    def failed(self) -> list[FailedResult]:
-        """The entries of datasets whose fit failed, in input order."""
-        return [r for r in self._results if isinstance(r, FailedResult)]
-
-    @property
-    def succeeded(self) -> list[Result]:
-        """The results of datasets whose fit finished, in input order."""
-        return [r for r in self._results if not isinstance(r, FailedResult)]
-
-    def _no_joint(self, what: str) -> GraphfitError:
-        return IndependentFitsError(
-            f"{what}: these are independent fits with no joint posterior; use each "
-            "result's own (result_list[name].idata, .max_log_likelihood_instance, ...)."
-        )
-
-    @property
-    def model(self) -> Any:
-        """Raises :class:`~graphfit.IndependentFitsError`, since every dataset has its own."""
-        raise self._no_joint("model")
-
-    def joint_log_likelihood(self) -> xr.DataArray:
-        """Not available for independent fits."""
-        raise self._no_joint("joint_log_likelihood")
-
-    @property
-    def max_log_likelihood_index(self) -> tuple[int, int]:  # type: ignore[override]
-        """Not available for independent fits."""
-        raise self._no_joint("max_log_likelihood_index")
-
-    @property
-    def max_log_posterior_index(self) -> tuple[int, int]:  # type: ignore[override]
-        """Not available for independent fits."""
-        raise self._no_joint("max_log_posterior_index")
-
-    @property
-    def populations(self) -> dict[str, xr.Dataset]:  # type: ignore[override]
-        """Always ``{}``, as independent fits have no hierarchical factors."""
-        return {}
-
-    def to_datatree(self) -> xr.DataTree:
-        """One ``xarray.DataTree`` with a child per finished fit."""
-        import xarray as xr
-
-        return xr.DataTree(children={r.name: r.idata.to_datatree() for r in self.succeeded})
-
-    def summary(self, **kwargs: Any) -> pd.DataFrame:
-        """``az.summary`` of every finished fit, rows labelled ``<dataset>/<parameter>``."""
-        import pandas as pd
-
-        frames = []
-        for result in self.succeeded:
-            frame = result.summary(**kwargs)
-            frame.index = [f"{result.name}/{label}" for label in frame.index]
-            frames.append(frame)
-        return pd.concat(frames) if frames else pd.DataFrame()
 
     def __repr__(self) -> str:
         text = f"ResultList({len(self)} independent fits: {', '.join(self.names)}"

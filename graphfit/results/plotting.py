@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
     import matplotlib.figure
 
-    from graphfit.results.result_list import Result, ResultList
+    from graphfit.results.result import Result
+    from graphfit.results.result_list import ResultList
 
 __all__ = [
     "FitBand",

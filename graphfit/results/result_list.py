@@ -1,16 +1,19 @@
-"""Results: the joint posterior and its per-dataset views.
+"""The one result type: a list of per-dataset results with optional joint parts.
 
-``search.fit`` returns a :class:`ResultList` holding the joint ``InferenceData`` of the compiled
-model and one :class:`Result` per dataset.  A result's ``idata`` holds only what belongs to its
-dataset: the shared parameters and its own, named as in its own model (``centre``,
-``gaussian.sigma``; relations included), its observed data and its pointwise log-likelihood, each
-under the name ``obs``.  Per-dataset views are built on first use from the joint one by selection
-and renaming, so nothing is copied per dataset up front.
+``search.fit`` returns a :class:`ResultList` holding the fitted graph, its compiled model and the
+joint ``InferenceData``, with one :class:`~graphfit.Result` per dataset (a view of the joint
+posterior, built on first use).  The joint parts are optional: :func:`graphfit.fit_each`'s
+independent fits have none (each entry is its own fit, or a
+:class:`~graphfit.results.independent.FailedResult`), and a folder loaded without its model has
+the posterior but no graph or compiled model.  What needs a missing part raises one error
+saying why it is missing and what to do (:meth:`~graphfit.ResultList.require`); the subclasses
+:class:`~graphfit.IndependentResultList` and :class:`~graphfit.LoadedResultList` only add what
+their origin has (failures, warnings, the saved summary).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, overload
 
@@ -28,214 +31,16 @@ if TYPE_CHECKING:
     from graphfit.backend.compiled import CompiledGraph
     from graphfit.results.diagnostics import Diagnostics
     from graphfit.results.evidence import LogEvidence
-    from graphfit.spec.factor_graph import AnalysisFactor, FactorGraphModel
+    from graphfit.spec.factor_graph import FactorGraphModel
 
-from graphfit.backend.predictive import (
-    OBS,
-    dataset_posterior_predictive,
-    joint_posterior_predictive,
-)
+from graphfit.backend.predictive import joint_posterior_predictive
 from graphfit.results import elpd
 from graphfit.results.evidence import LogEvidence
-from graphfit.results.plotting import plot_fit, plot_fits, save_fit_plots
+from graphfit.results.plotting import plot_fits, save_fit_plots
 from graphfit.results.populations import population_draw, sample_index
+from graphfit.results.result import Result
 
-__all__ = ["Result", "ResultList"]
-
-
-class Result:
-    """The fit of one dataset, from a joint fit.
-
-    Not created by users: ``search.fit`` returns one for a single analysis, and a
-    :class:`ResultList` of them for a factor graph.
-
-    Examples
-    --------
-    >>> import graphfit as gf
-    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
-    >>> result = gf.MAP(random_seed=1).fit(
-    ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
-    ... )
-    >>> result.name, sorted(result.idata.posterior.data_vars)
-    ('dataset_0', ['centre', 'normalization', 'sigma'])
-    >>> round(result.max_log_likelihood_instance.sigma)
-    10
-    """
-
-    def __init__(self, result_list: ResultList, index: int) -> None:
-        self._list = result_list
-        self.index = index
-        self.name: str = result_list.names[index]
-
-    @property
-    def result_list(self) -> ResultList:
-        """The :class:`ResultList` of the joint fit this result belongs to."""
-        return self._list
-
-    @property
-    def diagnostics(self) -> Diagnostics | None:
-        """Convergence figures of the joint fit (``None`` for an optimiser)."""
-        return self._list.diagnostics
-
-    @property
-    def factor(self) -> AnalysisFactor:
-        """The :class:`~graphfit.AnalysisFactor` of this dataset."""
-        return self._list.graph.factors[self.index]
-
-    @property
-    def model(self) -> Any:
-        """The dataset's prior model."""
-        return self.factor.prior_model
-
-    @property
-    def analysis(self) -> Any:
-        """The dataset's analysis."""
-        return self.factor.analysis
-
-    @cached_property
-    def idata(self) -> az.InferenceData:
-        """This dataset's ``InferenceData`` (shared and own parameters, data, log-likelihood)."""
-        import arviz as az
-        import xarray as xr
-
-        joint = self._list.idata
-        compiled = self._list.compiled
-        plan = compiled.plan
-        posterior = {}
-        for local, ref in plan.factor_vars[self.index]:
-            array = joint.posterior[ref.name]
-            if ref.dataset is not None:
-                array = array.sel(dataset=ref.dataset, drop=True)
-            posterior[local] = array.rename(local)
-        groups: dict[str, xr.Dataset] = {
-            "posterior": xr.Dataset(posterior, attrs=dict(joint.posterior.attrs))
-        }
-        node = compiled.nodes[self.index]
-        for group in ("log_likelihood", "observed_data", "posterior_predictive"):
-            if group in joint.groups() and node.loglike_name in joint[group]:
-                array = joint[group][node.loglike_name]
-                if node.select:
-                    array = array.sel(node.select, drop=True)
-                renames = {old: new for old, new in node.dims.items() if old in array.dims}
-                array = array.rename(renames).rename(OBS)
-                groups[group] = xr.Dataset({OBS: array}, attrs=dict(joint[group].attrs))
-        if "sample_stats" in joint.groups():
-            groups["sample_stats"] = joint.sample_stats
-        return az.InferenceData(**groups)
-
-    def _values_at(self, chain: int, draw: int) -> dict[Any, float]:
-        plan = self._list.compiled.plan
-        posterior = self._list.idata.posterior
-        values = {}
-        for prior in plan.factor_priors[self.index]:
-            ref = plan.prior_refs[prior]
-            array = posterior[ref.name].isel(chain=chain, draw=draw)
-            if ref.dataset is not None:
-                array = array.sel(dataset=ref.dataset)
-            values[prior] = float(array)
-        return values
-
-    def instance_at(self, chain: int, draw: int) -> Any:
-        """Instance of the user's model class at one posterior sample."""
-        return self.model.instance_from(self._values_at(chain, draw), np)
-
-    @property
-    def max_log_likelihood_instance(self) -> Any:
-        """Instance at the sample with the highest joint log-likelihood (all datasets)."""
-        return self.instance_at(*self._list.max_log_likelihood_index)
-
-    @property
-    def max_log_posterior_instance(self) -> Any:
-        """Instance at the sample with the highest joint log posterior density."""
-        return self.instance_at(*self._list.max_log_posterior_index)
-
-    @property
-    def median_pdf_instance(self) -> Any:
-        """Instance built from the posterior median of each free parameter.
-
-        Relations are evaluated at those medians.
-        """
-        plan = self._list.compiled.plan
-        posterior = self._list.idata.posterior
-        values = {}
-        for prior in plan.factor_priors[self.index]:
-            ref = plan.prior_refs[prior]
-            array = posterior[ref.name]
-            if ref.dataset is not None:
-                array = array.sel(dataset=ref.dataset)
-            values[prior] = float(array.median(("chain", "draw")))
-        return self.model.instance_from(values, np)
-
-    def summary(self, **kwargs: Any) -> pd.DataFrame:
-        """``az.summary`` of this dataset's posterior (keyword arguments pass through)."""
-        import arviz as az
-
-        return az.summary(self.idata, **kwargs)
-
-    def posterior_predictive(self, random_seed: int | None = 0) -> az.InferenceData:
-        """This dataset's ``InferenceData`` with a ``posterior_predictive`` group.
-
-        Replicated data ``obs`` (same dims as ``observed_data.obs``) drawn by PyMC from the
-        dataset's observed node at every posterior sample, so ``az.plot_ppc`` works on the
-        returned object.  The draws are made once for the joint model (see
-        :meth:`ResultList.posterior_predictive`) and selected per dataset; ``self.idata`` is
-        not changed.
-
-        Raises
-        ------
-        PredictiveError
-            When the dataset's analysis has a custom ``log_likelihood_function`` (no observed
-            node, so no distribution to draw data from).
-
-        Examples
-        --------
-        >>> import graphfit as gf
-        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
-        >>> result = gf.MAP(random_seed=1).fit(
-        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
-        ... )
-        >>> result.posterior_predictive().posterior_predictive["obs"].dims
-        ('chain', 'draw', 'x')
-        """
-
-        return dataset_posterior_predictive(self, random_seed)
-
-    def plot_fit(self, draws: int = 200) -> matplotlib.figure.Figure:
-        """A matplotlib Figure of the fit: data with error bars, the posterior median model
-        and its 68% band, and the normalised residuals below.
-
-        The model data are computed with numpy on ``draws`` evenly spaced posterior samples
-        (see :mod:`graphfit.results.plotting`); 2D data are drawn as images.
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import graphfit as gf
-        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
-        >>> result = gf.MAP(random_seed=1).fit(
-        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
-        ... )
-        >>> len(result.plot_fit().axes)
-        2
-        """
-
-        return plot_fit(self, draws)
-
-    def loo(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
-        """PSIS-LOO of this dataset's observed points (``az.loo`` on its log-likelihood only).
-
-        Keyword arguments pass through to ``az.loo``.  The other datasets of a joint fit enter
-        only through the posterior they helped to shape.
-        """
-        return elpd.result_loo(self, pointwise=pointwise, **kwargs)
-
-    def waic(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
-        """WAIC of this dataset's observed points (``az.waic`` on its log-likelihood only)."""
-        return elpd.result_waic(self, pointwise=pointwise, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"Result(name={self.name!r}, parameters={list(self.idata.posterior.data_vars)})"
+__all__ = ["ResultList"]
 
 
 class ResultList(Sequence[Result]):
@@ -277,16 +82,32 @@ class ResultList(Sequence[Result]):
 
     def __init__(
         self,
-        graph: FactorGraphModel,
-        compiled: CompiledGraph,
-        idata: az.InferenceData,
-        diagnostics: Diagnostics | None = None,
+        graph: FactorGraphModel | None,
+        compiled: CompiledGraph | None,
+        idata: az.InferenceData | None,
+        diagnostics: Diagnostics | dict[str, Diagnostics | None] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        entries: Sequence[Any] | None = None,
+        loglike_names: Sequence[str] | None = None,
+        dataset_idata: Callable[[int], az.InferenceData] | None = None,
+        missing: Callable[[str], Exception] | None = None,
     ) -> None:
         self.graph = graph
         self.compiled = compiled
         self.idata = idata
         self.diagnostics = diagnostics
-        self.names: list[str] = list(compiled.plan.names)
+        self.names: list[str] = list(compiled.plan.names if names is None else names)
+        #: The joint log-likelihood variables (one per observed node).
+        if loglike_names is None:
+            loglike_names = compiled.loglike_names if compiled is not None else ()
+        self.loglike_names: list[str] = list(loglike_names)
+        #: Reads dataset ``k``'s ``InferenceData`` when there is no compiled graph to select it
+        #: from the joint one (a result loaded without its model).
+        self.dataset_idata = dataset_idata
+        if missing is None and None in (graph, compiled, idata):
+            raise TypeError("ResultList: a list without a joint part needs missing=")
+        self._missing = missing
         #: Seconds spent building the model (``build``), finding starts (``start``), setting up
         #: and running the sampler (``sampler_setup``, ``sample``) and in all (``total``).
         self.timings: dict[str, float] = {}
@@ -294,7 +115,39 @@ class ResultList(Sequence[Result]):
         #: whether it was loaded from there instead of being fitted again.
         self.output_folder: pathlib.Path | None = None
         self.resumed = False
-        self._results = [Result(self, k) for k in range(len(self.names))]
+        self._results = (
+            [Result(self, k) for k in range(len(self.names))] if entries is None else list(entries)
+        )
+
+    def require(self, part: str, what: str) -> Any:
+        """The joint part ``part`` (``"graph"``, ``"compiled"`` or ``"idata"``), or the error
+        saying why ``what`` is not available here.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> result_list = gf.ResultList(
+        ...     None, None, None, names=["a"], missing=lambda what: gf.IndependentFitsError(what)
+        ... )
+        >>> result_list.require("idata", "the joint posterior")
+        Traceback (most recent call last):
+        ...
+        graphfit.exceptions.IndependentFitsError: the joint posterior
+        """
+        value = getattr(self, part)
+        if value is None:
+            raise self._missing(what)
+        return value
+
+    @property
+    def failed(self) -> list[Any]:
+        """The entries of datasets whose fit failed (:func:`graphfit.fit_each`), in order."""
+        return [r for r in self._results if not isinstance(r, Result)]
+
+    @property
+    def succeeded(self) -> list[Result]:
+        """The results of datasets whose fit finished, in order."""
+        return [r for r in self._results if isinstance(r, Result)]
 
     @overload
     def __getitem__(self, key: int | str) -> Result: ...
@@ -318,13 +171,13 @@ class ResultList(Sequence[Result]):
     @property
     def model(self) -> Any:
         """The pm.Model that was fitted."""
-        return self.compiled.model
+        return self.require("compiled", "model").model
 
     def joint_log_likelihood(self) -> xr.DataArray:
         """Total log-likelihood of all datasets per (chain, draw)."""
-        loglike = self.idata.log_likelihood
+        loglike = self.require("idata", "joint_log_likelihood").log_likelihood
         total = 0.0
-        for name in self.compiled.loglike_names:
+        for name in self.loglike_names:
             array = loglike[name]
             other = [d for d in array.dims if d not in ("chain", "draw")]
             total = total + (array.sum(other) if other else array)
@@ -338,7 +191,7 @@ class ResultList(Sequence[Result]):
     @cached_property
     def max_log_posterior_index(self) -> tuple[int, int]:
         """(chain, draw) of the sample with the highest log posterior density."""
-        stats = self.idata.sample_stats
+        stats = self.require("idata", "max_log_posterior_index").sample_stats
         for name in ("lp", "logp"):
             if name in stats:
                 return sample_index(stats[name].transpose("chain", "draw").values)
@@ -350,10 +203,13 @@ class ResultList(Sequence[Result]):
 
         Each ``Dataset`` holds the hyperparameters (``mean``, ``sigma``, ...) and
         ``predictive``: one draw of the parameter of a new, unseen dataset per posterior sample.
+        Independent fits (no joint posterior) have none: ``{}``.
         """
         import xarray as xr
 
-        plan = self.compiled.plan
+        if self.idata is None and self.compiled is None:
+            return {}
+        plan = self.require("compiled", "populations").plan
         posterior = self.idata.posterior
         rng = np.random.default_rng(0)
         out = {}
@@ -388,13 +244,22 @@ class ResultList(Sequence[Result]):
         """One ``xarray.DataTree`` with a child per dataset (its groups below it)."""
         import xarray as xr
 
-        return xr.DataTree(children={r.name: r.idata.to_datatree() for r in self._results})
+        return xr.DataTree(children={r.name: r.idata.to_datatree() for r in self.succeeded})
 
     def summary(self, **kwargs: Any) -> pd.DataFrame:
-        """``az.summary`` of the joint posterior."""
+        """``az.summary`` of the joint posterior; without one (independent fits), of every
+        finished fit, rows labelled ``<dataset>/<parameter>``."""
         import arviz as az
+        import pandas as pd
 
-        return az.summary(self.idata, **kwargs)
+        if self.idata is not None:
+            return az.summary(self.idata, **kwargs)
+        frames = []
+        for result in self.succeeded:
+            frame = result.summary(**kwargs)
+            frame.index = [f"{result.name}/{label}" for label in frame.index]
+            frames.append(frame)
+        return pd.concat(frames) if frames else pd.DataFrame()
 
     def posterior_predictive(self, random_seed: int | None = 0) -> az.InferenceData:
         """Posterior predictive draws of every observed node of the joint model.
@@ -487,7 +352,7 @@ class ResultList(Sequence[Result]):
         ``None`` otherwise.  Read from the joint posterior's attributes, so it survives a
         NetCDF round trip."""
 
-        return LogEvidence.from_attrs(self.idata.posterior.attrs)
+        return LogEvidence.from_attrs(self.require("idata", "log_evidence").posterior.attrs)
 
     def __repr__(self) -> str:
         return f"ResultList({len(self)} datasets: {', '.join(self.names)})"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from graphfit.backend.compiled import CompiledGraph
     from graphfit.results.diagnostics import Diagnostics
-    from graphfit.results.result_list import Result, ResultList
+    from graphfit.results.result import Result
 
 __all__ = ["Search", "as_graph", "check_fit", "finish_idata", "paused_gc", "positive_int"]
 

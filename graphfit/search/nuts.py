@@ -6,7 +6,9 @@ import dataclasses
 import importlib.util
 import logging
 import os
+import threading
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -382,7 +384,6 @@ def _join_chains(parts: list[Any]) -> Any:
 
 def warn_multimodal(finder: Any, modes: Modes, chains: int) -> None:
     """Warn that the start search found separated modes, naming them and where chains start."""
-    import warnings
 
     placed = min(len(modes), chains)
     warnings.warn(
@@ -438,7 +439,6 @@ def _chain_starts(finder: Any, optimum: Any, seed: int) -> Callable[[Any], np.nd
     threads ask for starts: with ``cores > 1`` that order changes from run to run, and handing
     out a fixed list of starts in turn made fits with the same ``random_seed`` differ.
     """
-    import threading
 
     lock = threading.Lock()  # the start finder's compiled function is not thread-safe
 

@@ -1,0 +1,234 @@
+"""The fit of one dataset: a view of the joint posterior, or a dataset's own fit.
+
+A :class:`Result` belongs to a :class:`~graphfit.ResultList`.  Its ``idata`` holds only what
+belongs to its dataset: the shared parameters and its own, named as in its own model
+(``centre``, ``gaussian.sigma``; relations included), its observed data and its pointwise
+log-likelihood, each under the name ``obs``, selected and renamed from the joint
+``InferenceData`` on first use (or read from the dataset's file for a result loaded without its
+model).  What needs a part the list does not have (the model of a loaded fit) raises the list's
+error saying how to get it.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import arviz as az
+    import matplotlib.figure
+    import pandas as pd
+
+    from graphfit.results.diagnostics import Diagnostics
+    from graphfit.results.result_list import ResultList
+    from graphfit.spec.factor_graph import AnalysisFactor
+
+from graphfit.backend.predictive import OBS, dataset_posterior_predictive
+from graphfit.results import elpd
+from graphfit.results.plotting import plot_fit
+
+__all__ = ["Result"]
+
+
+class Result:
+    """The fit of one dataset: a view of a joint fit, or a dataset's own fit.
+
+    Not created by users: ``search.fit`` returns one for a single analysis, and a
+    :class:`ResultList` of them for a factor graph.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+    >>> result = gf.MAP(random_seed=1).fit(
+    ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+    ... )
+    >>> result.name, sorted(result.idata.posterior.data_vars)
+    ('dataset_0', ['centre', 'normalization', 'sigma'])
+    >>> round(result.max_log_likelihood_instance.sigma)
+    10
+    """
+
+    def __init__(self, result_list: ResultList, index: int) -> None:
+        self._list = result_list
+        self.index = index
+        self.name: str = result_list.names[index]
+
+    @property
+    def result_list(self) -> ResultList:
+        """The :class:`ResultList` of the joint fit this result belongs to."""
+        return self._list
+
+    @property
+    def diagnostics(self) -> Diagnostics | None:
+        """Convergence figures of the joint fit (``None`` for an optimiser)."""
+        return self._list.diagnostics
+
+    @property
+    def factor(self) -> AnalysisFactor:
+        """The :class:`~graphfit.AnalysisFactor` of this dataset."""
+        graph = self._list.require("graph", f"result {self.name!r}: the model and analysis")
+        return graph.factors[self.index]
+
+    @property
+    def model(self) -> Any:
+        """The dataset's prior model."""
+        return self.factor.prior_model
+
+    @property
+    def analysis(self) -> Any:
+        """The dataset's analysis."""
+        return self.factor.analysis
+
+    @cached_property
+    def idata(self) -> az.InferenceData:
+        """This dataset's ``InferenceData`` (shared and own parameters, data, log-likelihood)."""
+        import arviz as az
+        import xarray as xr
+
+        if self._list.compiled is None and self._list.dataset_idata is not None:
+            return self._list.dataset_idata(self.index)
+        joint = self._list.require("idata", f"result {self.name!r}: idata")
+        compiled = self._list.require("compiled", f"result {self.name!r}: idata")
+        plan = compiled.plan
+        posterior = {}
+        for local, ref in plan.factor_vars[self.index]:
+            array = joint.posterior[ref.name]
+            if ref.dataset is not None:
+                array = array.sel(dataset=ref.dataset, drop=True)
+            posterior[local] = array.rename(local)
+        groups: dict[str, xr.Dataset] = {
+            "posterior": xr.Dataset(posterior, attrs=dict(joint.posterior.attrs))
+        }
+        node = compiled.nodes[self.index]
+        for group in ("log_likelihood", "observed_data", "posterior_predictive"):
+            if group in joint.groups() and node.loglike_name in joint[group]:
+                array = joint[group][node.loglike_name]
+                if node.select:
+                    array = array.sel(node.select, drop=True)
+                renames = {old: new for old, new in node.dims.items() if old in array.dims}
+                array = array.rename(renames).rename(OBS)
+                groups[group] = xr.Dataset({OBS: array}, attrs=dict(joint[group].attrs))
+        if "sample_stats" in joint.groups():
+            groups["sample_stats"] = joint.sample_stats
+        return az.InferenceData(**groups)
+
+    def _plan(self) -> Any:
+        return self._list.require("compiled", f"result {self.name!r}: instances").plan
+
+    def _values_at(self, chain: int, draw: int) -> dict[Any, float]:
+        plan = self._plan()
+        posterior = self._list.idata.posterior
+        values = {}
+        for prior in plan.factor_priors[self.index]:
+            ref = plan.prior_refs[prior]
+            array = posterior[ref.name].isel(chain=chain, draw=draw)
+            if ref.dataset is not None:
+                array = array.sel(dataset=ref.dataset)
+            values[prior] = float(array)
+        return values
+
+    def instance_at(self, chain: int, draw: int) -> Any:
+        """Instance of the user's model class at one posterior sample."""
+        values = self._values_at(chain, draw)
+        return self.model.instance_from(values, np)
+
+    @property
+    def max_log_likelihood_instance(self) -> Any:
+        """Instance at the sample with the highest joint log-likelihood (all datasets)."""
+        return self.instance_at(*self._list.max_log_likelihood_index)
+
+    @property
+    def max_log_posterior_instance(self) -> Any:
+        """Instance at the sample with the highest joint log posterior density."""
+        return self.instance_at(*self._list.max_log_posterior_index)
+
+    @property
+    def median_pdf_instance(self) -> Any:
+        """Instance built from the posterior median of each free parameter.
+
+        Relations are evaluated at those medians.
+        """
+        plan = self._plan()
+        posterior = self._list.idata.posterior
+        values = {}
+        for prior in plan.factor_priors[self.index]:
+            ref = plan.prior_refs[prior]
+            array = posterior[ref.name]
+            if ref.dataset is not None:
+                array = array.sel(dataset=ref.dataset)
+            values[prior] = float(array.median(("chain", "draw")))
+        return self.model.instance_from(values, np)
+
+    def summary(self, **kwargs: Any) -> pd.DataFrame:
+        """``az.summary`` of this dataset's posterior (keyword arguments pass through)."""
+        import arviz as az
+
+        return az.summary(self.idata, **kwargs)
+
+    def posterior_predictive(self, random_seed: int | None = 0) -> az.InferenceData:
+        """This dataset's ``InferenceData`` with a ``posterior_predictive`` group.
+
+        Replicated data ``obs`` (same dims as ``observed_data.obs``) drawn by PyMC from the
+        dataset's observed node at every posterior sample, so ``az.plot_ppc`` works on the
+        returned object.  The draws are made once for the joint model (see
+        :meth:`ResultList.posterior_predictive`) and selected per dataset; ``self.idata`` is
+        not changed.
+
+        Raises
+        ------
+        PredictiveError
+            When the dataset's analysis has a custom ``log_likelihood_function`` (no observed
+            node, so no distribution to draw data from).
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> result = gf.MAP(random_seed=1).fit(
+        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+        ... )
+        >>> result.posterior_predictive().posterior_predictive["obs"].dims
+        ('chain', 'draw', 'x')
+        """
+
+        return dataset_posterior_predictive(self, random_seed)
+
+    def plot_fit(self, draws: int = 200) -> matplotlib.figure.Figure:
+        """A matplotlib Figure of the fit: data with error bars, the posterior median model
+        and its 68% band, and the normalised residuals below.
+
+        The model data are computed with numpy on ``draws`` evenly spaced posterior samples
+        (see :mod:`graphfit.results.plotting`); 2D data are drawn as images.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> result = gf.MAP(random_seed=1).fit(
+        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+        ... )
+        >>> len(result.plot_fit().axes)
+        2
+        """
+
+        return plot_fit(self, draws)
+
+    def loo(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
+        """PSIS-LOO of this dataset's observed points (``az.loo`` on its log-likelihood only).
+
+        Keyword arguments pass through to ``az.loo``.  The other datasets of a joint fit enter
+        only through the posterior they helped to shape.
+        """
+        return elpd.result_loo(self, pointwise=pointwise, **kwargs)
+
+    def waic(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
+        """WAIC of this dataset's observed points (``az.waic`` on its log-likelihood only)."""
+        return elpd.result_waic(self, pointwise=pointwise, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Result(name={self.name!r}, parameters={list(self.idata.posterior.data_vars)})"
