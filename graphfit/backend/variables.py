@@ -38,9 +38,9 @@ __all__ = [
 ]
 
 
-def stack_arguments(priors: list[Prior], argument: str, vector: bool) -> Any:
-    """One argument of the PyMC forms of ``priors``: the first prior's, or a vector of all."""
-    values = [p.pymc_form().parameters[argument] for p in priors]
+def stack_arguments(forms: list[PyMCForm], argument: str, vector: bool) -> Any:
+    """One argument of a group's PyMC forms: the first prior's, or a vector of all."""
+    values = [form.parameters[argument] for form in forms]
     if values[0] is None:  # left out by every member (their batch keys are equal)
         return None
     return np.asarray(values, dtype=float) if vector else values[0]
@@ -169,8 +169,9 @@ def prior_variable(group: Group, bounds: dict[str, list[float]] | None = None) -
         extra["transform"] = bounded_transform(first, bounds, group.name)
         extra["default_transform"] = None
 
-    form = first.pymc_form()
-    arguments = {k: stack_arguments(priors, k, vector) for k in form.parameters}
+    forms = [p.pymc_form() for p in priors]
+    form = forms[0]
+    arguments = {k: stack_arguments(forms, k, vector) for k in form.parameters}
     if form.distribution in CUSTOM_FORMS:
         variable = CUSTOM_FORMS[form.distribution][0]
         return variable(group.name, **arguments, dims=dims, transform=extra.get("transform"))

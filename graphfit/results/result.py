@@ -132,8 +132,7 @@ class Result:
 
     def instance_at(self, chain: int, draw: int) -> Any:
         """Instance of the user's model class at one posterior sample."""
-        values = self._values_at(chain, draw)
-        return self.model.instance_from(values, np)
+        return self.model.instance_from(self._values_at(chain, draw), np)
 
     @property
     def max_log_likelihood_instance(self) -> Any:
