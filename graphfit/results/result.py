@@ -132,7 +132,9 @@ class Result:
 
     def instance_at(self, chain: int, draw: int) -> Any:
         """Instance of the user's model class at one posterior sample."""
-        return self.model.instance_from(self._values_at(chain, draw), np)
+        # The values first: without a compiled model the error names instances, not the model.
+        values = self._values_at(chain, draw)
+        return self.model.instance_from(values, np)
 
     @property
     def max_log_likelihood_instance(self) -> Any:
