@@ -6,10 +6,10 @@ again four ways, each timed as the whole ``search.fit`` call:
 
 * ``same graph``: the same graph object, unchanged (the compiled model is reused);
 * ``new data``: the same graph with each dataset's data replaced by another noise realisation
-  (the structure is unchanged: the compiled models are reused, the new data swapped in);
+  (the spec changed, so graphfit compiles again);
 * ``new prior``: the centre's prior replaced by a narrower one (compiles again);
 * ``new graph, same spec``: a new graph built from the same datasets and priors, as a
-  notebook cell run twice does (the same structure: the compiled models are reused).
+  notebook cell run twice does.
 
 Each row is the median over ``--repeats`` processes (fresh ones: the first fit pays the imports
 and the C-module index, as a notebook's first cell does). ``ratio`` is the refit's time over the

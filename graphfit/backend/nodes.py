@@ -116,17 +116,10 @@ def dataset_node(
     model: pm.Model,
     data_containers: bool = False,
     containers: dict[str, str] | None = None,
-    layout: dict[str, tuple[tuple[int, ...], str]] | None = None,
-    index: int = 0,
 ) -> tuple[str, dict[str, str]]:
-    """The observation's observed node.
-
-    With ``data_containers`` its data and per-point arrays are ``pm.Data`` containers named
-    ``obs.data``, ``obs.<array>`` (listed in ``containers``) and its names carry no dataset
-    name, so the model can be reused for another dataset.  With ``layout`` (a swappable joint
-    model, see :mod:`graphfit.backend.structures`) they are containers named after the node,
-    ``<dataset>.obs.data``, each recorded in ``layout`` as coming from dataset ``index``.
-    """
+    """The observation's observed node; with ``data_containers`` its data and per-point arrays
+    are ``pm.Data`` containers named ``obs.data``, ``obs.<array>`` (listed in ``containers``)
+    and its names carry no dataset name, so the model can be reused for another dataset."""
     import pymc as pm
 
     data = observation.data
@@ -139,14 +132,12 @@ def dataset_node(
         model.add_coord(dim, np.arange(size))
     observed: Any = data
     fixed: dict[str, Any] = observation.fixed()
-    if data_containers or layout is not None:
-        names = container_names(observation, var_name)
+    if data_containers:
+        names = container_names(observation)
         observed = pm.Data(names["data"], data, dims=joint_dims)
         fixed = {k: pm.Data(names[k], v, dims=joint_dims) for k, v in fixed.items()}
-        if containers is not None and data_containers:
+        if containers is not None:
             containers.update(names)
-        if layout is not None:
-            layout.update({n: ((index,), key) for key, n in names.items()})
     observed_node(observation, var_name, observed, fixed, joint_dims)
     return var_name, dict(zip(joint_dims, local_dims, strict=True))
 
@@ -277,14 +268,8 @@ def vector_node(
     tensors: dict[Prior, Any],
     vectors: dict[Prior, tuple[Any, int, int]],
     model: pm.Model,
-    layout: dict[str, tuple[tuple[int, ...], str]] | None = None,
 ) -> dict[int, FactorNode]:
-    """One observed node for alike factors ``members``; returns each member's FactorNode.
-
-    With ``layout`` (a swappable joint model) the stacked data and per-point arrays are
-    ``pm.Data`` containers (``obs.data``, ``obs.noise_map``), recorded in ``layout``."""
-    import pymc as pm
-
+    """One observed node for alike factors ``members``; returns each member's FactorNode."""
     first = observations[0]
     names = [plan.names[k] for k in members]
     local_dims = observation_dims(names[0], first)
@@ -301,13 +286,7 @@ def vector_node(
     observation, data, fixed = batched_observation(
         graph, plan, members, observations, tensors, vectors
     )
-    dims = (dataset_dim, *joint_dims)
-    if layout is not None:
-        containers = container_names(first, label)
-        data = pm.Data(containers["data"], data, dims=dims)
-        fixed = {k: pm.Data(containers[k], v, dims=dims) for k, v in fixed.items()}
-        layout.update({n: (tuple(members), key) for key, n in containers.items()})
-    observed_node(observation, label, data, fixed, dims)
+    observed_node(observation, label, data, fixed, (dataset_dim, *joint_dims))
     renames = dict(zip(joint_dims, local_dims, strict=True))
     return {
         k: FactorNode(name, label, "observed", renames, {dataset_dim: name})

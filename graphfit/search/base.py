@@ -74,7 +74,6 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
     import xarray as xr
 
     model = compiled.model
-    compiled.drop_containers(idata)  # PyMC's sampler puts the noise maps in constant_data
     # Samplers other than PyMC's keep the unconstrained (transformed) values: drop them.
     hidden = [
         model.rvs_to_values[rv].name
@@ -95,7 +94,7 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
     ):
         if _defer_log_likelihood(idata, compiled, observed):
             pass  # computed on first use
-        elif compiled.data:
+        elif compiled.data_names:
             _reused_log_likelihood(idata, compiled, observed)
         else:
             pm.compute_log_likelihood(idata, var_names=observed, model=model, progressbar=False)
@@ -128,8 +127,9 @@ def _reused_log_likelihood(
 ) -> None:
     """``pm.compute_log_likelihood`` with its compiled function kept in ``compiled.cache``,
     for a model whose data containers are swapped between fits
-    (see :mod:`graphfit.backend.structures`)."""
-    loglike = _reused_log_likelihood_dataset(compiled, observed, idata.posterior, compiled.data)
+    (see :mod:`graphfit.batch.fit_each`)."""
+    data = {name: compiled.model[name].get_value() for name in compiled.data_names.values()}
+    loglike = _reused_log_likelihood_dataset(compiled, observed, idata.posterior, data)
     idata.add_groups(log_likelihood=loglike)
 
 
@@ -234,9 +234,9 @@ def _defer_log_likelihood(
         return False
     free = posterior[names]  # a new Dataset sharing the arrays: later edits of idata don't matter
 
-    if compiled.data:
+    if compiled.data_names:
         # the containers get other datasets' data after this fit: keep this fit's
-        data = compiled.data
+        data = {name: model[name].get_value() for name in compiled.data_names.values()}
 
         def compute() -> Any:
             with LOCK:  # one user of the shared model at a time
@@ -364,13 +364,10 @@ class Search:
             if loaded is not None:
                 return loaded[0] if single else loaded
         start = time.perf_counter()
-        # one fit at a time of a model shared by graphs of one structure, which holds one
-        # graph's data at a time (see graphfit.backend.structures)
-        with LOCK:
-            with paused_gc():
-                compiled = graph.compile()
-            self._timings = {"build": time.perf_counter() - start}
-            idata, diagnostics = self._run(compiled)
+        with paused_gc():
+            compiled = graph.compile()
+        self._timings = {"build": time.perf_counter() - start}
+        idata, diagnostics = self._run(compiled)
         self._timings["total"] = time.perf_counter() - start
         result_list = ResultList(graph, compiled, idata, diagnostics)
         result_list.timings = dict(self._timings)
