@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-import graphfit as gf
+#: The repository these scripts belong to: its graphfit is the one measured, before any
+#: installed copy (a script's own folder, not the working directory, starts ``sys.path``).
+REPOSITORY = Path(__file__).resolve().parents[1]
+if str(REPOSITORY) not in sys.path:
+    sys.path.insert(0, str(REPOSITORY))
+
+import graphfit as gf  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
