@@ -111,6 +111,7 @@ DEFERRED = {
     "multiprocessing": "import time",  # 2-7 ms, only for fit_each's own pool
     # optional extras: not installed with graphfit itself
     "nutpie": "optional",
+    "numba": "optional",  # installed with nutpie; graphfit's nutpie callbacks compile with it
     "numpyro": "optional",
     "jax": "optional",
     "dynesty": "optional",

@@ -25,6 +25,7 @@ from graphfit.search.modes import (
     describe,
     separated_modes,
 )
+from graphfit.search.nutpie_model import compile_nutpie
 from graphfit.search.smc import SMC
 from graphfit.search.start import cached_start_finder
 from graphfit.util import one_thread
@@ -410,8 +411,6 @@ def _nutpie_model(target: Any) -> Any:
     data.  Its ``logp_func`` (the PyTensor function of the log density and gradient) reads the
     containers when it runs, so it is right for the current data too.
     """
-    import nutpie
-
     graph = target if hasattr(target, "data_names") else None
     model = target.model if graph is not None else target
     reusable = graph is not None
@@ -424,7 +423,7 @@ def _nutpie_model(target: Any) -> Any:
     with paused_gc(), python_default():
         # nutpie compiles the log density with numba; the rest it compiles with the default
         # mode (PyMC's initial-point functions, evaluated once) needs no C backend
-        compiled = nutpie.compile_pymc_model(model, jitter_rvs=set())
+        compiled = compile_nutpie(model)
     if reusable:
         graph.cache["nutpie"] = compiled
     return compiled
