@@ -12,9 +12,9 @@ Here the graph is instead *vectorised* over the draws
 dimension, and the whole graph is evaluated for a block of draws in one call of PyTensor's
 Python backend, where each operation is one NumPy call on arrays of all the block's draws.  It
 needs no compiler and no compiled-module index, and it costs a few NumPy calls per block
-instead of one function call per draw.  :func:`graphfit.batch.fit_each.fit_each` uses it for
-every dataset it fits.  A graph that cannot be vectorised (an operation without a batched form)
-gives ``None``, and the caller falls back to PyMC's per-draw function.
+instead of one function call per draw.  Every fit's post-processing uses it
+(``graphfit.search.base.finish_idata``).  A graph that cannot be vectorised (an operation
+without a batched form) gives ``None``, and the caller falls back to PyMC's per-draw function.
 
 Examples
 --------

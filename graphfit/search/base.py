@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import logging
@@ -27,7 +28,15 @@ if TYPE_CHECKING:
     from graphfit.results.diagnostics import Diagnostics
     from graphfit.results.result import Result
 
-__all__ = ["Search", "as_graph", "check_fit", "finish_idata", "paused_gc", "positive_int"]
+__all__ = [
+    "Search",
+    "as_graph",
+    "check_fit",
+    "finish_idata",
+    "freeze_at_exit",
+    "paused_gc",
+    "positive_int",
+]
 
 
 def positive_int(owner: str, field: str, value: Any, minimum: int) -> int:
@@ -39,6 +48,27 @@ def positive_int(owner: str, field: str, value: Any, minimum: int) -> int:
 
 
 logger = logging.getLogger("graphfit")
+
+
+def freeze_at_exit() -> None:
+    """Make the interpreter's exit quick after a fit: at exit, move every object to the garbage
+    collector's permanent generation (registered once per process).
+
+    A process that has compiled and sampled a model holds some 700,000 objects (PyTensor
+    graphs, PyMC's and numba's caches).  Without this, the collections CPython runs while it
+    tears the modules down took about 2.4 s after a cookbook script's last line on two cores
+    (the ``startup+exit`` column of ``benchmarks/cold_start.py``); with it, 0.1-0.2 s.  What
+    it gives up: objects that are only kept alive by reference cycles are not finalised at
+    exit, which CPython does not promise either; ``atexit`` handlers, ``weakref.finalize``
+    callbacks and objects freed by reference counting are unaffected.
+    """
+    global _EXIT_FREEZE
+    if not _EXIT_FREEZE:
+        atexit.register(gc.freeze)
+        _EXIT_FREEZE = True
+
+
+_EXIT_FREEZE = False
 
 
 @contextlib.contextmanager
@@ -64,13 +94,13 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
     """Complete a joint ``InferenceData``: log-likelihood for every dataset, observed data.
 
     Custom log-likelihoods were recorded as deterministics; they move to ``log_likelihood``.
-    Observed nodes get their pointwise log-likelihood from PyMC when it is missing. When it
-    would hold more than :data:`graphfit.backend.deferred.DEFER_LOG_LIKELIHOOD_SIZE` values (all
-    observed nodes, chains and draws), it is not computed here: the ``log_likelihood``
-    variables of the observed nodes are lazily indexed arrays (same dims, coords and dtype)
-    computed by the same PyMC code on first use, once (see :mod:`graphfit.backend.deferred`).
+    Observed nodes get their pointwise log-likelihood when it is missing, computed from PyMC's
+    graph vectorised over the draws (see :mod:`graphfit.backend.pointwise`). When it would hold
+    more than :data:`graphfit.backend.deferred.DEFER_LOG_LIKELIHOOD_SIZE` values (all observed
+    nodes, chains and draws), it is not computed here: the ``log_likelihood`` variables of the
+    observed nodes are lazily indexed arrays (same dims, coords and dtype) computed by the same
+    code on first use, once (see :mod:`graphfit.backend.deferred`).
     """
-    import pymc as pm
     import xarray as xr
 
     model = compiled.model
@@ -92,12 +122,8 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
         "log_likelihood" not in idata.groups()
         or any(name not in idata.log_likelihood for name in observed)
     ):
-        if _defer_log_likelihood(idata, compiled, observed):
-            pass  # computed on first use
-        elif compiled.data_names:
+        if not _defer_log_likelihood(idata, compiled, observed):  # else computed on first use
             _reused_log_likelihood(idata, compiled, observed)
-        else:
-            pm.compute_log_likelihood(idata, var_names=observed, model=model, progressbar=False)
     custom = compiled.potential_loglikes
     if custom:
         moved = idata.posterior[custom]
@@ -125,9 +151,12 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
 def _reused_log_likelihood(
     idata: az.InferenceData, compiled: CompiledGraph, observed: list[str]
 ) -> None:
-    """``pm.compute_log_likelihood`` with its compiled function kept in ``compiled.cache``,
-    for a model whose data containers are swapped between fits
-    (see :mod:`graphfit.batch.fit_each`)."""
+    """What ``pm.compute_log_likelihood`` gives, without PyTensor's C backend: all draws at
+    once in NumPy (:func:`graphfit.backend.pointwise.vectorized_log_likelihood`), with the
+    function kept in ``compiled.cache`` for the next fit of the same model, whose data
+    containers (:mod:`graphfit.batch.fit_each`) may hold other data.  PyMC's function compiled
+    the log-likelihood to C and, in a fresh process, loaded PyTensor's index of compiled modules
+    first: 2-3 s of a 3-dataset cookbook fit's post-processing."""
     data = {name: compiled.model[name].get_value() for name in compiled.data_names.values()}
     loglike = _reused_log_likelihood_dataset(compiled, observed, idata.posterior, data)
     idata.add_groups(log_likelihood=loglike)
@@ -234,27 +263,12 @@ def _defer_log_likelihood(
         return False
     free = posterior[names]  # a new Dataset sharing the arrays: later edits of idata don't matter
 
-    if compiled.data_names:
-        # the containers get other datasets' data after this fit: keep this fit's
-        data = {name: model[name].get_value() for name in compiled.data_names.values()}
+    # data containers (fit_each's) get other datasets' data after this fit: keep this fit's
+    data = {name: model[name].get_value() for name in compiled.data_names.values()}
 
-        def compute() -> Any:
-            with LOCK:  # one user of the shared model at a time
-                return _reused_log_likelihood_dataset(compiled, observed, free, data)
-
-    else:
-
-        def compute() -> Any:
-            import arviz as az
-            import pymc as pm
-
-            return pm.compute_log_likelihood(
-                az.InferenceData(posterior=free),
-                var_names=observed,
-                model=model,
-                extend_inferencedata=False,
-                progressbar=False,
-            )
+    def compute() -> Any:
+        with LOCK:  # one user of a shared model at a time
+            return _reused_log_likelihood_dataset(compiled, observed, free, data)
 
     from pymc.backends.arviz import coords_and_dims_for_inferencedata
 
@@ -364,6 +378,7 @@ class Search:
             if loaded is not None:
                 return loaded[0] if single else loaded
         start = time.perf_counter()
+        freeze_at_exit()
         with paused_gc():
             compiled = graph.compile()
         self._timings = {"build": time.perf_counter() - start}
