@@ -116,6 +116,26 @@ def test_data_containers_are_read_when_the_callback_runs():
     assert logp_and_grad(compiled, x)[1] != pytest.approx(expected)
 
 
+def test_nutpie_samples_the_right_posterior_through_the_callbacks():
+    """Known variance: mu ~ N(0, 10), y_i ~ N(mu, 1), so mu | y is normal with precision
+    n + 1/100; nutpie's own initial points (support point) are used."""
+    import nutpie
+
+    data = np.random.default_rng(3).normal(1.7, 1.0, 40)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 10.0)
+        pm.Normal("obs", mu, 1.0, observed=data)
+    idata = nutpie.sample(
+        compile_nutpie(model), chains=2, draws=1000, tune=500, seed=5, progress_bar=False
+    )
+    precision = data.size + 1.0 / 100.0
+    mean, sd = data.sum() / precision, precision**-0.5
+    draws = idata.posterior["mu"].values.ravel()
+    standard_error = sd / np.sqrt(500)  # the ESS is above 500 for this posterior
+    assert abs(draws.mean() - mean) < 4 * standard_error
+    assert draws.std() == pytest.approx(sd, rel=0.1)
+
+
 @pytest.mark.slow
 def test_a_rerun_in_a_new_process_loads_the_callbacks_from_disk(tmp_path):
     script = tmp_path / "rerun.py"

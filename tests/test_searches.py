@@ -170,3 +170,39 @@ def test_nutpie_chains_start_at_their_own_points_in_its_flat_layout():
     assert len({a.tobytes() for a in forward}) == 3  # chains start apart
     other = _chain_starts(finder, optimum, 6)(chain_seeds[0])
     assert not np.array_equal(other, forward[0])  # and the fit's seed matters
+
+
+@pytest.mark.slow
+def test_a_fit_makes_the_interpreter_exit_with_the_collector_frozen(tmp_path):
+    """The exit hook freezes the garbage collector's objects before the modules are torn down
+    (see graphfit.search.base.freeze_at_exit); a hook registered before the fit runs after it
+    and sees the frozen objects."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    script = tmp_path / "exit.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import atexit, gc
+            atexit.register(lambda: print("frozen", gc.get_freeze_count()))
+            import graphfit as gf
+            data, noise = gf.ex.simulate_gaussian_dataset(50.0, 25.0, 10.0, seed=0)
+            model = gf.Model(gf.ex.Gaussian)
+            model.centre = gf.UniformPrior(0.0, 100.0)
+            model.normalization = gf.LogUniformPrior(1e-2, 1e2)
+            model.sigma = gf.UniformPrior(0.0, 30.0)
+            gf.MAP(random_seed=0).fit(model, gf.ex.Analysis(data, noise))
+            """
+        )
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, check=True
+    )
+    frozen = int(done.stdout.split("frozen")[-1])
+    assert frozen > 10_000

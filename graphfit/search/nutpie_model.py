@@ -9,13 +9,14 @@ wrappers took 9 of the 10.6 s of nutpie's compile of the three-dataset cookbook 
 numba compiling the error path of a whole-array copy.
 
 :func:`compile_nutpie` builds nutpie's ``nutpie.compile_pymc.CompiledPyMCModel`` with
-callbacks of its own: they copy element by element (about 1 s to compile, cold), and their
-source is registered with PyTensor's numba cache under a key made of the wrapped function's own
-PyTensor key, so a rerun of the same model in a new process loads them from disk in
-milliseconds.  The key has to be that one: numba's own cache key for a wrapper covers its code
-and the pickled function it calls, not the constants compiled into that function, so two
-models that differ only in their data would share one cached wrapper, and the second would
-sample the first one's posterior.
+callbacks of its own: they copy element by element and call the PyTensor function directly
+when it reads no shared variables (1-3 s each to compile where no cache holds anything yet,
+4.5 s each for nutpie's with a warm cache), and their source is registered with PyTensor's
+numba cache under a key made of the wrapped function's own PyTensor key, so a rerun of the
+same model in a new process loads them from disk in milliseconds.  The key has to be that
+one: numba's own cache key for a wrapper covers its code and the pickled function it calls, not
+the constants compiled into that function, so two models that differ only in their data would
+share one cached wrapper, and the second would sample the first one's posterior.
 
 The callbacks follow nutpie's C interface (the signatures and return codes of its own
 wrappers, ``nutpie/compile_pymc.py``).  Where the installed nutpie does not offer the pieces
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from typing import Any
 
 import numpy as np
@@ -137,7 +139,13 @@ def _compile_fast(model: Any) -> Any:
     from nutpie import compile_pymc
     from pymc.initial_point import make_initial_point_fn
 
-    start_fn = make_initial_point_fn(model=model, jitter_rvs=set(), return_transformed=True)
+    point_fn = make_initial_point_fn(model=model, jitter_rvs=set(), return_transformed=True)
+    lock = threading.Lock()  # nutpie asks for initial points from its chains' threads
+
+    def start_fn(seed: Any) -> Any:
+        with lock:
+            return point_fn(seed)
+
     n_dim, n_expanded, logp_fn, expand_fn, initial_point_fn, shape_info = (
         compile_pymc._make_functions(
             model,
@@ -210,9 +218,13 @@ def _callback(
     from pytensor.link.numba.cache import compile_numba_function_src
 
     inner = function.vm.jit_fn
-    # ``call(x, user_data)`` runs the PyTensor function, with the shared variables' current
-    # values read from nutpie's user data when it has any (fit_each's data containers)
-    call = compile_pymc.make_extraction_fn(inner, data, shared_names, user_data.dtype)
+    if shared_names:
+        # ``call(x, user_data)`` runs the PyTensor function with the shared variables' current
+        # values, read from nutpie's user data (fit_each's data containers)
+        call = compile_pymc.make_extraction_fn(inner, data, shared_names, user_data.dtype)
+    else:
+        call = inner
+        source = source.replace("call(x, user_data_)", "call(x)")
     key = _cache_key(inner, source, sizes, {n: data[n] for n in shared_names})
     signature = _SIGNATURES[name]()
     python = compile_numba_function_src(
