@@ -37,6 +37,7 @@ FORMATS = {
     "max R-hat": "{:.3f}",
     "min ESS": "{:.0f}",
     "total / hand-written": "{:.2f}",
+    "wall / PyAutoFit": "{:.2f}",
     "speed-up": "{:.2f}",
     "vs warm seq": "{:.2f}",
     "others' cores": "{:.2f}",
