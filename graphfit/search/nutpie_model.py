@@ -166,24 +166,9 @@ def _compile_fast(model: Any) -> Any:
         data[name].flags.writeable = False
     user_data = compile_pymc.make_user_data(shared, data)
 
-    logp = _callback(
-        _LOGP_SOURCE,
-        "graphfit_nutpie_logp",
-        logp_fn,
-        [v.name for v in logp_fn.get_shared()],
-        data,
-        user_data,
-        {"N_DIM": n_dim},
-    )
-    expand = _callback(
-        _EXPAND_SOURCE,
-        "graphfit_nutpie_expand",
-        expand_fn,
-        [v.name for v in expand_fn.get_shared()],
-        data,
-        user_data,
-        {"N_DIM": n_dim, "N_EXPANDED": n_expanded},
-    )
+    logp = _callback("logp", logp_fn, data, user_data, {"N_DIM": n_dim})
+    sizes = {"N_DIM": n_dim, "N_EXPANDED": n_expanded}
+    expand = _callback("expand", expand_fn, data, user_data, sizes)
     dims, coords = compile_pymc._prepare_dims_and_coords(model, shape_info)
     return compile_pymc.CompiledPyMCModel(
         _n_dim=n_dim,
@@ -203,20 +188,21 @@ def _compile_fast(model: Any) -> Any:
 
 
 def _callback(
-    source: str,
-    name: str,
+    kind: str,
     function: Any,
-    shared_names: list[str],
     data: dict[str, np.ndarray],
     user_data: np.ndarray,
     sizes: dict[str, int],
 ) -> Any:
-    """The ``numba.cfunc`` of ``source`` around the PyTensor ``function``, cached on disk when
-    PyTensor cached ``function`` (see :func:`_cache_key`)."""
+    """The ``numba.cfunc`` callback ``kind`` (``"logp"`` or ``"expand"``) around the PyTensor
+    ``function``, cached on disk when PyTensor cached ``function`` (see :func:`_cache_key`)."""
     import numba
     from nutpie import compile_pymc
     from pytensor.link.numba.cache import compile_numba_function_src
 
+    name = f"graphfit_nutpie_{kind}"
+    source = _SOURCES[kind]
+    shared_names = [variable.name for variable in function.get_shared()]
     inner = function.vm.jit_fn
     if shared_names:
         # ``call(x, user_data)`` runs the PyTensor function with the shared variables' current
@@ -226,7 +212,7 @@ def _callback(
         call = inner
         source = source.replace("call(x, user_data_)", "call(x)")
     key = _cache_key(inner, source, sizes, {n: data[n] for n in shared_names})
-    signature = _SIGNATURES[name]()
+    signature = _signature(kind)
     python = compile_numba_function_src(
         source.format(name=name),
         name,
@@ -263,21 +249,15 @@ def _cache_key(inner: Any, source: str, sizes: dict[str, int], shared: dict) -> 
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _logp_signature() -> Any:
+_SOURCES = {"logp": _LOGP_SOURCE, "expand": _EXPAND_SOURCE}
+
+
+def _signature(kind: str) -> Any:
+    """The C signature nutpie calls the callback ``kind`` with (see the sources above)."""
     from numba import types
 
     double = types.CPointer(types.double)
-    return types.int64(types.uint64, double, double, double, types.voidptr)
-
-
-def _expand_signature() -> Any:
-    from numba import types
-
-    double = types.CPointer(types.double)
+    if kind == "logp":  # (dim, x, gradient out, log density out, user data)
+        return types.int64(types.uint64, double, double, double, types.voidptr)
+    # (dim, n_expanded, x, values out, user data)
     return types.int64(types.uint64, types.uint64, double, double, types.voidptr)
-
-
-_SIGNATURES = {
-    "graphfit_nutpie_logp": _logp_signature,
-    "graphfit_nutpie_expand": _expand_signature,
-}
