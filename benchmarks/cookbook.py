@@ -15,7 +15,9 @@ It prints a markdown table and writes ``benchmarks/results/cookbook.json``.  Eac
 once before timing (``--no-warmup`` to skip), so both sides use a warm PyTensor compile cache;
 then graphfit and the hand-written model are fitted in turn ``--repeats`` times (default 3) and
 each row is the run with the median total time (nutpie's compile time alone varies by 0.5 s
-between identical runs).
+between identical runs).  graphfit's per-process structure cache is cleared before each of its
+fits, so that both sides compile their model every time (a refit of the same structure in one
+process skips compiling: ``benchmarks/refit.py`` measures that).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from _common import (
 )
 
 import graphfit as gf
+from graphfit.backend.structures import clear_cache
 
 COLUMNS = [
     "problem",
@@ -167,6 +170,7 @@ PROBLEMS = {
 
 
 def fit_graphfit(make_graph, datasets, var_names, sampler, args):
+    clear_cache()  # compile as the hand-written model does, not reuse the warm-up's model
     graph = make_graph(datasets)
     search = gf.NUTS(
         draws=args.draws,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import graphfit as gf
+from graphfit.backend.structures import JOINT_CACHE_SIZE, clear_cache, compile_joint
 from graphfit.plan.fingerprint import graph_fingerprint
 
 
@@ -57,14 +58,17 @@ def test_an_assertion_a_prior_argument_or_the_data_compile_again():
     assert graph.compile() is not constrained
 
     before = graph.compile()
+    old = graph.factors[0].analysis.data.copy()
     graph.factors[0].analysis.data[0] += 1.0  # the data changed in place
     after = graph.compile()
-    assert after is not before
+    assert after is not before and after.model is before.model  # the same structure
     rv = after.model.observed_RVs[0]
     data = graph.factors[0].analysis.data
-    assert np.array_equal(np.ravel(after.model.rvs_to_values[rv].data), np.ravel(data))
-    rv_before = before.model.observed_RVs[0]
-    assert not np.array_equal(np.ravel(before.model.rvs_to_values[rv_before].data), np.ravel(data))
+    assert np.array_equal(after.model.rvs_to_values[rv].get_value(), data)
+    assert np.array_equal(after.data["dataset_0.obs.data"], data)
+    assert np.array_equal(before.data["dataset_0.obs.data"], old)  # a copy: not changed
+    before.activate()
+    assert np.array_equal(before.model.rvs_to_values[rv].get_value(), old)
 
 
 def test_the_identifier_changes_with_an_assertion():
@@ -122,3 +126,179 @@ def test_a_refit_of_the_same_graph_reuses_nutpies_model_and_stays_right():
     assert graph.compile() is not compiled
     assert graph.compile().cache["nutpie"] is not nutpie_model
     assert changed[0].idata.posterior["centre"].min() >= 20.0
+
+
+def variable_graph(seed, xvalues=None, size=100):
+    """The cookbook's variable model: shared centre, per-dataset normalization and sigma."""
+    centre = gf.UniformPrior(0.0, 100.0)
+    factors = []
+    for k, sigma in enumerate([10.0, 20.0, 30.0]):
+        data, noise = gf.ex.simulate_gaussian_dataset(
+            45.0 + 5.0 * seed, 50.0, sigma, seed=seed + k, size=size
+        )
+        model = gf.Model(gf.ex.Gaussian, centre=centre)
+        model.sigma = gf.GaussianPrior(10.0, 5.0, lower_limit=0.0)
+        factors.append(gf.AnalysisFactor(model, gf.ex.Analysis(data, noise, xvalues)))
+    return gf.FactorGraphModel(*factors)
+
+
+def test_new_data_reuse_the_compiled_model_with_their_own_data():
+    """A refit with new data swaps them into the model compiled for the old ones: the same
+    ``pm.Model`` and search caches, each compiled graph with its own data."""
+    graph = variable_graph(seed=1)
+    first = graph.compile()
+    old = np.stack([f.analysis.data for f in graph.factors])
+    assert first.data_layout == {
+        "obs.data": ((0, 1, 2), "data"),
+        "obs.noise_map": ((0, 1, 2), "noise_map"),
+    }
+    assert np.array_equal(first.data["obs.data"], old)
+    new = variable_graph(seed=2)
+    for factor, other in zip(graph.factors, new.factors, strict=True):
+        factor.analysis.data = other.analysis.data
+    second = graph.compile()
+    assert second is not first
+    assert second.model is first.model and second.cache is first.cache
+    assert np.array_equal(second.data["obs.data"], np.stack([f.analysis.data for f in new.factors]))
+    assert np.array_equal(first.data["obs.data"], old)  # the earlier fit keeps its data
+    assert np.array_equal(first.model["obs.data"].get_value(), second.data["obs.data"])
+    first.activate()
+    assert np.array_equal(first.model["obs.data"].get_value(), old)
+    # the same graph built again shares the model too (a notebook cell run twice)
+    assert variable_graph(seed=2).compile().model is first.model
+
+
+def test_a_fit_after_a_data_swap_is_the_fit_of_the_new_data():
+    """The MAP of the swapped-in data equals the MAP of a model compiled for them alone, and
+    differs from the old data's."""
+    graph = variable_graph(seed=1)
+    old = gf.MAP(random_seed=0).fit(graph.global_prior_model, graph)
+    new = variable_graph(seed=2)
+    for factor, other in zip(graph.factors, new.factors, strict=True):
+        factor.analysis.data = other.analysis.data
+    swapped = gf.MAP(random_seed=0).fit(graph.global_prior_model, graph)
+    assert swapped.compiled.model is old.compiled.model
+    clear_cache()
+    alone = gf.MAP(random_seed=0).fit(new.global_prior_model, new)
+    assert alone.compiled.model is not old.compiled.model
+    for name in ("centre", "normalization", "sigma"):
+        values = swapped.idata.posterior[name].values
+        assert np.allclose(values, alone.idata.posterior[name].values, rtol=1e-5), name
+    centre = float(swapped.idata.posterior["centre"].squeeze())
+    assert (
+        abs(centre - 55.0) < 1.0
+        and abs(float(old.idata.posterior["centre"].squeeze()) - 50.0) < 1.0
+    )
+    assert np.array_equal(
+        swapped.idata.observed_data["obs"].values, np.stack([f.analysis.data for f in new.factors])
+    )
+
+
+def test_new_data_in_a_new_process_load_the_compiled_log_density_from_disk():
+    """The containers' shapes are static and their values are not in the compiled log density,
+    so another graph of the structure (here after the per-process cache is cleared, as in a
+    new process) loads nutpie's callback from PyTensor's disk cache, and it computes the new
+    data's log density."""
+    pytest.importorskip("nutpie")
+    from graphfit.search.nutpie_model import compile_nutpie
+    from tests.test_nutpie_model import logp_and_grad
+
+    clear_cache()
+    first = compile_joint(variable_graph(seed=1))
+    assert first.model["obs.data"].type.shape == (3, 100)
+    assert first.model["obs.noise_map"].type.shape == (3, 100)
+    compile_nutpie(first.model)
+    clear_cache()
+    second = compile_joint(variable_graph(seed=2))
+    assert second.model is not first.model
+    compiled = compile_nutpie(second.model)
+    assert compiled.compiled_logp_func.cache_hits == 1
+    x = np.linspace(-0.5, 0.5, compiled.n_dim)
+    names, slices, shapes = compiled.shape_info
+    point = {
+        name: x[part].reshape(shape)
+        for name, part, shape in zip(names, slices, shapes, strict=True)
+        if part.stop <= compiled.n_dim
+    }
+    status, logp, _ = logp_and_grad(compiled, x)
+    assert status == 0
+    assert logp == pytest.approx(float(second.model.compile_logp()(point)))
+    assert logp != pytest.approx(float(first.model.compile_logp()(point)))
+
+
+def test_another_structure_compiles_its_own_model():
+    """Other x values, another data length, a custom likelihood or a marginalised population
+    do not share a model: their graph differs beyond the data."""
+    clear_cache()
+    base = compile_joint(variable_graph(seed=1))
+    assert (
+        compile_joint(variable_graph(seed=1, xvalues=np.arange(100) * 0.5)).model is not base.model
+    )
+    assert compile_joint(variable_graph(seed=1, size=80)).model is not base.model
+    assert compile_joint(variable_graph(seed=1, size=100)).model is base.model
+
+    class Custom(gf.ex.Analysis):
+        def log_likelihood_function(self, instance, xp=np):
+            return super().log_likelihood_function(instance, xp)
+
+        def uses_observation(self):
+            return False
+
+    def custom(seed):
+        analysis = Custom(*gf.ex.simulate_gaussian_dataset(seed=seed))
+        return gf.FactorGraphModel(gf.AnalysisFactor(gf.Model(gf.ex.Gaussian), analysis))
+
+    first = compile_joint(custom(0))
+    assert first.data == {} and compile_joint(custom(0)).model is not first.model
+
+
+def test_the_structure_cache_keeps_the_latest_structures():
+    clear_cache()
+    sizes = range(50, 50 + JOINT_CACHE_SIZE + 1)
+    models = [compile_joint(variable_graph(seed=1, size=n)).model for n in sizes]
+    assert compile_joint(variable_graph(seed=3, size=sizes[-1])).model is models[-1]
+    assert compile_joint(variable_graph(seed=3, size=sizes[0])).model is not models[0]  # dropped
+
+
+@pytest.mark.slow
+def test_a_nuts_refit_with_new_data_reuses_nutpie_and_keeps_earlier_results_right():
+    """NUTS on swapped data: nutpie's model is compiled once, the new posterior recovers the
+    new data's truth, and the first fit's posterior predictive still uses its own data."""
+    graph = variable_graph(seed=1)
+    search = gf.NUTS(random_seed=1, progressbar=False, draws=500, tune=500)
+    first = search.fit(graph.global_prior_model, graph)
+    nutpie_model = graph.compile().cache["nutpie"]
+    old = np.stack([f.analysis.data for f in graph.factors])
+    new = variable_graph(seed=3)  # centre 60
+    for factor, other in zip(graph.factors, new.factors, strict=True):
+        factor.analysis.data = other.analysis.data
+    second = search.fit(graph.global_prior_model, graph)
+    assert second.compiled.model is first.compiled.model
+    assert second.compiled.cache["nutpie"] is nutpie_model
+    for result, truth in ((first, 50.0), (second, 60.0)):
+        centre = result.idata.posterior["centre"]
+        assert abs(float(centre.mean()) - truth) < 4 * float(centre.std()) + 0.05
+        assert result.diagnostics.ok
+    predictive = first.posterior_predictive()
+    assert np.array_equal(predictive.observed_data["obs"].values, old)
+    mean = predictive.posterior_predictive["obs"].mean(("chain", "draw")).values
+    assert (
+        np.abs(mean - old).mean()
+        < np.abs(mean - np.stack([f.analysis.data for f in new.factors])).mean()
+    )
+
+
+def test_a_model_handed_out_by_to_pymc_is_the_graphs_own():
+    """A user may extend ``to_pymc()``'s model: it is not the model other graphs share."""
+    import pymc as pm
+
+    first, second = variable_graph(seed=1), variable_graph(seed=2)
+    shared = second.compile().model
+    assert first.compile().model is shared
+    pymc_model = first.to_pymc()
+    assert pymc_model is not shared
+    assert first.to_pymc() is pymc_model and first.compile().model is pymc_model
+    with pymc_model:
+        pm.Deterministic("twice", 2.0 * pymc_model["centre"])
+    assert "twice" not in second.compile().model.named_vars
+    assert variable_graph(seed=3).compile().model is shared

@@ -7,4 +7,5 @@ from graphfit.spec.services import provide
 __all__: list[str] = []
 
 provide("compile_graph", cache.compiled_graph)
+provide("own_model", cache.owned_graph)
 provide("model_graph", graph_drawing.model_graph)

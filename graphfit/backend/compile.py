@@ -53,13 +53,18 @@ from graphfit.spec.priors import (
 from graphfit.spec.relations import Expression
 
 if TYPE_CHECKING:
+    import pymc as pm
+
     from graphfit.spec.factor_graph import FactorGraphModel
 
 __all__ = ["CompiledGraph", "FactorNode", "compile_graph"]
 
 
 def compile_graph(
-    graph: FactorGraphModel, vectorize: bool = True, data_containers: bool = False
+    graph: FactorGraphModel,
+    vectorize: bool = True,
+    data_containers: bool = False,
+    swappable: bool = False,
 ) -> CompiledGraph:
     """Compile ``graph`` into a :class:`~graphfit.backend.compiled.CompiledGraph` holding one
     ``pm.Model``.
@@ -72,6 +77,12 @@ def compile_graph(
     ``pm.Data`` containers (names in ``CompiledGraph.data_names``) and the observed node is
     named ``obs`` with the observation's own dims, so the model holds nothing specific to the
     dataset and is reused for others of the same structure by swapping the data.
+
+    With ``swappable`` (used by :func:`graphfit.backend.structures.compile_joint`), every
+    observed node's data and per-point arrays are ``pm.Data`` containers named after the node
+    (``obs.data``, ``dataset_0.obs.noise_map``); ``CompiledGraph.data`` holds their values and
+    ``CompiledGraph.data_layout`` where each comes from, so another graph of the same
+    structure reuses the model with its own data.
     """
 
     if data_containers and (
@@ -83,7 +94,7 @@ def compile_graph(
         )
 
     plan = graph.compile_plan()
-    compiled = _build(graph, plan, vectorize, data_containers, marginal=False)
+    compiled = _build(graph, plan, vectorize, data_containers, marginal=False, swappable=swappable)
     if any(
         g.population is not None and g.population.resolved_parametrization == "marginalized"
         for g in plan.prior_groups
@@ -117,6 +128,7 @@ def _build(
     vectorize: bool,
     data_containers: bool,
     marginal: bool,
+    swappable: bool = False,
 ) -> CompiledGraph:
     """The model of :func:`compile_graph`; with ``marginal``, the sampling model in which the
     marginalised populations' drawn parameters are integrated out over their grids."""
@@ -127,6 +139,9 @@ def _build(
     nodes: dict[int, FactorNode] = {}
     black_box: list[str] = []
     containers: dict[str, str] = {}
+    layout: dict[str, tuple[tuple[int, ...], str]] | None = (
+        {} if swappable or data_containers else None
+    )
     marginal_groups, depends = _marginal_members(graph, plan) if marginal else ([], {})
     marginal_names = {g.name for g in marginal_groups}
     placeholders: dict[str, Any] = {}
@@ -190,7 +205,7 @@ def _build(
                     loglikes[k] = summed[i]
                 continue
             for k, node in vector_node(
-                graph, plan, members, observations, label, tensors, vectors, model
+                graph, plan, members, observations, label, tensors, vectors, model, layout
             ).items():
                 nodes[k] = node
         for index, (name, factor) in enumerate(zip(plan.names, graph.factors, strict=True)):
@@ -220,7 +235,9 @@ def _build(
                 if index in depends:
                     loglikes[index] = pt.sum(observation.log_likelihood(xp))
                     continue
-                var_name, dims = dataset_node(name, observation, model, data_containers, containers)
+                var_name, dims = dataset_node(
+                    name, observation, model, data_containers, containers, layout, index
+                )
                 nodes[index] = FactorNode(name, var_name, "observed", dims)
             else:
                 loglike = pt.as_tensor(analysis.log_likelihood_function(instance, xp))
@@ -247,10 +264,22 @@ def _build(
         vectorized_groups=batched,
         black_box=black_box,
         data_names=containers,
+        data=_container_values(model, layout),
+        data_layout=layout or {},
         assertions=assertions,
         assertion_list=graph.assertions,
         marginal_groups=marginal_info,
     )
+
+
+def _container_values(
+    model: pm.Model, layout: dict[str, tuple[tuple[int, ...], str]] | None
+) -> dict[str, np.ndarray]:
+    """The values the model's data containers were created with, by name (read-only copies)."""
+    values = {name: model[name].get_value() for name in layout or {}}
+    for value in values.values():
+        value.setflags(write=False)
+    return values
 
 
 def _uses(value: Any, placeholders: dict[str, Any]) -> bool:

@@ -3,11 +3,13 @@ dataset."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend.pointwise import python_default
 from graphfit.plan.naming import GraphPlan
 from graphfit.spec.observations import Observation
 from graphfit.spec.priors import Prior
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DATA_NAMES",
     "DATA_OBS",
+    "LOCK",
     "CompiledGraph",
     "FactorNode",
     "container_names",
@@ -33,10 +36,19 @@ DATA_OBS = "obs"
 DATA_NAMES = {"data": "obs.data"}
 
 
-def container_names(observation: Observation) -> dict[str, str]:
-    """Names of the ``pm.Data`` containers of a model compiled with ``data_containers``: the
-    data (``obs.data``) and each per-point array of the observation (``obs.noise_map``)."""
-    return {**DATA_NAMES, **{k: f"{DATA_OBS}.{k}" for k in observation.fixed()}}
+def container_names(observation: Observation, node: str = DATA_OBS) -> dict[str, str]:
+    """Names of the ``pm.Data`` containers of the observed node ``node``: its data
+    (``<node>.data``) and each per-point array of the observation (``<node>.noise_map``)."""
+    return {"data": f"{node}.data", **{k: f"{node}.{k}" for k in observation.fixed()}}
+
+
+#: One user at a time of a model shared by graphs of one structure (see
+#: :mod:`graphfit.backend.structures`), since it holds one graph's data at a time: fits, and
+#: what is computed later from their model (posterior predictive draws), hold it.
+LOCK = threading.RLock()
+
+#: Key in ``CompiledGraph.cache`` of the compiled graph whose data the shared model holds.
+_ACTIVE = "active data"
 
 
 @dataclass
@@ -68,6 +80,15 @@ class CompiledGraph:
     #: Names of the ``pm.Data`` containers holding the observed data and noise map (only when
     #: compiled with ``data_containers=True``; swap them with ``pm.set_data``).
     data_names: dict[str, str] = field(default_factory=dict)
+    #: The values of the model's ``pm.Data`` containers for this graph's datasets, by container
+    #: name (empty for a model without containers).  Graphs of one structure share one
+    #: ``model`` (see :mod:`graphfit.backend.structures`); :meth:`activate` sets these values
+    #: into it before it is used.
+    data: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Where each container's value comes from: container name -> (dataset indices, the
+    #: observation's field, ``"data"`` or a per-point array such as ``"noise_map"``); the
+    #: values of several indices are stacked on a leading axis (a vectorised node).
+    data_layout: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
     #: Objects compiled from ``model`` by searches (start finder, sampler), reused by later fits
     #: of the same model with other data.
     cache: dict[Any, Any] = field(default_factory=dict)
@@ -81,6 +102,35 @@ class CompiledGraph:
     sampling: CompiledGraph | None = None
     #: The sampling model's marginalised populations (only on ``sampling``).
     marginal_groups: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.data and _ACTIVE not in self.cache:  # a new model holds the data it was built on
+            self.cache[_ACTIVE] = self
+
+    def activate(self) -> None:
+        """Set this graph's ``data`` into the model's containers, unless they hold them
+        already (the model is shared by every graph of its structure).  Callers that may run
+        beside another fit hold :data:`LOCK`."""
+        if not self.data or self.cache.get(_ACTIVE) is self:
+            return
+        import pymc as pm  # import time: `import graphfit` loads numpy only
+
+        with python_default():  # its length checks compile a function once: no C for it
+            pm.set_data(self.data, model=self.model)
+        self.cache[_ACTIVE] = self
+
+    def drop_containers(self, idata: Any) -> None:
+        """Remove the data containers from ``idata``'s ``constant_data`` group (and the group
+        when nothing else is left), where PyMC's sampling functions put the ones not observed
+        (the noise maps): they are the datasets' own arrays, kept by their analyses, and a
+        model without containers has no such group."""
+        if not self.data or "constant_data" not in idata.groups():
+            return
+        names = [name for name in self.data if name in idata.constant_data]
+        constant = idata.constant_data.drop_vars(names)
+        del idata.constant_data
+        if constant.data_vars:
+            idata.add_groups(constant_data=constant)
 
     def assertion_checks(self) -> list[tuple[str, Any]]:
         """``(text, check)`` per assertion; ``check(values)`` tells whether it holds, with

@@ -39,6 +39,7 @@ __all__ = [
     "batched_relations",
     "check_shapes",
     "checked_observation",
+    "container",
     "dataset_node",
     "loglike_shape",
     "median_observation",
@@ -48,6 +49,22 @@ __all__ = [
     "tensor_context",
     "vector_node",
 ]
+
+
+def container(name: str, value: Any, dims: tuple[str, ...]) -> Any:
+    """A ``pm.Data`` container of ``value``, its shape static in the graph.
+
+    PyTensor's key of the compiled log density then holds the containers' shapes, not their
+    values: the same model with other data of those shapes loads its compiled code from disk,
+    in a new process too, where data compiled in as constants made every new dataset a new
+    numba compile (5-9 s for the cookbook's three-dataset model, measured in
+    ``benchmarks/refit.py``).  A structure never compiled before costs about 1.5 s more
+    than with constants (nutpie's callback reading the containers).  The static shape gives
+    PyTensor's rewrites what constants gave them: the shapes, known when the graph is built.
+    """
+    import pymc as pm  # import time: `import graphfit` loads numpy only
+
+    return pm.Data(name, value, dims=dims, shape=np.shape(value))
 
 
 def checked_observation(name: str, analysis: Any, instance: Any, xp: Any) -> Observation:
@@ -116,11 +133,17 @@ def dataset_node(
     model: pm.Model,
     data_containers: bool = False,
     containers: dict[str, str] | None = None,
+    layout: dict[str, tuple[tuple[int, ...], str]] | None = None,
+    index: int = 0,
 ) -> tuple[str, dict[str, str]]:
-    """The observation's observed node; with ``data_containers`` its data and per-point arrays
-    are ``pm.Data`` containers named ``obs.data``, ``obs.<array>`` (listed in ``containers``)
-    and its names carry no dataset name, so the model can be reused for another dataset."""
-    import pymc as pm
+    """The observation's observed node.
+
+    With ``data_containers`` its data and per-point arrays are ``pm.Data`` containers named
+    ``obs.data``, ``obs.<array>`` (listed in ``containers``) and its names carry no dataset
+    name, so the model can be reused for another dataset.  With ``layout`` (a swappable joint
+    model, see :mod:`graphfit.backend.structures`) they are containers named after the node,
+    ``<dataset>.obs.data``, each recorded in ``layout`` as coming from dataset ``index``.
+    """
 
     data = observation.data
     local_dims = observation_dims(name, observation)
@@ -132,12 +155,14 @@ def dataset_node(
         model.add_coord(dim, np.arange(size))
     observed: Any = data
     fixed: dict[str, Any] = observation.fixed()
-    if data_containers:
-        names = container_names(observation)
-        observed = pm.Data(names["data"], data, dims=joint_dims)
-        fixed = {k: pm.Data(names[k], v, dims=joint_dims) for k, v in fixed.items()}
-        if containers is not None:
+    if data_containers or layout is not None:
+        names = container_names(observation, var_name)
+        observed = container(names["data"], data, joint_dims)
+        fixed = {k: container(names[k], v, joint_dims) for k, v in fixed.items()}
+        if containers is not None and data_containers:
             containers.update(names)
+        if layout is not None:
+            layout.update({n: ((index,), key) for key, n in names.items()})
     observed_node(observation, var_name, observed, fixed, joint_dims)
     return var_name, dict(zip(joint_dims, local_dims, strict=True))
 
@@ -268,8 +293,13 @@ def vector_node(
     tensors: dict[Prior, Any],
     vectors: dict[Prior, tuple[Any, int, int]],
     model: pm.Model,
+    layout: dict[str, tuple[tuple[int, ...], str]] | None = None,
 ) -> dict[int, FactorNode]:
-    """One observed node for alike factors ``members``; returns each member's FactorNode."""
+    """One observed node for alike factors ``members``; returns each member's FactorNode.
+
+    With ``layout`` (a swappable joint model) the stacked data and per-point arrays are
+    ``pm.Data`` containers (``obs.data``, ``obs.noise_map``), recorded in ``layout``."""
+
     first = observations[0]
     names = [plan.names[k] for k in members]
     local_dims = observation_dims(names[0], first)
@@ -286,7 +316,13 @@ def vector_node(
     observation, data, fixed = batched_observation(
         graph, plan, members, observations, tensors, vectors
     )
-    observed_node(observation, label, data, fixed, (dataset_dim, *joint_dims))
+    dims = (dataset_dim, *joint_dims)
+    if layout is not None:
+        containers = container_names(first, label)
+        data = container(containers["data"], data, dims)
+        fixed = {k: container(containers[k], v, dims) for k, v in fixed.items()}
+        layout.update({n: (tuple(members), key) for key, n in containers.items()})
+    observed_node(observation, label, data, fixed, dims)
     renames = dict(zip(joint_dims, local_dims, strict=True))
     return {
         k: FactorNode(name, label, "observed", renames, {dataset_dim: name})

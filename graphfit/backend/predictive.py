@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from graphfit.backend.compiled import LOCK
 from graphfit.exceptions import PredictiveError
 
 if TYPE_CHECKING:
@@ -80,14 +81,18 @@ def joint_posterior_predictive(
     observed = list(dict.fromkeys(n.loglike_name for n in nodes if n.kind == "observed"))
     if not observed:
         raise PredictiveError(_custom_message(result_list, [n.name for n in nodes]))
-    predictive = pm.sample_posterior_predictive(
-        result_list.idata,
-        model=result_list.compiled.model,
-        var_names=observed,
-        random_seed=random_seed,
-        progressbar=False,
-        extend_inferencedata=False,
-    )
+    compiled = result_list.compiled
+    with LOCK:  # the model may be shared with later fits: this fit's data in its containers
+        compiled.activate()
+        predictive = pm.sample_posterior_predictive(
+            result_list.idata,
+            model=compiled.model,
+            var_names=observed,
+            random_seed=random_seed,
+            progressbar=False,
+            extend_inferencedata=False,
+        )
+    compiled.drop_containers(predictive)
     cache[random_seed] = predictive
     return predictive
 

@@ -104,6 +104,7 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
     import xarray as xr
 
     model = compiled.model
+    compiled.drop_containers(idata)  # PyMC's sampler puts the noise maps in constant_data
     # Samplers other than PyMC's keep the unconstrained (transformed) values: drop them.
     hidden = [
         model.rvs_to_values[rv].name
@@ -154,11 +155,10 @@ def _reused_log_likelihood(
     """What ``pm.compute_log_likelihood`` gives, without PyTensor's C backend: all draws at
     once in NumPy (:func:`graphfit.backend.pointwise.vectorized_log_likelihood`), with the
     function kept in ``compiled.cache`` for the next fit of the same model, whose data
-    containers (:mod:`graphfit.batch.fit_each`) may hold other data.  PyMC's function compiled
-    the log-likelihood to C and, in a fresh process, loaded PyTensor's index of compiled modules
-    first: 2-3 s of a 3-dataset cookbook fit's post-processing."""
-    data = {name: compiled.model[name].get_value() for name in compiled.data_names.values()}
-    loglike = _reused_log_likelihood_dataset(compiled, observed, idata.posterior, data)
+    containers may hold other data by then (see :mod:`graphfit.backend.structures`).  PyMC's
+    function compiled the log-likelihood to C and, in a fresh process, loaded PyTensor's index
+    of compiled modules first: 2-3 s of a 3-dataset cookbook fit's post-processing."""
+    loglike = _reused_log_likelihood_dataset(compiled, observed, idata.posterior, compiled.data)
     idata.add_groups(log_likelihood=loglike)
 
 
@@ -263,8 +263,8 @@ def _defer_log_likelihood(
         return False
     free = posterior[names]  # a new Dataset sharing the arrays: later edits of idata don't matter
 
-    # data containers (fit_each's) get other datasets' data after this fit: keep this fit's
-    data = {name: model[name].get_value() for name in compiled.data_names.values()}
+    # data containers get other data after this fit: keep this fit's
+    data = compiled.data
 
     def compute() -> Any:
         with LOCK:  # one user of a shared model at a time
@@ -379,10 +379,13 @@ class Search:
                 return loaded[0] if single else loaded
         start = time.perf_counter()
         freeze_at_exit()
-        with paused_gc():
-            compiled = graph.compile()
-        self._timings = {"build": time.perf_counter() - start}
-        idata, diagnostics = self._run(compiled)
+        # one fit at a time of a model shared by graphs of one structure, which holds one
+        # graph's data at a time (see graphfit.backend.structures)
+        with LOCK:
+            with paused_gc():
+                compiled = graph.compile()
+            self._timings = {"build": time.perf_counter() - start}
+            idata, diagnostics = self._run(compiled)
         self._timings["total"] = time.perf_counter() - start
         result_list = ResultList(graph, compiled, idata, diagnostics)
         result_list.timings = dict(self._timings)

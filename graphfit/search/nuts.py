@@ -406,20 +406,17 @@ def _nutpie_model(target: Any) -> Any:
 
     nutpie's model is kept in the compiled graph's cache, so a graph fitted again unchanged (the
     backend keeps one compiled graph per state of the spec, see :mod:`graphfit.backend.cache`)
-    is not compiled again.  A graph whose data containers are swapped between fits (see
-    :mod:`graphfit.batch.fit_each`) also compiles once: later fits only hand nutpie the new
-    data.  Its ``logp_func`` (the PyTensor function of the log density and gradient) reads the
-    containers when it runs, so it is right for the current data too.
+    is not compiled again.  A model shared by graphs of one structure, their data swapped into
+    its containers (see :mod:`graphfit.backend.structures`), also compiles once: later fits
+    only hand nutpie the new data.  Its ``logp_func`` (the PyTensor function of the log density
+    and gradient) reads the containers when it runs, so it is right for the current data too.
     """
     graph = target if hasattr(target, "data_names") else None
     model = target.model if graph is not None else target
     reusable = graph is not None
     cached = graph.cache.get("nutpie") if reusable else None
     if cached is not None:
-        if not graph.data_names:
-            return cached
-        data = {name: model[name].get_value() for name in graph.data_names.values()}
-        return cached.with_data(**data)
+        return cached.with_data(**graph.data) if graph.data else cached
     with paused_gc(), python_default():
         # nutpie compiles the log density with numba; the rest it compiles with the default
         # mode (PyMC's initial-point functions, evaluated once) needs no C backend

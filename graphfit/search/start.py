@@ -107,6 +107,13 @@ class StartFinder:
             )
         self._values_fn: Any = None
         self.assertions = list(assertions)
+        self.set_extra_starts(extra_starts)
+
+    def set_extra_starts(self, extra_starts: Sequence[dict[str, Any]]) -> None:
+        """Replace the extra starting points (given as to the constructor): a finder reused
+        for a model whose data were swapped takes the new data's own starts."""
+        from pymc.blocking import DictToArrayBijection  # import time: it loads PyMC
+
         # (a start whose log density is not finite is not polished, see find_optima)
         points = [self._initial_point(values, fallback=False) for values in extra_starts]
         self.extra_starts = [DictToArrayBijection.map(p).data for p in points if p is not None]
@@ -440,10 +447,12 @@ def cached_start_finder(
     """The :class:`StartFinder` of a compiled graph, compiled once and kept in ``compiled.cache``.
 
     Its compiled function reads the model's data containers when it runs, so a model whose data
-    are swapped with ``pm.set_data`` (see :func:`graphfit.batch.fit_each.fit_each`) reuses it.
+    are swapped with ``pm.set_data`` (see :mod:`graphfit.backend.structures`) reuses it, with the
+    extra starts of the data it holds now.
     """
     key = ("start_finder", bool(jacobian), logp_grad is not None)
     finder = compiled.cache.get(key)
+    extra = [start] if (start := data_start(compiled.plan)) else []
     if finder is None:
         finder = StartFinder(
             compiled.model,
@@ -452,7 +461,9 @@ def cached_start_finder(
             gradient=not getattr(compiled, "black_box", []),
             assertions=compiled.assertion_checks(),
             logp_grad=logp_grad if jacobian else None,
-            extra_starts=[start] if (start := data_start(compiled.plan)) else [],
+            extra_starts=extra,
         )
         compiled.cache[key] = finder
+    elif getattr(compiled, "data", None):  # the same model with other data: their own starts
+        finder.set_extra_starts(extra)
     return finder

@@ -344,6 +344,10 @@ class FactorGraphModel:
     def to_pymc(self) -> pm.Model:
         """The compiled ``pm.Model``: one observed node per dataset, ``coords["dataset"]``.
 
+        The model is this graph's own (graphs of one structure otherwise share a model, their
+        data swapped in, see :mod:`graphfit.backend.structures`): it may be extended by hand,
+        and later fits of this graph with a graphfit search use it as extended.
+
         Examples
         --------
         >>> import graphfit as gf
@@ -355,7 +359,7 @@ class FactorGraphModel:
         >>> list(pymc_model.coords["dataset"])
         ['dataset_0']
         """
-        return self.compile().model
+        return call("own_model", self).model
 
     def graphviz(self, vectorize: bool | None = None, **kwargs: Any) -> graphviz.Digraph:
         """Draw the compiled ``pm.Model`` with ``pm.model_to_graphviz``.
