@@ -59,7 +59,9 @@ def container(name: str, value: Any, dims: tuple[str, ...]) -> Any:
     in a new process too, where data compiled in as constants made every new dataset a new
     numba compile (5-9 s for the cookbook's three-dataset model, measured in
     ``benchmarks/refit.py``).  A structure never compiled before costs about 1.5 s more
-    than with constants (nutpie's callback reading the containers).  The static shape gives
+    than with constants when PyTensor's caches hold other models (nutpie's callback reading
+    the containers), and more on a machine whose caches are empty (the cold rows of
+    ``benchmarks/cold_start.py``).  The static shape gives
     PyTensor's rewrites what constants gave them: the shapes, known when the graph is built.
     """
     import pymc as pm  # import time: `import graphfit` loads numpy only
