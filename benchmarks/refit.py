@@ -7,7 +7,8 @@ again four ways, each timed as the whole ``search.fit`` call:
 * ``same graph``: the same graph object, unchanged (the compiled model is reused);
 * ``new data``: the same graph with each dataset's data replaced by another noise realisation
   (the structure is unchanged: the compiled models are reused, the new data swapped in);
-* ``new prior``: the centre's prior replaced by a narrower one (compiles again);
+* ``new prior``: the centre's prior replaced by a narrower one of the same kind (the structure
+  is unchanged: the compiled models are reused, the new prior's bounds swapped in);
 * ``new graph, same spec``: a new graph built from the same datasets and priors, as a
   notebook cell run twice does (the same structure: the compiled models are reused).
 

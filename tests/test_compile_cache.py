@@ -121,16 +121,19 @@ def test_a_refit_of_the_same_graph_reuses_nutpies_model_and_stays_right():
     assert not np.array_equal(other[0].idata.posterior["centre"].values, centre)
     assert abs(other[0].idata.posterior["centre"].mean() - centre.mean()) < 3 * centre.std()
 
-    model.centre = gf.UniformPrior(20.0, 80.0)  # a changed spec: a new model for nutpie too
+    # a changed prior: a new compiled graph, whose values nutpie's model (compiled once for
+    # the structure) takes; the truth, 50, is outside the new prior
+    model.centre = gf.UniformPrior(55.0, 80.0)
     changed = gf.NUTS(random_seed=1, progressbar=False).fit(graph.global_prior_model, graph)
     assert graph.compile() is not compiled
-    assert graph.compile().cache["nutpie"] is not nutpie_model
-    assert changed[0].idata.posterior["centre"].min() >= 20.0
+    assert graph.compile().cache["nutpie"] is nutpie_model
+    assert changed[0].idata.posterior["centre"].min() >= 55.0
+    assert float(changed[0].idata.posterior["centre"].mean()) < 56.0
 
 
-def variable_graph(seed, xvalues=None, size=100):
+def variable_graph(seed, xvalues=None, size=100, centre=None):
     """The cookbook's variable model: shared centre, per-dataset normalization and sigma."""
-    centre = gf.UniformPrior(0.0, 100.0)
+    centre = gf.UniformPrior(0.0, 100.0) if centre is None else centre
     factors = []
     for k, sigma in enumerate([10.0, 20.0, 30.0]):
         data, noise = gf.ex.simulate_gaussian_dataset(
@@ -192,6 +195,81 @@ def test_a_fit_after_a_data_swap_is_the_fit_of_the_new_data():
     assert np.array_equal(
         swapped.idata.observed_data["obs"].values, np.stack([f.analysis.data for f in new.factors])
     )
+
+
+def test_new_prior_values_reuse_the_compiled_model_and_give_the_fit_of_the_new_priors():
+    """A refit with other prior values sets them into the model compiled for the old ones
+    (its prior arguments are containers too): the same ``pm.Model`` and search caches, and
+    the MAP and the start search of a model compiled for the new priors alone."""
+    from graphfit.search.start import cached_start_finder
+
+    clear_cache()
+    graph = variable_graph(seed=1)
+    first = graph.compile()
+    assert first.prior_layout == {  # sigma's truncated normal is compiled in
+        "centre::lower": ("centre", "lower"),
+        "centre::upper": ("centre", "upper"),
+        "normalization::lower": ("normalization", "lower"),
+        "normalization::upper": ("normalization", "upper"),
+    }
+    assert np.array_equal(first.data["normalization::upper"], np.full(3, 1e6))
+    old = gf.MAP(random_seed=0).fit(graph.global_prior_model, graph)  # centre near 50
+
+    def narrowed():
+        graph = variable_graph(seed=1, centre=gf.UniformPrior(52.0, 70.0))
+        for factor in graph.factors:
+            factor.prior_model.normalization = gf.LogUniformPrior(1.0, 1e3)
+        return graph
+
+    narrow = narrowed()
+    swapped = gf.MAP(random_seed=0).fit(narrow.global_prior_model, narrow)
+    assert swapped.compiled.model is old.compiled.model
+    assert swapped.compiled.cache is old.compiled.cache
+    assert float(swapped.compiled.data["centre::lower"]) == 52.0
+    assert np.array_equal(swapped.compiled.data["normalization::upper"], np.full(3, 1e3))
+    start = cached_start_finder(swapped.compiled, jacobian=False).x0
+    clear_cache()
+    narrow = narrowed()
+    alone = gf.MAP(random_seed=0).fit(narrow.global_prior_model, narrow)
+    assert alone.compiled.model is not old.compiled.model
+    assert np.allclose(cached_start_finder(alone.compiled, jacobian=False).x0, start)
+    for name in ("centre", "normalization", "sigma"):
+        values = swapped.idata.posterior[name].values
+        assert np.allclose(values, alone.idata.posterior[name].values, rtol=1e-5), name
+    assert float(swapped.idata.posterior["centre"].squeeze()) == pytest.approx(52.0, abs=0.05)
+    assert abs(float(old.idata.posterior["centre"].squeeze()) - 50.0) < 1.0
+
+
+def test_prior_values_compiled_in_are_part_of_the_structure():
+    """Priors in an assertion keep their values in the compiled model, and another prior kind
+    or PyMC form (a truncation added) is another structure: changing them compiles a new
+    model."""
+    clear_cache()
+    base = compile_joint(variable_graph(seed=1)).model
+    asserted = variable_graph(seed=1)
+    asserted.factors[0].prior_model.add_assertion(asserted.factors[0].prior_model.centre > 40.0)
+    first = compile_joint(asserted)
+    assert first.model is not base and "centre::lower" not in first.prior_layout
+    moved = variable_graph(seed=1, centre=gf.UniformPrior(10.0, 90.0))
+    moved.factors[0].prior_model.add_assertion(moved.factors[0].prior_model.centre > 40.0)
+    assert compile_joint(moved).model is not first.model
+
+    logs = [variable_graph(seed=1, centre=gf.LogUniformPrior(1.0, u)) for u in (100.0, 200.0)]
+    log_models = [compile_joint(g) for g in logs]
+    assert log_models[0].model is not base  # another prior kind
+    assert log_models[1].model is log_models[0].model  # its other values
+    assert float(log_models[1].data["centre::upper"]) == 200.0
+
+    # a truncated normal's values are compiled in (see COMPILED_IN_FORMS)
+    truncated = variable_graph(seed=1, centre=gf.GaussianPrior(50.0, 10.0, lower_limit=0.0))
+    model = compile_joint(truncated).model
+    again = variable_graph(seed=1, centre=gf.GaussianPrior(40.0, 20.0, lower_limit=5.0))
+    assert compile_joint(again).model is not model
+    assert compile_joint(
+        variable_graph(seed=2, centre=gf.GaussianPrior(40.0, 20.0, 5.0))
+    ).model is (compile_joint(again).model)
+    plain = [variable_graph(seed=1, centre=gf.GaussianPrior(m, 10.0)) for m in (50.0, 40.0)]
+    assert compile_joint(plain[1]).model is compile_joint(plain[0]).model
 
 
 def test_new_data_in_a_new_process_load_the_compiled_log_density_from_disk():

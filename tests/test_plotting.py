@@ -280,6 +280,7 @@ def test_graphviz_source_names_the_datasets():
     assert "cluster" in source and "dataset (3)" in source  # the vectorised plate
     for name in ("centre", "normalization", "sigma", "obs"):
         assert f"\t{name} [" in source
+    assert "::" not in source and "Data" not in source  # no containers: as written by hand
     graph.vectorize = False
     source = graph.graphviz().source
     for name in ("dataset_0.obs", "dataset_1.obs", "dataset_2.obs"):

@@ -39,6 +39,7 @@ from graphfit.backend.variables import (
     prior_variable,
     shifted_variable,
     split_assertions,
+    value_container_priors,
 )
 from graphfit.exceptions import FactorGraphError, GraphfitError
 from graphfit.plan.batching import (
@@ -82,7 +83,9 @@ def compile_graph(
     observed node's data and per-point arrays are ``pm.Data`` containers named after the node
     (``obs.data``, ``dataset_0.obs.noise_map``); ``CompiledGraph.data`` holds their values and
     ``CompiledGraph.data_layout`` where each comes from, so another graph of the same
-    structure reuses the model with its own data.
+    structure reuses the model with its own data.  So are the arguments of its priors (see
+    :func:`~graphfit.backend.variables.value_container_priors`; their origins in
+    ``CompiledGraph.prior_layout``), so it is reused with other prior values too.
     """
 
     if data_containers and (
@@ -142,6 +145,9 @@ def _build(
     layout: dict[str, tuple[tuple[int, ...], str]] | None = (
         {} if swappable or data_containers else None
     )
+    # a swappable model's prior arguments: pm.Data containers (see value_container_priors)
+    swap_priors = value_container_priors(graph, plan) if swappable else set()
+    prior_layout: dict[str, tuple[str, str]] = {}
     marginal_groups, depends = _marginal_members(graph, plan) if marginal else ([], {})
     marginal_names = {g.name for g in marginal_groups}
     placeholders: dict[str, Any] = {}
@@ -166,7 +172,8 @@ def _build(
                 side, other = shifted[first]
                 variable = shifted_variable(group, side, other.evaluate(tensors, xp))
             else:
-                variable = prior_variable(group, numeric.get(first))
+                swap = id(first) in swap_priors  # (the whole group or none of it)
+                variable = prior_variable(group, numeric.get(first), prior_layout if swap else None)
             for k, prior in enumerate(group.members):
                 tensors[prior] = variable[k] if group.vector else variable
                 if group.vector:
@@ -264,17 +271,16 @@ def _build(
         vectorized_groups=batched,
         black_box=black_box,
         data_names=containers,
-        data=_container_values(model, layout),
+        data={**_container_values(model, layout), **_container_values(model, prior_layout)},
         data_layout=layout or {},
+        prior_layout=prior_layout,
         assertions=assertions,
         assertion_list=graph.assertions,
         marginal_groups=marginal_info,
     )
 
 
-def _container_values(
-    model: pm.Model, layout: dict[str, tuple[tuple[int, ...], str]] | None
-) -> dict[str, np.ndarray]:
+def _container_values(model: pm.Model, layout: dict[str, Any] | None) -> dict[str, np.ndarray]:
     """The values the model's data containers were created with, by name (read-only copies)."""
     values = {name: model[name].get_value() for name in layout or {}}
     for value in values.values():

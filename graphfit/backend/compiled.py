@@ -80,8 +80,8 @@ class CompiledGraph:
     #: Names of the ``pm.Data`` containers holding the observed data and noise map (only when
     #: compiled with ``data_containers=True``; swap them with ``pm.set_data``).
     data_names: dict[str, str] = field(default_factory=dict)
-    #: The values of the model's ``pm.Data`` containers for this graph's datasets, by container
-    #: name (empty for a model without containers).  Graphs of one structure share one
+    #: The values of the model's ``pm.Data`` containers for this graph's datasets and priors, by
+    #: container name (empty for a model without containers).  Graphs of one structure share one
     #: ``model`` (see :mod:`graphfit.backend.structures`); :meth:`activate` sets these values
     #: into it before it is used.
     data: dict[str, np.ndarray] = field(default_factory=dict)
@@ -89,6 +89,9 @@ class CompiledGraph:
     #: observation's field, ``"data"`` or a per-point array such as ``"noise_map"``); the
     #: values of several indices are stacked on a leading axis (a vectorised node).
     data_layout: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
+    #: The containers holding prior arguments: container name -> (prior group name, argument of
+    #: its PyMC distribution); see :func:`graphfit.backend.variables.prior_variable`.
+    prior_layout: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Objects compiled from ``model`` by searches (start finder, sampler), reused by later fits
     #: of the same model with other data.
     cache: dict[Any, Any] = field(default_factory=dict)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from graphfit.backend.compile import compile_graph
+
 if TYPE_CHECKING:
     from graphfit.spec.factor_graph import FactorGraphModel
 
@@ -60,6 +62,11 @@ def model_graph(graph: FactorGraphModel, vectorize: bool | None = None, **kwargs
         ) from None
     import pymc as pm  # import time: `import graphfit` loads numpy only
 
-    digraph = pm.model_to_graphviz(graph.compile(vectorize).model, **kwargs)
+    graph.compile(vectorize)  # the populations' "auto" choices, measured as for a fit
+    vectorize = graph.vectorize if vectorize is None else bool(vectorize)
+    # drawn from a model built for this graph alone: the model fits share holds the data and
+    # the priors' arguments in containers, which a model written by hand does not have
+    model = compile_graph(graph, vectorize=vectorize).model
+    digraph = pm.model_to_graphviz(model, **kwargs)
     digraph.__class__ = _model_graph_class()
     return digraph

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from graphfit.backend.compiled import LOCK
 from graphfit.exceptions import PredictiveError
 
@@ -85,7 +87,7 @@ def joint_posterior_predictive(
     with LOCK:  # the model may be shared with later fits: this fit's data in its containers
         compiled.activate()
         predictive = pm.sample_posterior_predictive(
-            result_list.idata,
+            _trace(result_list.idata, compiled.data),
             model=compiled.model,
             var_names=observed,
             random_seed=random_seed,
@@ -95,6 +97,24 @@ def joint_posterior_predictive(
     compiled.drop_containers(predictive)
     cache[random_seed] = predictive
     return predictive
+
+
+def _trace(idata: az.InferenceData, containers: dict[str, Any]) -> az.InferenceData:
+    """The posterior, with the containers' values as its ``constant_data``: PyMC resamples from
+    the prior every variable that depends on a container whose value it cannot find there
+    (the priors' arguments of a shared model, see :mod:`graphfit.backend.structures`)."""
+    if not containers:
+        return idata
+    import arviz as az
+    import xarray as xr
+
+    constant = xr.Dataset(
+        {
+            name: xr.DataArray(value, dims=[f"{name}_dim_{k}" for k in range(np.ndim(value))])
+            for name, value in containers.items()
+        }
+    )
+    return az.InferenceData(posterior=idata.posterior, constant_data=constant)
 
 
 def dataset_posterior_predictive(result: Result, random_seed: int | None = 0) -> az.InferenceData:

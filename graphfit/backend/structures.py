@@ -3,14 +3,18 @@
 **Joint graphs** (:func:`compile_joint`).  A factor graph whose every dataset declares an
 observation (``gf.GaussianObservation``, ``gf.PoissonObservation``, ``gf.StudentTObservation``)
 and has no marginalised population compiles with its observed data and per-point arrays in
-``pm.Data`` containers.  Another graph with the same structure (the same model description,
-populations' chosen parametrisations and ``vectorize`` setting; per dataset the same analysis
-class, ``vectorize_key()``, observation kind, data shapes and dtypes, and the same predicted
-quantities at two parameter points, i.e. the same x values and fixed parameters) reuses that
-model and everything searches compiled from it (nutpie's model, the start finder, the
-log-likelihood function): only its data are set into the containers
-(:meth:`~graphfit.backend.compiled.CompiledGraph.activate`).  A notebook that refits with new
-data, or builds the same graph again, so skips compiling.  Custom or black-box likelihoods
+``pm.Data`` containers, and so are the arguments of most of its priors (all but those in
+assertions, drawn from populations, or truncated normals: see
+:func:`~graphfit.backend.variables.value_container_priors`).  Another graph with the same
+structure (the same model description but for those prior values, the same populations' chosen
+parametrisations and ``vectorize`` setting; per dataset the same analysis class,
+``vectorize_key()``, observation kind, data shapes and dtypes, and the same predicted
+quantities at two parameter points, i.e. the same x values and fixed parameters, see
+:class:`Probes`) reuses that model and everything searches compiled from it (nutpie's model,
+the start finder, the log-likelihood function): only its data and prior values are set into
+the containers (:meth:`~graphfit.backend.compiled.CompiledGraph.activate`).  A notebook that
+refits with new data or new prior values, or builds the same graph again, so skips
+compiling.  Custom or black-box likelihoods
 and marginalised populations hold their data inside user code or grids: those graphs compile
 on their own, as before.
 
@@ -36,7 +40,9 @@ import numpy as np
 from graphfit.backend.compile import compile_graph
 from graphfit.backend.compiled import LOCK, CompiledGraph
 from graphfit.backend.observed import DISTRIBUTIONS
+from graphfit.backend.variables import prior_container_values, value_container_priors
 from graphfit.plan.fingerprint import array_digest, canonical_json, model_description, qualname
+from graphfit.plan.naming import GraphPlan
 from graphfit.spec.black_box import is_black_box
 from graphfit.spec.factor_graph import AnalysisFactor, FactorGraphModel
 from graphfit.spec.model import AbstractModel, Model
@@ -48,6 +54,7 @@ __all__ = [
     "CACHE_SIZE",
     "JOINT_CACHE_SIZE",
     "LOCK",
+    "Probes",
     "clear_cache",
     "compile_joint",
     "compile_shared",
@@ -55,6 +62,7 @@ __all__ = [
     "joint_structure",
     "layout_values",
     "structure",
+    "structure_description",
     "warm_imports",
 ]
 
@@ -64,7 +72,7 @@ _CACHE: OrderedDict[Any, tuple[AnalysisFactor, CompiledGraph]] = OrderedDict()
 _STATS = {"compiles": 0, "reuses": 0}
 #: Joint structures kept compiled per process (least recently used are dropped beyond this).
 JOINT_CACHE_SIZE = 8
-_JOINT: OrderedDict[Any, CompiledGraph] = OrderedDict()
+_JOINT: OrderedDict[Any, list[tuple[Probes, CompiledGraph]]] = OrderedDict()
 
 
 def clear_cache() -> None:
@@ -203,37 +211,97 @@ def compile_shared(graph: FactorGraphModel) -> CompiledGraph:
     return compiled
 
 
+@dataclasses.dataclass(frozen=True)
+class Probes:
+    """Where a graph's analyses were probed and what they predicted there: per factor, the
+    values of its model's priors at two points (the prior medians, and 3% above), and digests
+    of the observation's predicted quantities at each.  Two graphs of one structure predict the
+    same at the same points: the same x values and fixed parameters."""
+
+    points: tuple[tuple[tuple[float, ...], ...], ...]
+    digests: tuple[Any, ...]
+
+
+def _probe(factor: AnalysisFactor, points: Any) -> tuple[list[Any], list[Any]]:
+    """One factor's numpy observations at ``points`` (values of its model's priors, in order)
+    and digests of their predicted quantities."""
+    priors = factor.prior_model.priors()
+    observations, digests = [], []
+    for values in points:
+        instance = factor.prior_model.instance_from(dict(zip(priors, values, strict=True)), np)
+        with np.errstate(all="ignore"):
+            observation = factor.analysis.observation(instance, np)
+        observations.append(observation)
+        digests.append(
+            tuple(
+                (k, array_digest(np.asarray(v, dtype=float)))
+                for k, v in sorted(observation.predicted().items())
+            )
+        )
+    return observations, digests
+
+
+def _predictions(graph: FactorGraphModel, points: Any) -> tuple[Any, ...]:
+    """Digests of each factor's predicted quantities at ``points`` (see :class:`Probes`)."""
+    return tuple(
+        digest
+        for factor, factor_points in zip(graph.factors, points, strict=True)
+        for digest in _probe(factor, factor_points)[1]
+    )
+
+
+def _same_predictions(graph: FactorGraphModel, own: Probes, template: Probes) -> bool:
+    """Whether ``graph`` (probed as ``own``) predicts what the template did at its points."""
+    if own.points == template.points:
+        return own.digests == template.digests
+    try:
+        return _predictions(graph, template.points) == template.digests
+    except Exception:  # user code failing at the template's points: compile on its own
+        return False
+
+
+def structure_description(graph: FactorGraphModel, plan: GraphPlan) -> dict[str, Any]:
+    """The graph's model description without the values of the priors a swappable model holds
+    in containers (:func:`~graphfit.backend.variables.value_container_priors`): their kind,
+    PyMC form and the arguments it is given stay."""
+    description = model_description(graph)
+    swap = value_container_priors(graph, plan)
+    for entry, prior in zip(description["priors"], graph.priors(), strict=True):
+        if id(prior) in swap:
+            form = prior.pymc_form()
+            given = sorted(k for k, v in form.parameters.items() if v is not None)
+            entry["arguments"] = {"form": form.distribution, "given": given}
+    return description
+
+
 def joint_structure(
-    graph: FactorGraphModel, vectorize: bool
-) -> tuple[Any, dict[int, Observation]] | tuple[None, None]:
-    """(structure key, each dataset's numpy observation at its prior medians) of a graph whose
-    compiled model can be shared (see the module docstring), or ``(None, None)``."""
+    graph: FactorGraphModel, vectorize: bool, plan: GraphPlan
+) -> tuple[Any, dict[int, Observation], Probes] | tuple[None, None, None]:
+    """(structure key, each dataset's numpy observation at its prior medians, the graph's
+    :class:`Probes`) of a graph whose compiled model can be shared (see the module docstring),
+    or ``(None, None, None)``."""
     if any(p.resolved_parametrization == "marginalized" for p in graph.hierarchical_factors):
-        return None, None
+        return None, None, None
     entries: list[Any] = []
     observations: dict[int, Observation] = {}
+    points, digests = [], []
     for index, factor in enumerate(graph.factors):
         analysis = factor.analysis
         if not analysis.uses_observation() or is_black_box(analysis):
-            return None, None
+            return None, None, None
         try:
             vkey = analysis.vectorize_key()
             hash(vkey)
-            probes = []
-            for scale in (1.0, 1.03):
-                instance = factor.prior_model.instance_from(_medians(factor.prior_model, scale), np)
-                with np.errstate(all="ignore"):
-                    probes.append(analysis.observation(instance, np))
-            predicted = [
-                (k, array_digest(np.asarray(v, dtype=float)))
-                for probe in probes
-                for k, v in sorted(probe.predicted().items())
-            ]
+            medians = [p.median() for p in factor.prior_model.priors()]
+            own = tuple(tuple(m * scale for m in medians) for scale in (1.0, 1.03))
+            probes, predicted = _probe(factor, own)
         except Exception:  # user code failing on numpy floats: compile on its own
-            return None, None
+            return None, None, None
         first = probes[0]
         if not isinstance(first, Observation) or first.distribution not in DISTRIBUTIONS:
-            return None, None
+            return None, None, None
+        points.append(own)
+        digests.extend(predicted)
         arrays = {"data": first.data, **first.fixed()}
         entries.append(
             (
@@ -242,12 +310,12 @@ def joint_structure(
                 qualname(first),
                 first.dims,
                 tuple((k, np.shape(v), np.asarray(v).dtype.str) for k, v in arrays.items()),
-                tuple(predicted),
             )
         )
         observations[index] = first
-    description = canonical_json(model_description(graph))
-    return (description, bool(vectorize), tuple(entries)), observations
+    probes = Probes(tuple(points), tuple(digests))
+    description = canonical_json(structure_description(graph, plan))
+    return (description, bool(vectorize), tuple(entries)), observations, probes
 
 
 def layout_values(
@@ -285,21 +353,27 @@ def compile_joint(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
     >>> (second.data["dataset_0.obs.data"] == first.data["dataset_0.obs.data"]).all()
     np.False_
     """
-    key, observations = joint_structure(graph, vectorize)
+    plan = graph.compile_plan()
+    key, observations, probes = joint_structure(graph, vectorize, plan)
     if key is None:
         return compile_graph(graph, vectorize=vectorize)
-    template = _JOINT.get(key)
+    entries = _JOINT.get(key, [])
+    template = next((c for p, c in entries if _same_predictions(graph, probes, p)), None)
     if template is None:
         compiled = compile_graph(graph, vectorize=vectorize, swappable=True)
-        _JOINT[key] = compiled
+        _JOINT[key] = [*entries[-(JOINT_CACHE_SIZE - 1) :], (probes, compiled)]
+        _JOINT.move_to_end(key)
         while len(_JOINT) > JOINT_CACHE_SIZE:
             _JOINT.popitem(last=False)
         return compiled
     _JOINT.move_to_end(key)
     return dataclasses.replace(
         template,
-        plan=graph.compile_plan(),
-        data=layout_values(template.data_layout, observations),
+        plan=plan,
+        data={
+            **layout_values(template.data_layout, observations),
+            **prior_container_values(template.prior_layout, plan),
+        },
         assertion_list=list(graph.assertions),
     )
 

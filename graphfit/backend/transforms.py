@@ -19,19 +19,39 @@ def ravel_pair(outputs: Any) -> tuple[float, np.ndarray]:
 
 
 def transform_bounds(transform: Any, rv: Any) -> tuple[Any, Any]:
-    from pytensor.graph.basic import Constant
-
+    """The numeric bounds of ``rv``'s interval ``transform`` (``None`` for an open side):
+    constants, the current values of ``pm.Data`` containers (a swappable model's prior
+    arguments), either with broadcast axes added, or their logarithms."""
     out = []
     for bound in transform.args_fn(*rv.owner.inputs):
-        if bound is None:
-            out.append(None)
-        elif isinstance(bound, Constant):
-            out.append(np.asarray(bound.data, dtype=float))
-        elif isinstance(bound, np.ndarray | float | int):
-            out.append(np.asarray(bound, dtype=float))
-        else:
-            raise NotImplementedError("bounds that are not constants")
+        out.append(None if bound is None else _bound_value(bound))
     return out[0], out[1]
+
+
+def _bound_value(bound: Any) -> np.ndarray:
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.basic import Constant
+    from pytensor.scalar import Log
+    from pytensor.tensor.elemwise import DimShuffle
+
+    if isinstance(bound, Constant):
+        return np.asarray(bound.data, dtype=float)
+    if isinstance(bound, SharedVariable):
+        return np.asarray(bound.get_value(), dtype=float)
+    if isinstance(bound, np.ndarray | float | int):
+        return np.asarray(bound, dtype=float)
+    owner = getattr(bound, "owner", None)
+    if owner is not None and isinstance(getattr(owner.op, "scalar_op", None), Log):
+        return np.log(_bound_value(owner.inputs[0]))  # a log-uniform prior's
+    if owner is not None and isinstance(owner.op, DimShuffle):
+        order, inner = owner.op.new_order, _bound_value(owner.inputs[0])
+        kept = [i for i in order if i != "x"]
+        if len(kept) != inner.ndim:  # drops an axis
+            raise NotImplementedError("bounds that are not constants")
+        inner = np.transpose(inner, kept)
+        sizes = iter(inner.shape)
+        return inner.reshape([1 if i == "x" else next(sizes) for i in order])
+    raise NotImplementedError("bounds that are not constants")
 
 
 def backward_values(transform: Any, x: np.ndarray, rv: Any) -> np.ndarray:

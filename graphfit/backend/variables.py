@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "COMPILED_IN_FORMS",
     "FLIP",
     "assertion_potentials",
     "bounded_transform",
@@ -29,12 +30,14 @@ __all__ = [
     "log_uniform",
     "log_uniform_logp",
     "population_variable",
+    "prior_container_values",
     "prior_logp",
     "prior_variable",
     "scalar_prior",
     "shifted_variable",
     "split_assertions",
     "stack_arguments",
+    "value_container_priors",
 ]
 
 
@@ -53,7 +56,9 @@ def log_uniform(name: str, lower: Any, upper: Any, dims: Any = None, transform: 
     import pytensor.tensor as pt
     from pymc.distributions import transforms
 
-    log_lower, log_upper = np.log(lower), np.log(upper)
+    # the bounds of the transform: numbers, or graphs of the ``pm.Data`` containers of a
+    # swappable model (see prior_variable)
+    log_lower, log_upper = pt.log(lower), pt.log(upper)
 
     def dist(lo: Any, hi: Any, size: Any) -> Any:
         return pt.exp(pm.Uniform.dist(pt.log(lo), pt.log(hi), size=size))
@@ -62,9 +67,7 @@ def log_uniform(name: str, lower: Any, upper: Any, dims: Any = None, transform: 
         transform = transforms.Chain(
             [
                 transforms.log,
-                transforms.Interval(
-                    bounds_fn=lambda *_: (pt.as_tensor(log_lower), pt.as_tensor(log_upper))
-                ),
+                transforms.Interval(bounds_fn=lambda *_: (log_lower, log_upper)),
             ]
         )
     return pm.CustomDist(name, lower, upper, dist=dist, dims=dims, transform=transform)
@@ -152,13 +155,21 @@ def shifted_variable(group: Group, side: str, bound: Any) -> Any:
     return value
 
 
-def prior_variable(group: Group, bounds: dict[str, list[float]] | None = None) -> Any:
+def prior_variable(
+    group: Group,
+    bounds: dict[str, list[float]] | None = None,
+    containers: dict[str, tuple[str, str]] | None = None,
+) -> Any:
     """Create the PyMC random variable of one prior group (inside a model context).
 
     ``bounds`` (scalar groups only) holds numeric assertion bounds
     ``{"lower": [...], "upper": [...]}``: the variable then gets an interval transform onto the
-    part of its support where they hold.
+    part of its support where they hold.  With ``containers`` (a swappable model, see
+    :mod:`graphfit.backend.structures`), the distribution's arguments are ``pm.Data``
+    containers named ``<group>::<argument>``, each recorded in ``containers`` as
+    ``(group name, argument)``, so another graph of the structure sets its own prior values.
     """
+    import pymc as pm
 
     priors: list[Prior] = group.members
     first, vector = priors[0], group.vector
@@ -172,10 +183,58 @@ def prior_variable(group: Group, bounds: dict[str, list[float]] | None = None) -
     forms = [p.pymc_form() for p in priors]
     form = forms[0]
     arguments = {k: stack_arguments(forms, k, vector) for k in form.parameters}
+    if containers is not None:
+        for argument, value in arguments.items():
+            if value is not None:
+                name = f"{group.name}::{argument}"
+                arguments[argument] = pm.Data(name, np.asarray(value, dtype=float))
+                containers[name] = (group.name, argument)
     if form.distribution in CUSTOM_FORMS:
         variable = CUSTOM_FORMS[form.distribution][0]
         return variable(group.name, **arguments, dims=dims, transform=extra.get("transform"))
     return distribution(form, first)(group.name, **arguments, dims=dims, **extra)
+
+
+#: The PyMC forms whose arguments are always compiled in (never containers).  A truncated
+#: normal's normalisation with symbolic arguments calls ``erfcx``, which PyTensor's numba backend
+#: does not cache on disk, so every new process would compile the log density again (with
+#: numbers it is folded away).
+COMPILED_IN_FORMS = frozenset({"TruncatedNormal"})
+
+
+def value_container_priors(graph: Any, plan: GraphPlan) -> set[int]:
+    """``id`` of each prior of ``graph`` whose arguments a swappable model holds in
+    ``pm.Data`` containers (see :func:`prior_variable`): the members of each prior group
+    compiled as its own distribution.  Left out, their values compiled in: groups drawn from a
+    population (their own arguments are not used), groups with a prior in an assertion
+    (bounds and shifts are built from their values) and the forms of
+    :data:`COMPILED_IN_FORMS`."""
+    left_out = {id(p) for assertion in graph.assertions for p in assertion.priors()}
+    out: set[int] = set()
+    for group in plan.prior_groups:
+        if (
+            group.population is None
+            and not any(id(p) in left_out for p in group.members)
+            and group.members[0].pymc_form().distribution not in COMPILED_IN_FORMS
+        ):
+            out.update(id(p) for p in group.members)
+    return out
+
+
+def prior_container_values(
+    layout: dict[str, tuple[str, str]], plan: GraphPlan
+) -> dict[str, np.ndarray]:
+    """The value of each prior container of ``layout`` (a compiled graph's ``prior_layout``,
+    see :func:`prior_variable`) for the graph ``plan`` was made from."""
+    groups = {group.name: group for group in plan.prior_groups}
+    values = {}
+    for name, (group_name, argument) in layout.items():
+        group = groups[group_name]
+        forms = [p.pymc_form() for p in group.members]
+        value = np.asarray(stack_arguments(forms, argument, group.vector), dtype=float)
+        value.setflags(write=False)
+        values[name] = value
+    return values
 
 
 def population_variable(group: Group, tensors: dict[Prior, Any]) -> Any:

@@ -89,6 +89,8 @@ class StartFinder:
         from pymc.blocking import DictToArrayBijection
 
         self.model = model
+        #: The compiled graph whose starts the finder holds (see :func:`cached_start_finder`).
+        self.starts_for: Any = None
         self.initial_point = self._initial_point(medians)
         self._start = DictToArrayBijection.map(self.initial_point)
         self.gradient = bool(gradient)
@@ -107,6 +109,18 @@ class StartFinder:
             )
         self._values_fn: Any = None
         self.assertions = list(assertions)
+        self.set_extra_starts(extra_starts)
+
+    def set_starts(
+        self, medians: dict[str, Any] | None, extra_starts: Sequence[dict[str, Any]]
+    ) -> None:
+        """Replace the prior-median start and the extra starts (given as to the constructor):
+        a finder reused for a model whose data or prior values were swapped takes the new
+        graph's."""
+        from pymc.blocking import DictToArrayBijection  # import time: it loads PyMC
+
+        self.initial_point = self._initial_point(medians)
+        self._start = DictToArrayBijection.map(self.initial_point)
         self.set_extra_starts(extra_starts)
 
     def set_extra_starts(self, extra_starts: Sequence[dict[str, Any]]) -> None:
@@ -447,11 +461,14 @@ def cached_start_finder(
     """The :class:`StartFinder` of a compiled graph, compiled once and kept in ``compiled.cache``.
 
     Its compiled function reads the model's data containers when it runs, so a model whose data
-    are swapped with ``pm.set_data`` (see :mod:`graphfit.backend.structures`) reuses it, with the
-    extra starts of the data it holds now.
+    or prior values are swapped with ``pm.set_data`` (see :mod:`graphfit.backend.structures`)
+    reuses it, with the starts of the graph whose values it holds now (computed once per
+    graph).
     """
     key = ("start_finder", bool(jacobian), logp_grad is not None)
     finder = compiled.cache.get(key)
+    if finder is not None and finder.starts_for is compiled:
+        return finder
     extra = [start] if (start := data_start(compiled.plan)) else []
     if finder is None:
         finder = StartFinder(
@@ -464,6 +481,7 @@ def cached_start_finder(
             extra_starts=extra,
         )
         compiled.cache[key] = finder
-    elif getattr(compiled, "data", None):  # the same model with other data: their own starts
-        finder.set_extra_starts(extra)
+    else:  # the same model with another graph's data and prior values: that graph's starts
+        finder.set_starts(prior_medians(compiled.plan), extra)
+    finder.starts_for = compiled
     return finder
