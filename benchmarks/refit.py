@@ -78,8 +78,9 @@ def one_process() -> dict[str, float]:
     for factor, (values, _) in zip(first.factors, datasets(base + 30), strict=True):
         factor.analysis.data = values
     out["new data"] = fit(first)
+    narrower = gf.UniformPrior(30.0, 70.0)  # one prior, still shared by the datasets
     for model in models:
-        model.centre = gf.UniformPrior(30.0, 70.0)
+        model.centre = narrower
     out["new prior"] = fit(first)
     out["new graph, same spec"] = fit(graph(data)[0])
     return out
