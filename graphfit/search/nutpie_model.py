@@ -27,6 +27,7 @@ the nutpie the tests run on.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -146,16 +147,17 @@ def _compile_fast(model: Any) -> Any:
         with lock:
             return point_fn(seed)
 
-    n_dim, n_expanded, logp_fn, expand_fn, initial_point_fn, shape_info = (
-        compile_pymc._make_functions(
-            model,
-            mode="NUMBA",
-            compute_grad=True,
-            join_expanded=True,
-            pymc_initial_point_fn=start_fn,
-            var_names=None,
-        )
+    functions = compile_pymc._make_functions(
+        model,
+        mode="NUMBA",
+        compute_grad=True,
+        join_expanded=True,
+        pymc_initial_point_fn=start_fn,
+        var_names=None,
     )
+    n_dim, n_expanded, logp_fn, expand_fn, initial_point_fn, shape_info = functions[:6]
+    # nutpie 0.16.9 and later also return the names of the variables they reparametrise
+    reparameterized = functions[6:]
     shared = {}
     for variable in [*logp_fn.get_shared(), *expand_fn.get_shared()]:
         if shared.setdefault(variable.name, variable) is not variable:
@@ -164,12 +166,23 @@ def _compile_fast(model: Any) -> Any:
     for name, variable in shared.items():
         data[name] = np.array(variable.get_value(), order="C", copy=True)
         data[name].flags.writeable = False
-    user_data = compile_pymc.make_user_data(shared, data)
+    # each shared variable's key in nutpie's user data is its name here; nutpie 0.16.9 and
+    # later map the variables to their keys (``shared_var_keys``), earlier ones the names
+    # to the variables
+    fields = {f.name for f in dataclasses.fields(compile_pymc.CompiledPyMCModel)}
+    extra: dict[str, Any] = {}
+    if "shared_var_keys" in fields:
+        extra["shared_var_keys"] = {variable: name for name, variable in shared.items()}
+        user_data = compile_pymc.make_user_data(extra["shared_var_keys"], data)
+    else:
+        user_data = compile_pymc.make_user_data(shared, data)
+    if reparameterized and "reparameterized_names" in fields:
+        extra["reparameterized_names"] = reparameterized[0]
 
     logp = _callback("logp", logp_fn, data, user_data, {"N_DIM": n_dim})
     sizes = {"N_DIM": n_dim, "N_EXPANDED": n_expanded}
     expand = _callback("expand", expand_fn, data, user_data, sizes)
-    dims, coords = compile_pymc._prepare_dims_and_coords(model, shape_info)
+    dims, coords = compile_pymc._prepare_dims_and_coords(model, shape_info, *reparameterized)
     return compile_pymc.CompiledPyMCModel(
         _n_dim=n_dim,
         dims=dims,
@@ -184,6 +197,7 @@ def _compile_fast(model: Any) -> Any:
         shape_info=shape_info,
         logp_func=logp_fn,
         expand_func=expand_fn,
+        **extra,
     )
 
 
