@@ -278,6 +278,11 @@ def main() -> None:
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
+        "--name",
+        default="cookbook",
+        help="results file: benchmarks/results/<name>.json (a subset of the rows under its own)",
+    )
+    parser.add_argument(
         "--autofit-python",
         default=sys.executable,
         help="Python with autofit installed, for the PyAutoFit column (default: this one)",
@@ -343,7 +348,7 @@ def main() -> None:
     print()
     print(f"{args.chains} chains x {args.draws} draws (+{args.tune} tune), seed {args.seed}")
     print(markdown_table(rows, COLUMNS))
-    print(f"\nwrote {write_json('cookbook', rows, vars(args))}")
+    print(f"\nwrote {write_json(args.name, rows, vars(args))}")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def test_compare_prefers_the_true_model():
     fits = {}
     for label, shared in (("shared intercept", True), ("own intercepts", False)):
         graph = lg.graph(ys, shared_intercept=shared)
-        fits[label] = search(draws=500, tune=500, chains=4).fit(
+        fits[label] = search(draws=1000, tune=1000, chains=4).fit(
             model=graph.global_prior_model, analysis=graph
         )
     import warnings

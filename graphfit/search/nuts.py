@@ -15,6 +15,7 @@ import numpy as np
 
 from graphfit.backend.marginal import draw_marginalized
 from graphfit.backend.pointwise import python_default
+from graphfit.backend.variables import prior_constants_mode
 from graphfit.exceptions import SearchError
 from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, positive_int
 from graphfit.search.interrupts import check_complete, interruptible
@@ -161,7 +162,7 @@ class NUTS(Search):
             # and gradient (one compile instead of two); its mass matrix is set from the starts
             clock = time.perf_counter()
             with paused_gc():
-                step, logp_grad = self._pymc_step(model, rng)
+                step, logp_grad = self._pymc_step(model, rng, _compile_kwargs(target))
             setup = time.perf_counter() - clock
         clock = time.perf_counter()
         with paused_gc():
@@ -182,7 +183,9 @@ class NUTS(Search):
                 # as PyMC's init="adapt_diag": the adaptation starts at the chains' mean
                 step.potential._initial_mean = np.mean(starts, axis=0)
                 step.potential.reset()
-            idata = self._sample_pymc(model, initvals, seed, step=step)
+            idata = self._sample_pymc(
+                model, initvals, seed, step=step, compile_kwargs=_compile_kwargs(target)
+            )
         elif self.sampler == "numpyro":
             initvals = [finder.free_values(x) for x in starts]
             idata = self._sample_numpyro(model, initvals, seed)
@@ -235,9 +238,12 @@ class NUTS(Search):
         smc._timings = self._timings
         return smc._run(compiled)
 
-    def _pymc_step(self, model: Any, rng: np.random.Generator) -> tuple[Any, Any]:
+    def _pymc_step(
+        self, model: Any, rng: np.random.Generator, compile_kwargs: dict[str, Any]
+    ) -> tuple[Any, Any]:
         """PyMC's NUTS step for ``model`` (mass matrix adapted from the identity, as with
-        ``init="adapt_diag"``) and its compiled log density and gradient of the flat vector."""
+        ``init="adapt_diag"``) and its compiled log density and gradient of the flat vector
+        (compiled with ``compile_kwargs``, see :func:`_compile_kwargs`)."""
         import pymc as pm
         from pymc.blocking import DictToArrayBijection
         from pymc.step_methods.hmc import quadpotential
@@ -250,6 +256,7 @@ class NUTS(Search):
             model=model,
             potential=potential,
             target_accept=self.sampler_kwargs.get("target_accept", self.target_accept),
+            **compile_kwargs,
         )
         function = step._logp_dlogp_func
         function.set_extra_values({})
@@ -261,7 +268,12 @@ class NUTS(Search):
         return step, logp_grad
 
     def _sample_pymc(
-        self, model: Any, initvals: list[dict], seed: int, step: Any = None
+        self,
+        model: Any,
+        initvals: list[dict],
+        seed: int,
+        step: Any = None,
+        compile_kwargs: dict[str, Any] | None = None,
     ) -> az.InferenceData:
         import pymc as pm
 
@@ -274,6 +286,8 @@ class NUTS(Search):
             kwargs = dict(self.sampler_kwargs)
             kwargs.setdefault("init", "adapt_diag")
             kwargs.setdefault("target_accept", self.target_accept)
+            own = kwargs.get("compile_kwargs", {})
+            kwargs["compile_kwargs"] = {**(compile_kwargs or {}), **own}
         # PyMC catches Ctrl-C and returns the draws so far: raise it instead (interruptible)
         with interruptible(self._what()) as interrupt:
             kwargs["callback"] = interrupt.callback(kwargs.get("callback"))
@@ -398,6 +412,16 @@ def warn_multimodal(finder: Any, modes: Modes, chains: int) -> None:
         MultimodalityWarning,
         stacklevel=4,
     )
+
+
+def _compile_kwargs(target: Any) -> dict[str, Any]:
+    """Keywords for compiling PyMC's NUTS step of ``target`` (a compiled graph): a model
+    shared by graphs of one structure reads its prior values from containers, which PyMC's
+    step takes as numbers instead (:func:`~graphfit.backend.variables.prior_constants_mode`;
+    it is compiled for every fit anyway)."""
+    if not target.prior_layout:
+        return {}
+    return {"mode": prior_constants_mode(target.model, target.prior_layout)}
 
 
 def _nutpie_model(target: Any) -> Any:

@@ -95,9 +95,7 @@ class StartFinder:
         self._start = DictToArrayBijection.map(self.initial_point)
         self.gradient = bool(gradient)
         if logp_grad is not None:
-            # an already compiled log density and gradient of the flat unconstrained vector
-            # (nutpie's, whose layout is the model's value variables in order, as here)
-            self._logp_grad = lambda point: logp_grad(np.asarray(point.data, dtype=float))
+            self.use_logp_grad(logp_grad)
         else:
             # One compiled function for the log density and its gradient.
             value_vars = model.value_vars
@@ -110,6 +108,12 @@ class StartFinder:
         self._values_fn: Any = None
         self.assertions = list(assertions)
         self.set_extra_starts(extra_starts)
+
+    def use_logp_grad(self, logp_grad: Callable[[np.ndarray], tuple[Any, np.ndarray]]) -> None:
+        """Search with ``logp_grad``: an already compiled log density and gradient of the flat
+        unconstrained vector (nutpie's, or PyMC's NUTS step's; their layout is the model's
+        value variables in order, as here)."""
+        self._logp_grad = lambda point: logp_grad(np.asarray(point.data, dtype=float))
 
     def set_starts(
         self, medians: dict[str, Any] | None, extra_starts: Sequence[dict[str, Any]]
@@ -467,6 +471,9 @@ def cached_start_finder(
     """
     key = ("start_finder", bool(jacobian), logp_grad is not None)
     finder = compiled.cache.get(key)
+    if finder is not None and logp_grad is not None and jacobian:
+        # compiled for this fit (PyMC's step holds the graph's prior values as constants)
+        finder.use_logp_grad(logp_grad)
     if finder is not None and finder.starts_for is compiled:
         return finder
     extra = [start] if (start := data_start(compiled.plan)) else []
