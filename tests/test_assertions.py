@@ -162,7 +162,7 @@ def test_a_number_bound_gives_the_truncated_posterior():
     model.add_assertion(model.level > cut)
     # four chains: R-hat from two chains of a posterior piled at a wall is too noisy to check
     result = fit(gf.FactorGraphModel(gf.AnalysisFactor(model, analysis)), chains=4)
-    draws = result[0].idata.posterior.level.values.ravel()
+    draws = result[0].idata.posterior["level"].values.ravel()
     assert draws.min() > cut
     truncated = stats.truncnorm((cut - mean) / sd, np.inf, loc=mean, scale=sd)
     assert abs(draws.mean() - truncated.mean()) < 4 * truncated.std() / np.sqrt(400)
@@ -174,7 +174,7 @@ def test_a_greater_than_b_gives_the_truncated_joint_posterior():
     graph = two_levels(lambda a, b: a > b, truths=(0.1, 0.0))
     result_list = fit(graph)
     posterior = result_list.idata.posterior
-    difference = (posterior.a - posterior.b).values.ravel()
+    difference = (posterior["a"] - posterior["b"]).values.ravel()
     assert difference.min() > 0
     assert result_list.diagnostics.divergences == 0
     # without the assertion a - b ~ Normal(mean_a - mean_b, sqrt(2) s / sqrt(n)); with it,
@@ -186,7 +186,7 @@ def test_a_greater_than_b_gives_the_truncated_joint_posterior():
     assert difference.std() == pytest.approx(truncated.std(), rel=0.15)
     # every dataset's own view has its level as usual
     assert list(result_list[1].idata.posterior.data_vars) == ["level"]
-    np.testing.assert_array_equal(result_list[1].idata.posterior.level, posterior.b)
+    np.testing.assert_array_equal(result_list[1].idata.posterior["level"], posterior["b"])
 
 
 def test_nuts_draws_satisfy_a_wall_assertion():
@@ -197,4 +197,4 @@ def test_nuts_draws_satisfy_a_wall_assertion():
             model=graph.global_prior_model, analysis=graph
         )
     posterior = result_list.idata.posterior
-    assert float((posterior.a + posterior.b).max()) < 0.0
+    assert float((posterior["a"] + posterior["b"]).max()) < 0.0

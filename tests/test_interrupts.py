@@ -16,11 +16,11 @@ import textwrap
 import time
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pytest
 
 import graphfit as gf
+from graphfit.backend import stack
 from graphfit.search.interrupts import check_complete, interruptible
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -295,7 +295,7 @@ def test_interruptible_stops_later_pymc_chains_through_the_callback():
 
 def test_an_incomplete_posterior_is_never_a_finished_fit():
     rng = np.random.default_rng(0)
-    short = az.from_dict(posterior={"a": rng.normal(size=(2, 60))})
+    short = stack.from_arrays(posterior={"a": rng.normal(size=(2, 60))})
     with pytest.raises(
         gf.SearchError,
         match=r"^NUTS\(sampler='pymc'\) returned an incomplete posterior: 1 chain\(s\) where 2 "
@@ -304,14 +304,14 @@ def test_an_incomplete_posterior_is_never_a_finished_fit():
         r"again\.$",
     ):
         check_complete(
-            az.from_dict(posterior={"a": rng.normal(size=(1, 60))}),
+            stack.from_arrays(posterior={"a": rng.normal(size=(1, 60))}),
             "NUTS(sampler='pymc')",
             chains=2,
             draws=100,
         )
     padded = rng.normal(size=(2, 100, 3))
     padded[1, 70:] = np.nan  # nutpie pads the draws it did not make with NaN
-    idata = az.from_dict(posterior={"b": padded, "a": rng.normal(size=(2, 100))})
+    idata = stack.from_arrays(posterior={"b": padded, "a": rng.normal(size=(2, 100))})
     with pytest.raises(
         gf.SearchError,
         match=r"incomplete posterior: non-finite draws \(NaN or inf\) in b \(90 of 600 values\)\.",

@@ -102,6 +102,7 @@ DEFERRED = {
     "pymc": "import time",
     "pytensor": "import time",
     "arviz": "import time",
+    "arviz_base": "import time",  # ArviZ 1's own part (the Python 3.12+ stack)
     "xarray": "import time",
     "pandas": "import time",
     "scipy": "import time",

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 import graphfit as gf
+from graphfit.backend import stack
 from graphfit.backend.compile import compile_graph
 from graphfit.backend.marginal import cell_bounds, draw_in_cells, draw_marginalized, log_cell_terms
 from tests.conftest import search
@@ -187,7 +188,6 @@ def test_draws_in_a_cell_follow_the_population_times_the_likelihood():
 def test_conditional_draws_of_the_drawn_parameters_are_exact():
     """With the hyperparameters held at (50, 10), the drawn centres are distributed as their
     exact conditional posterior N(50, 10) x L_k (brute force), in mean, spread and quantiles."""
-    import arviz as az
 
     graph, _population = graph_of(
         gf.GaussianPrior, mean=gf.UniformPrior(0.0, 100.0), sigma=gf.UniformPrior(0.0, 50.0)
@@ -195,7 +195,7 @@ def test_conditional_draws_of_the_drawn_parameters_are_exact():
     compiled = compile_graph(graph)
     sampling = compiled.sampling
     n = 4000
-    idata = az.from_dict(
+    idata = stack.from_arrays(
         posterior={
             "hierarchical_0.mean": np.full((1, n), 50.0),
             "hierarchical_0.sigma": np.full((1, n), 10.0),

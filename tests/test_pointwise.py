@@ -9,7 +9,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import pytest
@@ -18,6 +17,7 @@ from pymc.model.transform.conditioning import remove_value_transforms
 import graphfit as gf
 import graphfit.backend.pointwise as pointwise
 import graphfit.batch.fit_each as independent_fits
+from graphfit.backend import stack
 from graphfit.backend.pointwise import VECTORIZE_MAX_VALUES, python_mode, vectorized_log_likelihood
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +41,7 @@ def test_vectorized_log_likelihood_matches_pymc_per_draw():
     # outside the support: -inf for that draw only, as PyMC gives it
     draws["sigma"][1, 3] = -1.0
     draws["mu"][0, 5, 1] = -3.0
-    posterior = az.from_dict(posterior={**draws, "scale": 2.0 * draws["sigma"]}).posterior
-    idata = az.InferenceData(posterior=posterior)
+    idata = stack.from_arrays(posterior={**draws, "scale": 2.0 * draws["sigma"]})
     expected = pm.compute_log_likelihood(
         idata,
         var_names=["obs", "counts", "fractions"],
@@ -134,7 +133,7 @@ def test_fit_each_log_likelihood_equals_pymc_on_the_dataset_own_model():
         (own_name,) = [n.loglike_name for n in own.nodes]
         (name,) = list(result.idata.log_likelihood.data_vars)
         expected = pm.compute_log_likelihood(
-            az.InferenceData(posterior=result.idata.posterior),
+            stack.make_idata(posterior=stack.group(result.idata, "posterior")),
             var_names=[own_name],
             model=own.model,
             progressbar=False,

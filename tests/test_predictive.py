@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import graphfit as gf
+from graphfit.backend import stack
 from graphfit.results.plotting import fit_band
 from tests.conftest import variable_analyses, variable_graph
 
@@ -38,13 +39,13 @@ def line_fit():
 @pytest.mark.slow
 def test_dataset_predictive_is_its_slice_of_the_joint_draws(variable_fit):
     joint = variable_fit.posterior_predictive()
-    assert set(joint.groups()) == {"posterior_predictive", "observed_data"}
+    assert set(stack.group_names(joint)) == {"posterior_predictive", "observed_data"}
     assert joint.posterior_predictive["obs"].dims == ("chain", "draw", "dataset", "x")
     assert joint.posterior_predictive["obs"].shape == (4, 1000, 3, 100)
     assert variable_fit.posterior_predictive() is joint  # drawn once, cached
     for result in variable_fit:
         idata = result.posterior_predictive()
-        assert set(idata.groups()) == {
+        assert set(stack.group_names(idata)) == {
             "posterior",
             "posterior_predictive",
             "log_likelihood",
@@ -58,7 +59,7 @@ def test_dataset_predictive_is_its_slice_of_the_joint_draws(variable_fit):
             draws.values, joint.posterior_predictive["obs"].sel(dataset=result.name).values
         )
         # result.idata itself is left as it was
-        assert "posterior_predictive" not in result.idata.groups()
+        assert "posterior_predictive" not in stack.group_names(result.idata)
 
 
 @pytest.mark.slow

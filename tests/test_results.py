@@ -6,6 +6,7 @@ import pytest
 import xarray as xr
 
 import graphfit as gf
+from graphfit.backend import stack
 from tests.conftest import identical_analyses, relational_analyses
 
 pytestmark = pytest.mark.slow
@@ -25,8 +26,8 @@ def test_per_dataset_idata_structure(identical_fit):
     analyses = identical_analyses()
     for result, analysis in zip(identical_fit, analyses, strict=True):
         idata = result.idata
-        assert isinstance(idata, az.InferenceData)
-        assert set(idata.groups()) == {
+        assert isinstance(idata, type(stack.make_idata()))
+        assert set(stack.group_names(idata)) == {
             "posterior",
             "log_likelihood",
             "observed_data",
@@ -86,7 +87,7 @@ def test_arviz_functions_work_on_each_result(variable_fit):
     assert list(summary.index) == ["centre", "normalization", "sigma"]  # model order
     assert summary.loc["sigma", "r_hat"] <= 1.01
     loo = az.loo(result.idata)
-    assert np.isfinite(loo.elpd_loo)
+    assert np.isfinite(stack.elpd_total(loo))
     # elpd is a sum over this dataset's 100 points only
     assert loo.n_data_points == 100
     axes = az.plot_trace(result.idata)
@@ -154,7 +155,7 @@ def test_split_is_the_same_whichever_way_the_model_was_compiled(identical_fit):
         "dataset_2.obs",
     ]
     for a, b in zip(identical_fit, unvectorised, strict=True):
-        assert set(a.idata.groups()) == set(b.idata.groups())
+        assert set(stack.group_names(a.idata)) == set(stack.group_names(b.idata))
         for group in ("posterior", "log_likelihood", "observed_data"):
             assert list(a.idata[group].data_vars) == list(b.idata[group].data_vars)
             for name in a.idata[group].data_vars:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.backend.pointwise import python_default
 from graphfit.plan.naming import GraphPlan
 from graphfit.spec.observations import Observation
@@ -127,13 +128,13 @@ class CompiledGraph:
         when nothing else is left), where PyMC's sampling functions put the ones not observed
         (the noise maps): they are the datasets' own arrays, kept by their analyses, and a
         model without containers has no such group."""
-        if not self.data or "constant_data" not in idata.groups():
+        if not self.data or not stack.has_group(idata, "constant_data"):
             return
-        names = [name for name in self.data if name in idata.constant_data]
-        constant = idata.constant_data.drop_vars(names)
-        del idata.constant_data
+        constant = stack.group(idata, "constant_data")
+        constant = constant.drop_vars([name for name in self.data if name in constant])
+        stack.drop_group(idata, "constant_data")
         if constant.data_vars:
-            idata.add_groups(constant_data=constant)
+            stack.set_group(idata, "constant_data", constant)
 
     def assertion_checks(self) -> list[tuple[str, Any]]:
         """``(text, check)`` per assertion; ``check(values)`` tells whether it holds, with

@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
+
 if TYPE_CHECKING:
     import arviz as az
 
@@ -385,7 +387,7 @@ def draw_marginalized(
         if cache is not None:
             cache[key] = entry
     names, function = entry
-    posterior = idata.posterior
+    posterior = stack.group(idata, "posterior")
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     flat = {
         n: np.asarray(posterior[n].values).reshape(chains * draws, *posterior[n].shape[2:])
@@ -445,5 +447,5 @@ def draw_marginalized(
                 posterior, var_names=missing, model=centred_model, progressbar=False
             )
             posterior = xr.merge([posterior, extra], combine_attrs="override")
-    idata.posterior = posterior
+    stack.set_group(idata, "posterior", posterior)
     return idata

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.backend.compiled import LOCK
 from graphfit.exceptions import PredictiveError
 
@@ -105,7 +106,6 @@ def _trace(idata: az.InferenceData, containers: dict[str, Any]) -> az.InferenceD
     (the priors' arguments of a shared model, see :mod:`graphfit.backend.structures`)."""
     if not containers:
         return idata
-    import arviz as az
     import xarray as xr
 
     constant = xr.Dataset(
@@ -114,7 +114,7 @@ def _trace(idata: az.InferenceData, containers: dict[str, Any]) -> az.InferenceD
             for name, value in containers.items()
         }
     )
-    return az.InferenceData(posterior=idata.posterior, constant_data=constant)
+    return stack.make_idata(posterior=stack.group(idata, "posterior"), constant_data=constant)
 
 
 def dataset_posterior_predictive(result: Result, random_seed: int | None = 0) -> az.InferenceData:
@@ -129,16 +129,15 @@ def dataset_posterior_predictive(result: Result, random_seed: int | None = 0) ->
     PredictiveError
         When the dataset's analysis has a custom ``log_likelihood_function``.
     """
-    import arviz as az
     import xarray as xr
 
     node = result.result_list.compiled.nodes[result.index]
     if node.kind != "observed":
         raise PredictiveError(_custom_message(result.result_list, [result.name]))
     joint = joint_posterior_predictive(result.result_list, random_seed)
-    group = joint.posterior_predictive
+    group = stack.group(joint, "posterior_predictive")
     array = node_slice(group[node.loglike_name], node)
     own = result.idata
-    groups = {name: own[name] for name in own.groups()}
+    groups = {name: stack.group(own, name) for name in stack.group_names(own)}
     groups["posterior_predictive"] = xr.Dataset({array.name: array}, attrs=dict(group.attrs))
-    return az.InferenceData(**groups)
+    return stack.make_idata(**groups)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import ResultLoadError
 from graphfit.io.layout import (
     DIAGNOSTICS,
@@ -123,13 +124,10 @@ def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
 
 def read_netcdf(path: Path) -> az.InferenceData:
     """Read an ``InferenceData`` from NetCDF into memory, with a clear error for a bad file."""
-    import arviz as az
-
     if not path.is_file():
         raise ResultLoadError(f"{str(path)!r} is missing from the result folder.")
     try:
-        with az.rc_context({"data.load": "eager"}):
-            return az.from_netcdf(str(path), engine="h5netcdf")
+        return stack.read_netcdf(str(path))
     except (OSError, ValueError, KeyError) as error:
         raise ResultLoadError(
             f"{str(path)!r} could not be read as NetCDF; the file is truncated or damaged "
@@ -164,7 +162,7 @@ def incomplete_reason(folder: str | os.PathLike[str], idata: Any = None) -> str 
         settings = json.loads((folder / SEARCH).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         settings = {}
-    posterior = idata.posterior
+    posterior = stack.group(idata, "posterior")
     reasons = []
     for key, dim in (("chains", "chain"), ("draws", "draw")):
         asked = settings.get(key) if isinstance(settings, dict) else None

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import ResultLoadError, SearchError
 from graphfit.io.identifier import fit_identity
 from graphfit.io.layout import (
@@ -215,29 +216,31 @@ def parameter_table(idata: az.InferenceData) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import numpy as np, arviz as az
+    >>> import numpy as np, xarray as xr
+    >>> from graphfit.backend import stack
     >>> from graphfit.io.output import parameter_table
     >>> rng = np.random.default_rng(0)
-    >>> idata = az.from_dict(
-    ...     posterior={"c": rng.normal(size=(2, 100)), "s": rng.normal(size=(2, 100, 2))},
-    ...     coords={"dataset": ["a", "b"]}, dims={"s": ["dataset"]},
+    >>> posterior = xr.Dataset(
+    ...     {"c": (("chain", "draw"), rng.normal(size=(2, 100))),
+    ...      "s": (("chain", "draw", "dataset"), rng.normal(size=(2, 100, 2)))},
+    ...     coords={"dataset": ["a", "b"]},
     ... )
+    >>> idata = stack.make_idata(posterior=posterior)
     >>> list(parameter_table(idata).index)
     ['c', 'a.s', 'b.s']
     """
-    import arviz as az
     import pandas as pd
 
-    posterior = idata.posterior
+    posterior = stack.group(idata, "posterior")
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     sampled = chains * draws > 2
     mixed = chains > 1 and draws >= 4
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        hdi = az.hdi(posterior, hdi_prob=HDI_PROB) if sampled else None
-        rhat = az.rhat(posterior) if mixed else None
-        ess_bulk = az.ess(posterior, method="bulk") if mixed else None
-        ess_tail = az.ess(posterior, method="tail") if mixed else None
+        hdi = stack.hdi_bounds(posterior, HDI_PROB) if sampled else None
+        rhat = stack.rhat(posterior) if mixed else None
+        ess_bulk = stack.ess(posterior, "bulk") if mixed else None
+        ess_tail = stack.ess(posterior, "tail") if mixed else None
     rows: dict[str, dict[str, Any]] = {}
     for name, array in posterior.data_vars.items():
         dims = [d for d in array.dims if d not in ("chain", "draw")]
@@ -247,8 +250,8 @@ def parameter_table(idata: az.InferenceData) -> pd.DataFrame:
             "sd": array.std(("chain", "draw"), ddof=1 if chains * draws > 1 else 0).values,
             "median": array.median(("chain", "draw")).values,
         }
-        lower = hdi[name].sel(hdi="lower").values if hdi is not None else stats["median"]
-        upper = hdi[name].sel(hdi="higher").values if hdi is not None else stats["median"]
+        lower = hdi[0][name].values if hdi is not None else stats["median"]
+        upper = hdi[1][name].values if hdi is not None else stats["median"]
         stats["hdi_3%"], stats["hdi_97%"] = lower, upper
         for key, table in (("r_hat", rhat), ("ess_bulk", ess_bulk), ("ess_tail", ess_tail)):
             stats[key] = table[name].values if table is not None else np.full(shape, np.nan)
@@ -327,7 +330,7 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _write_netcdf(idata: az.InferenceData, path: Path) -> None:
-    idata.to_netcdf(str(path), engine="h5netcdf")
+    stack.write_netcdf(idata, str(path))
 
 
 def _write_plots(result_list: ResultList, folder: Path) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import ComparisonError
 from graphfit.results.elpd import _dataset_elpd, joint_loo, joint_waic, result_loo, result_waic
 from graphfit.results.result import Result
@@ -40,7 +41,7 @@ def _as_list(owner: str, label: str, fit: Any) -> ResultList:
 
 
 def _n_points(result: Result) -> int:
-    array = result.idata.log_likelihood["obs"]
+    array = stack.group(result.idata, "log_likelihood")["obs"]
     return int(np.prod([array.sizes[d] for d in array.dims if d not in ("chain", "draw")]))
 
 
@@ -189,7 +190,6 @@ def compare(fits: dict[str, Any], ic: str = "loo", **kwargs: Any) -> Comparison:
     ...     print(error)
     compare: model 'A' must be a ResultList (or the Result of a single-dataset fit), got NoneType.
     """
-    import arviz as az
 
     if not isinstance(fits, dict) or len(fits) < 2:
         given = list(fits) if isinstance(fits, dict) else fits
@@ -206,16 +206,16 @@ def compare(fits: dict[str, Any], ic: str = "loo", **kwargs: Any) -> Comparison:
     single = joint_loo if ic == "loo" else joint_waic
     per = result_loo if ic == "loo" else result_waic
     elpd = {label: single(rl, pointwise=True) for label, rl in lists.items()}
-    joint = az.compare(elpd, ic=ic, **kwargs)
+    joint = stack.compare(elpd, ic, **kwargs)
     datasets = {
-        name: az.compare(
-            {label: per(rl[name], pointwise=True) for label, rl in lists.items()}, ic=ic, **kwargs
+        name: stack.compare(
+            {label: per(rl[name], pointwise=True) for label, rl in lists.items()}, ic, **kwargs
         )
         for name in names
     }
     lodo = None
     if ic == "loo" and len(names) > 1:
-        lodo = az.compare(
-            {label: _dataset_elpd(rl) for label, rl in lists.items()}, ic="loo", **kwargs
+        lodo = stack.compare(
+            {label: _dataset_elpd(rl) for label, rl in lists.items()}, "loo", **kwargs
         )
     return Comparison(joint=joint, datasets=datasets, ic=ic, leave_one_dataset_out=lodo, _elpd=elpd)

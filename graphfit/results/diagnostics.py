@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -37,13 +39,14 @@ class ConvergenceWarning(UserWarning):
     Two chains stuck in different places fail the R-hat and ESS checks:
 
     >>> import warnings
-    >>> import numpy as np, arviz as az
+    >>> import numpy as np
+    >>> from graphfit.backend import stack
     >>> import graphfit as gf
     >>> from graphfit.results.diagnostics import check_convergence
     >>> draws = np.random.default_rng(0).normal(size=(2, 200)) + np.array([[0.0], [5.0]])
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     diagnostics = check_convergence(az.from_dict(posterior={"a": draws}), ["a"])
+    ...     diagnostics = check_convergence(stack.from_arrays(posterior={"a": draws}), ["a"])
     >>> {w.category for w in caught} == {gf.ConvergenceWarning}, len(caught)
     (True, 3)
     """
@@ -69,10 +72,11 @@ class Diagnostics:
 
     Examples
     --------
-    >>> import numpy as np, arviz as az
+    >>> import numpy as np
+    >>> from graphfit.backend import stack
     >>> from graphfit.results.diagnostics import check_convergence
     >>> draws = np.random.default_rng(0).normal(size=(4, 1000))
-    >>> diagnostics = check_convergence(az.from_dict(posterior={"a": draws}), ["a"])
+    >>> diagnostics = check_convergence(stack.from_arrays(posterior={"a": draws}), ["a"])
     >>> diagnostics.ok, diagnostics.divergences, list(diagnostics.table.columns)
     (True, 0, ['r_hat', 'ess_bulk', 'ess_tail'])
     """
@@ -122,11 +126,12 @@ def diagnostics_table(posterior: Any, var_names: Sequence[str]) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import numpy as np, arviz as az
+    >>> import numpy as np
+    >>> from graphfit.backend import stack
     >>> from graphfit.results.diagnostics import diagnostics_table
     >>> rng = np.random.default_rng(0)
-    >>> idata = az.from_dict(posterior={"a": rng.normal(size=(4, 500, 2))})
-    >>> table = diagnostics_table(idata.posterior, ["a"])
+    >>> idata = stack.from_arrays(posterior={"a": rng.normal(size=(4, 500, 2))})
+    >>> table = diagnostics_table(stack.group(idata, "posterior"), ["a"])
     >>> list(table.index), bool((table["r_hat"] < 1.01).all())
     (['a[0]', 'a[1]'], True)
     """
@@ -340,13 +345,14 @@ def check_convergence(
     Examples
     --------
     >>> import warnings
-    >>> import numpy as np, arviz as az
+    >>> import numpy as np
+    >>> from graphfit.backend import stack
     >>> from graphfit.results.diagnostics import check_convergence
     >>> rng = np.random.default_rng(0)
-    >>> idata = az.from_dict(posterior={"a": rng.normal(size=(4, 1000))})
+    >>> idata = stack.from_arrays(posterior={"a": rng.normal(size=(4, 1000))})
     >>> check_convergence(idata, ["a"]).ok
     True
-    >>> one_chain = az.from_dict(posterior={"a": rng.normal(size=(1, 1000))})
+    >>> one_chain = stack.from_arrays(posterior={"a": rng.normal(size=(1, 1000))})
     >>> with warnings.catch_warnings(record=True):
     ...     warnings.simplefilter("always")
     ...     diagnostics = check_convergence(one_chain, ["a"])
@@ -354,15 +360,17 @@ def check_convergence(
     (True, ['R-hat was not computed: the posterior has 1 chain and R-hat compares chains;
     sample chains >= 2 (e.g. gf.NUTS(chains=4)) to check that they agree'])
     """
-    labels, draws = _flatten(idata.posterior, var_names)
+    posterior = stack.group(idata, "posterior")
+    labels, draws = _flatten(posterior, var_names)
     table = _table(labels, draws)
     divergences = 0
-    if "sample_stats" in idata and "diverging" in idata.sample_stats:
-        divergences = int(np.asarray(idata.sample_stats["diverging"]).sum())
+    stats = stack.group(idata, "sample_stats") if stack.has_group(idata, "sample_stats") else {}
+    if "diverging" in stats:
+        divergences = int(np.asarray(stats["diverging"]).sum())
     problems = []
     notes = []
-    n_chains = idata.posterior.sizes.get("chain", 1)
-    n_draws = idata.posterior.sizes.get("draw", 1)
+    n_chains = posterior.sizes.get("chain", 1)
+    n_draws = posterior.sizes.get("draw", 1)
     nonfinite = _nonfinite(labels, draws)
     if nonfinite:
         problems.append(
@@ -389,7 +397,7 @@ def check_convergence(
         if len(low):
             problems.append(f"{label} below {ess_min:g} for: {_fmt(low, 0)}")
     if divergences:
-        total = int(np.prod([idata.posterior.sizes[d] for d in ("chain", "draw")]))
+        total = int(np.prod([posterior.sizes[d] for d in ("chain", "draw")]))
         problems.append(
             f"{divergences} divergent transition(s) in {total} draws; the posterior geometry is "
             "hard for NUTS (try target_accept=0.95 or reparametrise)"

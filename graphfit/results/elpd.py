@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import ComparisonError
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def pointwise_log_likelihood(result_list: ResultList) -> xr.DataArray:
 
     arrays = []
     for result in result_list:
-        array = result.idata.log_likelihood["obs"]
+        array = stack.group(result.idata, "log_likelihood")["obs"]
         other = [d for d in array.dims if d not in ("chain", "draw")]
         values = array.transpose("chain", "draw", *other).values
         values = values.reshape(values.shape[0], values.shape[1], -1)
@@ -95,7 +96,7 @@ def dataset_log_likelihood(result_list: ResultList) -> xr.DataArray:
 
     arrays = []
     for result in result_list:
-        array = result.idata.log_likelihood["obs"]
+        array = stack.group(result.idata, "log_likelihood")["obs"]
         other = [d for d in array.dims if d not in ("chain", "draw")]
         arrays.append(array.sum(other) if other else array)
     total = xr.concat(arrays, dim="dataset").assign_coords(dataset=list(result_list.names))
@@ -104,54 +105,37 @@ def dataset_log_likelihood(result_list: ResultList) -> xr.DataArray:
 
 def _idata_with(result_list: ResultList, log_likelihood: xr.DataArray) -> az.InferenceData:
     """The joint posterior with one log-likelihood variable (what ``az.loo`` reads)."""
-    import arviz as az
     import xarray as xr
 
     _check_samples(result_list.idata, "loo/waic")
-    return az.InferenceData(
-        posterior=result_list.idata.posterior,
+    return stack.make_idata(
+        posterior=stack.group(result_list.idata, "posterior"),
         log_likelihood=xr.Dataset({_POINTS: log_likelihood.rename(_POINTS)}),
     )
 
 
-def _fix_waic_label(elpd: az.ELPDData) -> az.ELPDData:
-    """ArviZ 0.23 labels a non-pointwise WAIC estimate ``waic``; call it ``elpd_waic`` as in
-    the pointwise case and in ``az.compare``."""
-    if "waic" in elpd.index and "elpd_waic" not in elpd.index:
-        elpd.index = ["elpd_waic" if label == "waic" else label for label in elpd.index]
-    return elpd
-
-
 def joint_loo(result_list: ResultList, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
     """PSIS-LOO over all observed points of all datasets (see :meth:`~graphfit.ResultList.loo`)."""
-    import arviz as az
-
     idata = _idata_with(result_list, pointwise_log_likelihood(result_list))
-    return az.loo(idata, pointwise=pointwise, var_name=_POINTS, **kwargs)
+    return stack.loo(idata, _POINTS, pointwise=pointwise, **kwargs)
 
 
 def joint_waic(result_list: ResultList, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
     """WAIC over every observed point of every dataset (see :meth:`~graphfit.ResultList.waic`)."""
-    import arviz as az
-
     idata = _idata_with(result_list, pointwise_log_likelihood(result_list))
-    return _fix_waic_label(az.waic(idata, pointwise=pointwise, var_name=_POINTS, **kwargs))
+    return stack.waic(idata, _POINTS, pointwise=pointwise, **kwargs)
 
 
 def result_loo(result: Result, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
     """PSIS-LOO of one dataset's points (see :meth:`~graphfit.Result.loo`)."""
-    import arviz as az
-
     _check_samples(result.idata, f"loo of dataset {result.name!r}")
-    return az.loo(result.idata, pointwise=pointwise, var_name="obs", **kwargs)
+    return stack.loo(result.idata, "obs", pointwise=pointwise, **kwargs)
 
 
 def result_waic(result: Result, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
     """WAIC of one dataset's points (see :meth:`~graphfit.Result.waic`)."""
-    import arviz as az
-
     _check_samples(result.idata, f"waic of dataset {result.name!r}")
-    return _fix_waic_label(az.waic(result.idata, pointwise=pointwise, var_name="obs", **kwargs))
+    return stack.waic(result.idata, "obs", pointwise=pointwise, **kwargs)
 
 
 class DatasetInfluenceWarning(UserWarning):
@@ -176,14 +160,12 @@ class DatasetInfluenceWarning(UserWarning):
 def _dataset_elpd(result_list: ResultList) -> az.ELPDData:
     """``az.loo`` on the per-dataset summed log-likelihood, ArviZ's own k warning silenced
     (:func:`leave_one_dataset_out` reports it by dataset name instead)."""
-    import arviz as az
-
     idata = _idata_with(result_list, dataset_log_likelihood(result_list))
     # the tails of a dataset the others predict badly overflow in ArviZ 0.23's Pareto fit
     # (``exp`` of its length scales): a weight of 0, as meant, which numpy warns about
     with warnings.catch_warnings(), np.errstate(over="ignore"):
         warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
-        return az.loo(idata, pointwise=True, var_name=_POINTS)
+        return stack.loo(idata, _POINTS, pointwise=True)
 
 
 def leave_one_dataset_out(result_list: ResultList, warn: bool = True) -> pd.DataFrame:
@@ -199,7 +181,7 @@ def leave_one_dataset_out(result_list: ResultList, warn: bool = True) -> pd.Data
             f"{len(result_list)} ({', '.join(result_list.names)}); use loo() for one dataset."
         )
     elpd = _dataset_elpd(result_list)
-    loo_i = np.asarray(elpd.loo_i.values, dtype=float)
+    loo_i = np.asarray(stack.elpd_pointwise(elpd), dtype=float)
     pareto_k = np.asarray(elpd.pareto_k.values, dtype=float)
     summed = dataset_log_likelihood(result_list)
     values = summed.stack(sample=("chain", "draw")).transpose("dataset", "sample").values

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import InterpolationError
 from graphfit.results.instance_tree import build_instance, instance_leaves, is_number
 
@@ -409,7 +410,6 @@ def interpolate(
     >>> [round(float(v)) for v in posterior["centre"].mean(("chain", "draw"))]
     [45, 55]
     """
-    import arviz as az
     import xarray as xr
 
     owner = "interpolate"
@@ -447,7 +447,7 @@ def interpolate(
         )
     x = check_covariate(covariate, owner)
     query = _check_at(at, x, extrapolate, owner)
-    posteriors = [r.idata.posterior for r in results]
+    posteriors = [stack.group(r.idata, "posterior") for r in results]
     names = list(var_names) if var_names is not None else list(posteriors[0].data_vars)
     shape = (posteriors[0].sizes["chain"], posteriors[0].sizes["draw"])
     for result, posterior in zip(results, posteriors, strict=True):
@@ -476,4 +476,4 @@ def interpolate(
     posterior = xr.Dataset(
         arrays, attrs={"interpolation": method, "covariate": [float(v) for v in x]}
     )
-    return az.InferenceData(posterior=posterior)
+    return stack.make_idata(posterior=posterior)

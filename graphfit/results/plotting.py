@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import PlotError
 from graphfit.spec.analysis import Analysis, _definer
 
@@ -138,7 +139,7 @@ def fit_band(result: Result, draws: int = 200) -> FitBand:
     """
     result_list = result.result_list
     plan = result_list.compiled.plan
-    posterior = result_list.idata.posterior
+    posterior = stack.group(result_list.idata, "posterior")
     total = posterior.sizes["chain"] * posterior.sizes["draw"]
     indices = _sample_indices(total, draws)
     columns = {}
@@ -157,8 +158,8 @@ def fit_band(result: Result, draws: int = 200) -> FitBand:
         curves.append(np.asarray(observation.model_data, dtype=float))
     data = np.asarray(observation.data, dtype=float)
     noise = np.asarray(observation.noise_map, dtype=float)
-    stack = np.stack([np.broadcast_to(c, data.shape) for c in curves])
-    lower, median, upper = np.percentile(stack, [16.0, 50.0, 84.0], axis=0)
+    drawn = np.stack([np.broadcast_to(c, data.shape) for c in curves])
+    lower, median, upper = np.percentile(drawn, [16.0, 50.0, 84.0], axis=0)
     dims = tuple(observation.dims or (f"obs_dim_{k}" for k in range(data.ndim)))
     x = None
     if data.ndim <= 1:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from graphfit.results.result_list import ResultList
     from graphfit.spec.factor_graph import AnalysisFactor
 
+from graphfit.backend import stack
 from graphfit.backend.predictive import OBS, dataset_posterior_predictive
 from graphfit.results import elpd
 from graphfit.results.plotting import plot_fit
@@ -85,7 +86,6 @@ class Result:
     @cached_property
     def idata(self) -> az.InferenceData:
         """This dataset's ``InferenceData`` (shared and own parameters, data, log-likelihood)."""
-        import arviz as az
         import xarray as xr
 
         if self._list.compiled is None and self._list.dataset_idata is not None:
@@ -94,33 +94,35 @@ class Result:
         compiled = self._list.require("compiled", f"result {self.name!r}: idata")
         plan = compiled.plan
         posterior = {}
+        joint_posterior = stack.group(joint, "posterior")
         for local, ref in plan.factor_vars[self.index]:
-            array = joint.posterior[ref.name]
+            array = joint_posterior[ref.name]
             if ref.dataset is not None:
                 array = array.sel(dataset=ref.dataset, drop=True)
             posterior[local] = array.rename(local)
         groups: dict[str, xr.Dataset] = {
-            "posterior": xr.Dataset(posterior, attrs=dict(joint.posterior.attrs))
+            "posterior": xr.Dataset(posterior, attrs=dict(joint_posterior.attrs))
         }
         node = compiled.nodes[self.index]
-        for group in ("log_likelihood", "observed_data", "posterior_predictive"):
-            if group in joint.groups() and node.loglike_name in joint[group]:
-                array = joint[group][node.loglike_name]
+        for name in ("log_likelihood", "observed_data", "posterior_predictive"):
+            group = stack.group(joint, name) if stack.has_group(joint, name) else {}
+            if node.loglike_name in group:
+                array = group[node.loglike_name]
                 if node.select:
                     array = array.sel(node.select, drop=True)
                 renames = {old: new for old, new in node.dims.items() if old in array.dims}
                 array = array.rename(renames).rename(OBS)
-                groups[group] = xr.Dataset({OBS: array}, attrs=dict(joint[group].attrs))
-        if "sample_stats" in joint.groups():
-            groups["sample_stats"] = joint.sample_stats
-        return az.InferenceData(**groups)
+                groups[name] = xr.Dataset({OBS: array}, attrs=dict(group.attrs))
+        if stack.has_group(joint, "sample_stats"):
+            groups["sample_stats"] = stack.group(joint, "sample_stats")
+        return stack.make_idata(**groups)
 
     def _plan(self) -> Any:
         return self._list.require("compiled", f"result {self.name!r}: instances").plan
 
     def _values_at(self, chain: int, draw: int) -> dict[Any, float]:
         plan = self._plan()
-        posterior = self._list.idata.posterior
+        posterior = stack.group(self._list.idata, "posterior")
         values = {}
         for prior in plan.factor_priors[self.index]:
             ref = plan.prior_refs[prior]
@@ -153,7 +155,7 @@ class Result:
         Relations are evaluated at those medians.
         """
         plan = self._plan()
-        posterior = self._list.idata.posterior
+        posterior = stack.group(self._list.idata, "posterior")
         values = {}
         for prior in plan.factor_priors[self.index]:
             ref = plan.prior_refs[prior]
@@ -232,4 +234,5 @@ class Result:
         return elpd.result_waic(self, pointwise=pointwise, **kwargs)
 
     def __repr__(self) -> str:
-        return f"Result(name={self.name!r}, parameters={list(self.idata.posterior.data_vars)})"
+        parameters = list(stack.group(self.idata, "posterior").data_vars)
+        return f"Result(name={self.name!r}, parameters={parameters})"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from graphfit.results.evidence import LogEvidence
     from graphfit.spec.factor_graph import FactorGraphModel
 
+from graphfit.backend import stack
 from graphfit.backend.predictive import joint_posterior_predictive
 from graphfit.results import elpd
 from graphfit.results.evidence import LogEvidence
@@ -105,7 +106,7 @@ class ResultList(Sequence[Result]):
         #: Reads dataset ``k``'s ``InferenceData`` when there is no compiled graph to select it
         #: from the joint one (a result loaded without its model).
         self.dataset_idata = dataset_idata
-        if missing is None and None in (graph, compiled, idata):
+        if missing is None and any(part is None for part in (graph, compiled, idata)):
             raise TypeError("ResultList: a list without a joint part needs missing=")
         self._missing = missing
         #: Seconds spent building the model (``build``), finding starts (``start``), setting up
@@ -210,7 +211,7 @@ class ResultList(Sequence[Result]):
         if self.idata is None and self.compiled is None:
             return {}
         plan = self.require("compiled", "populations").plan
-        posterior = self.idata.posterior
+        posterior = stack.group(self.idata, "posterior")
         rng = np.random.default_rng(0)
         out = {}
         for hname, population in plan.populations:
@@ -244,7 +245,7 @@ class ResultList(Sequence[Result]):
         """One ``xarray.DataTree`` with a child per dataset (its groups below it)."""
         import xarray as xr
 
-        return xr.DataTree(children={r.name: r.idata.to_datatree() for r in self.succeeded})
+        return xr.DataTree(children={r.name: stack.to_datatree(r.idata) for r in self.succeeded})
 
     def summary(self, **kwargs: Any) -> pd.DataFrame:
         """``az.summary`` of the joint posterior; without one (independent fits), of every

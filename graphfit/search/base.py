@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.backend.pointwise import python_default, vectorized_log_likelihood
 from graphfit.backend.structures import LOCK
 from graphfit.exceptions import SearchError
@@ -111,29 +112,30 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
         for rv in model.free_RVs
         if model.rvs_to_values[rv].name != rv.name
     ]
-    hidden = [name for name in hidden if name in idata.posterior]
+    posterior = stack.group(idata, "posterior")
+    hidden = [name for name in hidden if name in posterior]
     if hidden:
-        posterior = idata.posterior.drop_vars(hidden)
+        posterior = posterior.drop_vars(hidden)
         # and the coordinates of their dims (e.g. ``normalization_chain___dim_0``)
         used = {dim for array in posterior.data_vars.values() for dim in array.dims}
         stray = [name for name, coord in posterior.coords.items() if not set(coord.dims) <= used]
-        idata.posterior = posterior.drop_vars(stray)
+        stack.set_group(idata, "posterior", posterior.drop_vars(stray))
     observed = list(dict.fromkeys(n.loglike_name for n in compiled.nodes if n.kind == "observed"))
     if observed and (
-        "log_likelihood" not in idata.groups()
-        or any(name not in idata.log_likelihood for name in observed)
+        not stack.has_group(idata, "log_likelihood")
+        or any(name not in stack.group(idata, "log_likelihood") for name in observed)
     ):
         if not _defer_log_likelihood(idata, compiled, observed):  # else computed on first use
             _reused_log_likelihood(idata, compiled, observed)
     custom = compiled.potential_loglikes
     if custom:
-        moved = idata.posterior[custom]
-        idata.posterior = idata.posterior.drop_vars(custom)
-        if "log_likelihood" in idata.groups():
-            idata.log_likelihood = xr.merge([idata.log_likelihood, moved])
-        else:
-            idata.add_groups(log_likelihood=moved)
-    if observed and "observed_data" not in idata.groups():
+        posterior = stack.group(idata, "posterior")
+        moved = posterior[custom]
+        stack.set_group(idata, "posterior", posterior.drop_vars(custom))
+        if stack.has_group(idata, "log_likelihood"):
+            moved = xr.merge([stack.group(idata, "log_likelihood"), moved])
+        stack.set_group(idata, "log_likelihood", moved)
+    if observed and not stack.has_group(idata, "observed_data"):
         from pymc.backends.arviz import find_observations
 
         data = find_observations(model)
@@ -145,7 +147,7 @@ def finish_idata(idata: az.InferenceData, compiled: CompiledGraph) -> az.Inferen
             )
             for name in observed
         }
-        idata.add_groups(observed_data=xr.Dataset(arrays))
+        stack.set_group(idata, "observed_data", xr.Dataset(arrays))
     return idata
 
 
@@ -158,8 +160,9 @@ def _reused_log_likelihood(
     containers may hold other data by then (see :mod:`graphfit.backend.structures`).  PyMC's
     function compiled the log-likelihood to C and, in a fresh process, loaded PyTensor's index
     of compiled modules first: 2-3 s of a 3-dataset cookbook fit's post-processing."""
-    loglike = _reused_log_likelihood_dataset(compiled, observed, idata.posterior, compiled.data)
-    idata.add_groups(log_likelihood=loglike)
+    posterior = stack.group(idata, "posterior")
+    loglike = _reused_log_likelihood_dataset(compiled, observed, posterior, compiled.data)
+    stack.set_group(idata, "log_likelihood", loglike)
 
 
 def _reused_log_likelihood_dataset(
@@ -209,17 +212,7 @@ def _pymc_dataset(arrays: dict[str, np.ndarray], coords: Any, dims: Any) -> Any:
     """``arrays`` (chain, draw, ...) as the ``Dataset`` PyMC's ``compute_log_likelihood``
     makes: its dims, coords and attributes (``coords``, ``dims`` from PyMC's
     ``coords_and_dims_for_inferencedata``)."""
-    import pymc as pm
-    from arviz import dict_to_dataset
-
-    return dict_to_dataset(
-        arrays,
-        library=pm,
-        dims=dims,
-        coords=coords,
-        default_dims=["chain", "draw"],
-        skip_event_dims=True,
-    )
+    return stack.sampled_dataset(arrays, coords, dims)
 
 
 def _pointwise_shapes(model: Any, observed: list[str]) -> dict[str, tuple[int, ...]] | None:
@@ -245,10 +238,10 @@ def _defer_log_likelihood(
     ``False`` (nothing done) otherwise."""
     from graphfit.backend import deferred  # import time: it loads xarray
 
-    if "log_likelihood" in idata.groups() or "posterior" not in idata.groups():
+    if stack.has_group(idata, "log_likelihood") or not stack.has_group(idata, "posterior"):
         return False
     model = compiled.model
-    posterior = idata.posterior
+    posterior = stack.group(idata, "posterior")
     if "chain" not in posterior.sizes or "draw" not in posterior.sizes:
         return False
     shapes = _pointwise_shapes(model, observed)
@@ -283,7 +276,7 @@ def _defer_log_likelihood(
     )
     expected = {name: (template[name].dims, template[name].shape) for name in observed}
     source = deferred.DeferredLogLikelihood(compute, expected)
-    idata.add_groups(log_likelihood=deferred.deferred_dataset(source, template))
+    stack.set_group(idata, "log_likelihood", deferred.deferred_dataset(source, template))
     return True
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import SearchError
 from graphfit.results.evidence import LogEvidence
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
@@ -168,7 +169,6 @@ class DynestyStatic(Search):
         )
 
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
-        import arviz as az
         import pymc as pm
         import xarray as xr
 
@@ -225,9 +225,8 @@ class DynestyStatic(Search):
             else:
                 arrays[name] = xr.DataArray(values[None, :, 0], dims=dims, coords=coords)
         posterior = xr.Dataset(arrays)
-        deterministics = pm.compute_deterministics(
-            posterior, model=model, merge_dataset=True, progressbar=False
-        )
+        extra = pm.compute_deterministics(posterior, model=model, progressbar=False)
+        deterministics = xr.merge([posterior, extra], combine_attrs="override")
         evidence = LogEvidence(
             value=float(results.logz[-1]), error=float(results.logzerr[-1]), method="dynesty"
         )
@@ -240,7 +239,7 @@ class DynestyStatic(Search):
                 "kish_ess": xr.DataArray(float(weights.sum() ** 2 / (weights**2).sum())),
             }
         )
-        idata = az.InferenceData(posterior=deterministics, sample_stats=sample_stats)
+        idata = stack.make_idata(posterior=deterministics, sample_stats=sample_stats)
         idata = finish_idata(idata, compiled)
         idata.posterior.attrs.update(evidence.to_attrs())
         check_complete(idata, "DynestyStatic")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import SearchError
 
 if TYPE_CHECKING:
@@ -309,7 +310,7 @@ def check_complete(
     sampler stopped early (e.g. interrupted) returns what it has; it is not kept as a finished
     fit. Fit again.
     """
-    posterior = idata.posterior
+    posterior = stack.group(idata, "posterior")
     problems = []
     got_chains, got_draws = posterior.sizes.get("chain", 0), posterior.sizes.get("draw", 0)
     if chains is not None and got_chains < chains:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.search.base import Search, finish_idata
 from graphfit.search.interrupts import interruptible
 from graphfit.search.modes import MultimodalityWarning, describe, separated_modes
@@ -70,7 +71,6 @@ class MAP(Search):
         self.n_optimise = int(n_optimise)
 
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Any]:
-        import arviz as az
         import xarray as xr
 
         model = compiled.model
@@ -113,5 +113,5 @@ class MAP(Search):
                 )
             }
         )
-        idata = az.InferenceData(posterior=posterior, sample_stats=sample_stats)
+        idata = stack.make_idata(posterior=posterior, sample_stats=sample_stats)
         return finish_idata(idata, compiled), None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.backend.marginal import draw_marginalized
 from graphfit.backend.pointwise import python_default
 from graphfit.backend.variables import prior_constants_mode
@@ -312,6 +313,7 @@ class NUTS(Search):
         kwargs = dict(self.sampler_kwargs)
         nuts_kwargs = {"jitter": False, "chain_method": "parallel"}
         nuts_kwargs.update(kwargs.pop("nuts_sampler_kwargs", {}))
+        nuts_kwargs.update(kwargs.pop("nuts", {}))  # PyMC 6's name for the same
         # JAX runs the draws as one computation: Ctrl-C takes effect when it returns
         with interruptible(self._what()):
             idata = pm.sample(
@@ -324,7 +326,7 @@ class NUTS(Search):
                 nuts_sampler="numpyro",
                 target_accept=kwargs.pop("target_accept", self.target_accept),
                 compute_convergence_checks=False,
-                nuts_sampler_kwargs=nuts_kwargs,
+                **stack.external_nuts(nuts_kwargs),
                 model=model,
                 **kwargs,
             )
@@ -382,19 +384,18 @@ class NUTS(Search):
 
 def _join_chains(parts: list[Any]) -> Any:
     """One ``InferenceData`` of the chains of several, numbered on (groups all have)."""
-    import arviz as az
     import xarray as xr
 
     groups = {}
-    for name in parts[0].groups():
+    for name in stack.group_names(parts[0]):
         pieces, offset = [], 0
         for part in parts:
-            group = part[name]
+            group = stack.group(part, name)
             pieces.append(group.assign_coords(chain=group["chain"].values + offset))
             offset += group.sizes["chain"]
         groups[name] = xr.concat(pieces, dim="chain")
-        groups[name].attrs = dict(parts[0][name].attrs)
-    return az.InferenceData(**groups)
+        groups[name].attrs = dict(pieces[0].attrs)
+    return stack.make_idata(**groups)
 
 
 def warn_multimodal(finder: Any, modes: Modes, chains: int) -> None:

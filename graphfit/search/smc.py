@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphfit.backend import stack
 from graphfit.exceptions import SearchError
 from graphfit.results.evidence import LogEvidence
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
@@ -177,9 +178,8 @@ class SMC(Search):
         check_complete(idata, "SMC", chains=self.chains, draws=self.draws)
         timings["sample"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        stats, log_ml = stage_stats(idata.sample_stats, self.chains)
-        del idata.sample_stats
-        idata.add_groups(sample_stats=stats)
+        stats, log_ml = stage_stats(stack.group(idata, "sample_stats"), self.chains)
+        stack.set_group(idata, "sample_stats", stats)
         evidence = LogEvidence.from_chains(log_ml, method="smc")
         idata = finish_idata(idata, compiled)
         idata.posterior.attrs.update(evidence.to_attrs())

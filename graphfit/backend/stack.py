@@ -1,0 +1,303 @@
+"""The installed PyMC/ArviZ stack: the one module that knows which one it is.
+
+graphfit runs on two stacks: PyMC 5 with ArviZ 0.x (Python 3.11), whose results are
+``arviz.InferenceData`` objects, and PyMC 6 with ArviZ 1 (Python 3.12 and later), whose
+results are ``xarray.DataTree`` objects with the same groups (``posterior``,
+``log_likelihood``, ``sample_stats``, ``observed_data``, ...).  Everything else in graphfit
+reads and builds results through the functions here, so that a fit is native to the stack it
+ran on: ``result.idata`` is what that stack's ArviZ functions take.
+
+Each group is handed out and taken in as an ``xarray.Dataset`` on both stacks.
+
+Examples
+--------
+>>> import numpy as np
+
+from graphfit.exceptions import ComparisonError
+>>> from graphfit.backend import stack
+>>> idata = stack.from_arrays(posterior={"a": np.zeros((2, 50))})
+>>> stack.group_names(idata)
+['posterior']
+>>> stack.set_group(idata, "sample_stats", stack.group(idata, "posterior").rename(a="lp"))
+>>> stack.group_names(idata)
+['posterior', 'sample_stats']
+>>> stack.group(idata, "posterior")["a"].shape
+(2, 50)
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Any
+
+import numpy as np
+
+from graphfit.exceptions import ComparisonError
+
+__all__ = [
+    "ARVIZ_1",
+    "PYMC_6",
+    "compare",
+    "compare_columns",
+    "drop_group",
+    "elpd_pointwise",
+    "elpd_total",
+    "ess",
+    "external_nuts",
+    "from_arrays",
+    "group",
+    "group_names",
+    "has_group",
+    "hdi_bounds",
+    "loo",
+    "make_idata",
+    "read_netcdf",
+    "rhat",
+    "sampled_dataset",
+    "set_group",
+    "to_datatree",
+    "waic",
+    "write_netcdf",
+]
+
+
+def _major(package: str) -> int:
+    return int(version(package).split(".")[0])
+
+
+#: Whether ArviZ 1 is installed, whose results are ``xarray.DataTree`` objects (ArviZ 0.x's
+#: are ``az.InferenceData``).
+ARVIZ_1: bool = _major("arviz") >= 1
+#: Whether PyMC 6 is installed (else PyMC 5).
+PYMC_6: bool = _major("pymc") >= 6
+
+
+def group_names(idata: Any) -> list[str]:
+    """The names of ``idata``'s groups, in order."""
+    if ARVIZ_1:
+        return list(idata.children)
+    return list(idata.groups())
+
+
+def has_group(idata: Any, name: str) -> bool:
+    """Whether ``idata`` has the group ``name``."""
+    return name in group_names(idata)
+
+
+def group(idata: Any, name: str) -> Any:
+    """The group ``name`` of ``idata`` as an ``xarray.Dataset`` sharing its arrays
+    (``KeyError`` when missing); a changed group goes back with :func:`set_group`."""
+    if name not in group_names(idata):
+        raise KeyError(f"the results have no {name!r} group; they have {group_names(idata)}")
+    if ARVIZ_1:
+        return idata[name].to_dataset()
+    return idata[name]
+
+
+def set_group(idata: Any, name: str, dataset: Any) -> None:
+    """Put the ``xarray.Dataset`` ``dataset`` into ``idata`` as its group ``name``, replacing
+    any group of that name."""
+    if ARVIZ_1:
+        import xarray as xr
+
+        idata[name] = xr.DataTree(dataset)
+    elif name in idata.groups():
+        setattr(idata, name, dataset)
+    else:
+        idata.add_groups({name: dataset})
+
+
+def drop_group(idata: Any, name: str) -> None:
+    """Remove the group ``name`` from ``idata`` (nothing when it has none)."""
+    if name not in group_names(idata):
+        return
+    if ARVIZ_1:
+        del idata[name]
+    else:
+        delattr(idata, name)
+
+
+def to_datatree(idata: Any) -> Any:
+    """``idata`` as an ``xarray.DataTree`` (on ArviZ 1 it is one already)."""
+    if ARVIZ_1:
+        return idata
+    return idata.to_datatree()
+
+
+def make_idata(**groups: Any) -> Any:
+    """The stack's results object holding ``groups`` (name -> ``xarray.Dataset``), in order."""
+    if ARVIZ_1:
+        import xarray as xr
+
+        return xr.DataTree(children={name: xr.DataTree(ds) for name, ds in groups.items()})
+    import arviz as az
+
+    return az.InferenceData(**groups)
+
+
+def from_arrays(
+    *, coords: dict[str, Any] | None = None, dims: dict[str, list[str]] | None = None, **groups: Any
+) -> Any:
+    """The stack's results object from arrays: ``groups`` maps each group name to
+    ``{variable: array}`` with ``(chain, draw, ...)`` leading dims for the sampled groups;
+    ``coords`` and ``dims`` name the other dims (as ``arviz.from_dict``)."""
+    import arviz as az
+
+    arrays = {
+        name: {k: np.asarray(v) for k, v in values.items()} for name, values in groups.items()
+    }
+    if ARVIZ_1:
+        return az.from_dict(arrays, coords=coords, dims=dims)
+    return az.from_dict(**arrays, coords=coords, dims=dims)
+
+
+def write_netcdf(idata: Any, path: str) -> None:
+    """Write ``idata`` to the netCDF file ``path`` (HDF5, one netCDF group per group): the
+    same layout on both stacks, so a file written on one loads on the other."""
+    idata.to_netcdf(str(path), engine="h5netcdf")
+
+
+def read_netcdf(path: str) -> Any:
+    """The stack's results object read (fully, the file closed) from the netCDF file
+    ``path`` written by :func:`write_netcdf` on either stack."""
+    if ARVIZ_1:
+        import xarray as xr
+
+        with xr.open_datatree(str(path), engine="h5netcdf") as tree:
+            return tree.load()
+    import arviz as az
+
+    with az.rc_context({"data.load": "eager"}):
+        return az.from_netcdf(str(path), engine="h5netcdf")
+
+
+def sampled_dataset(arrays: dict[str, Any], coords: Any, dims: Any) -> Any:
+    """``arrays`` (chain, draw, ...) as the ``xarray.Dataset`` PyMC makes of sampled values:
+    its dims, coords and attributes (``coords`` and ``dims`` as PyMC's
+    ``coords_and_dims_for_inferencedata`` gives them)."""
+    import pymc as pm
+
+    if ARVIZ_1:
+        from arviz_base import dict_to_dataset
+
+        return dict_to_dataset(
+            arrays,
+            inference_library=pm,
+            dims=dims,
+            coords=coords,
+            sample_dims=["chain", "draw"],
+            skip_event_dims=True,
+        )
+    from arviz import dict_to_dataset
+
+    return dict_to_dataset(
+        arrays,
+        library=pm,
+        dims=dims,
+        coords=coords,
+        default_dims=["chain", "draw"],
+        skip_event_dims=True,
+    )
+
+
+def hdi_bounds(posterior: Any, prob: float) -> tuple[Any, Any]:
+    """The highest-density interval of probability ``prob`` of each variable of the
+    ``xarray.Dataset`` ``posterior`` (``chain`` and ``draw`` dims): two Datasets, the lower
+    and the upper bounds."""
+    import arviz as az
+
+    if ARVIZ_1:
+        hdi = az.hdi(posterior, prob=prob)
+        return hdi.sel(ci_bound="lower", drop=True), hdi.sel(ci_bound="upper", drop=True)
+    hdi = az.hdi(posterior, hdi_prob=prob)
+    return hdi.sel(hdi="lower", drop=True), hdi.sel(hdi="higher", drop=True)
+
+
+def rhat(posterior: Any) -> Any:
+    """ArviZ's rank-normalised R-hat of each variable of ``posterior`` (a Dataset)."""
+    import arviz as az
+
+    return az.rhat(posterior)
+
+
+def ess(posterior: Any, method: str) -> Any:
+    """ArviZ's effective sample size (``method`` ``"bulk"`` or ``"tail"``) of each variable
+    of ``posterior`` (a Dataset).  The tail ESS is the smaller of the 5% and 95% quantiles'
+    (Vehtari et al. 2021, ArviZ 0.x's default) on both stacks: ArviZ 1's own default takes the
+    quantiles of its 89% interval, 11% and 89%."""
+    import arviz as az
+
+    if ARVIZ_1 and method == "tail":
+        return az.ess(posterior, method=method, prob=(0.05, 0.95))
+    return az.ess(posterior, method=method)
+
+
+def loo(idata: Any, var_name: str, pointwise: bool = False, **kwargs: Any) -> Any:
+    """ArviZ's PSIS-LOO of the log-likelihood variable ``var_name`` of ``idata``: the stack's
+    own ``ELPDData``."""
+    import arviz as az
+
+    return az.loo(idata, pointwise=pointwise, var_name=var_name, **kwargs)
+
+
+def waic(idata: Any, var_name: str, pointwise: bool = False, **kwargs: Any) -> Any:
+    """ArviZ 0.x's WAIC of the log-likelihood variable ``var_name`` of ``idata``, labelled
+    ``elpd_waic`` whether pointwise or not.  ArviZ 1 has no WAIC: a
+    :class:`~graphfit.ComparisonError` there, saying to use PSIS-LOO."""
+    import arviz as az
+
+    if ARVIZ_1:
+        _no_waic()
+    elpd = az.waic(idata, pointwise=pointwise, var_name=var_name, **kwargs)
+    # ArviZ 0.23 labels a non-pointwise estimate ``waic``, a pointwise one ``elpd_waic``
+    if "waic" in elpd.index and "elpd_waic" not in elpd.index:
+        elpd.index = ["elpd_waic" if label == "waic" else label for label in elpd.index]
+    return elpd
+
+
+def _no_waic() -> None:
+    raise ComparisonError(
+        f"WAIC is not part of ArviZ 1 (the installed ArviZ is {version('arviz')}); use loo() "
+        "(PSIS-LOO), which ArviZ recommends over WAIC, or ArviZ 0.x on Python 3.11."
+    )
+
+
+def elpd_pointwise(elpd: Any) -> Any:
+    """The pointwise expected log predictive densities of a pointwise ``ELPDData`` (an
+    ``xarray.DataArray``)."""
+    return elpd.elpd_i if ARVIZ_1 else elpd.loo_i if hasattr(elpd, "loo_i") else elpd.waic_i
+
+
+def elpd_total(elpd: Any) -> float:
+    """The expected log predictive density an ``ELPDData`` estimates (PSIS-LOO's or WAIC's)."""
+    if ARVIZ_1:
+        return float(elpd.elpd)
+    return float(elpd["elpd_loo"] if "elpd_loo" in elpd.index else elpd["elpd_waic"])
+
+
+def compare_columns(ic: str) -> tuple[str, str]:
+    """The names of the estimate's and the effective number of parameters' columns of
+    :func:`compare`'s table for the criterion ``ic`` (``"loo"`` or ``"waic"``)."""
+    if ARVIZ_1:
+        return "elpd", "p"
+    return f"elpd_{ic}", f"p_{ic}"
+
+
+def compare(elpds: dict[str, Any], ic: str, **kwargs: Any) -> Any:
+    """ArviZ's ``compare`` of the models' ``ELPDData`` (``ic`` ``"loo"`` or ``"waic"``, as
+    they were computed): the stack's own table, one row per model."""
+    import arviz as az
+
+    if ARVIZ_1:
+        if ic != "loo":
+            _no_waic()
+        # ArviZ 1 rounds the table by default; graphfit hands out the numbers as computed
+        kwargs.setdefault("round_to", "none")
+        return az.compare(elpds, **kwargs)
+    return az.compare(elpds, ic=ic, **kwargs)
+
+
+def external_nuts(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keyword of ``pm.sample`` that passes ``kwargs`` on to an external NUTS sampler
+    (numpyro's): ``nuts`` on PyMC 6, ``nuts_sampler_kwargs`` on PyMC 5."""
+    return {"nuts": kwargs} if PYMC_6 else {"nuts_sampler_kwargs": kwargs}
