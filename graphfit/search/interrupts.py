@@ -299,9 +299,10 @@ def check_complete(
 
     Examples
     --------
-    >>> import numpy as np, arviz as az
+    >>> import numpy as np
+    >>> from graphfit.backend import stack
     >>> from graphfit.search.interrupts import check_complete
-    >>> short = az.from_dict(posterior={"a": np.zeros((2, 60))})
+    >>> short = stack.from_arrays(posterior={"a": np.zeros((2, 60))})
     >>> try:
     ...     check_complete(short, "NUTS", chains=2, draws=100)
     ... except ValueError as error:
