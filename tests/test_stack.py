@@ -74,6 +74,7 @@ def test_groups_are_read_set_and_dropped_as_datasets():
     assert stack.group_names(idata) == ["posterior"]
     with pytest.raises(KeyError, match="the results have no 'log_likelihood' group"):
         stack.group(idata, "log_likelihood")
+    assert stack.group(idata, "log_likelihood", None) is None  # a default instead
 
 
 def test_results_are_the_stacks_own_type():

@@ -84,11 +84,18 @@ def has_group(idata: Any, name: str) -> bool:
     return name in group_names(idata)
 
 
-def group(idata: Any, name: str) -> Any:
-    """The group ``name`` of ``idata`` as an ``xarray.Dataset`` sharing its arrays
-    (``KeyError`` when missing); a changed group goes back with :func:`set_group`."""
-    if name not in group_names(idata):
-        raise KeyError(f"the results have no {name!r} group; they have {group_names(idata)}")
+_MISSING = object()
+
+
+def group(idata: Any, name: str, default: Any = _MISSING) -> Any:
+    """The group ``name`` of ``idata`` as an ``xarray.Dataset`` sharing its arrays; a changed
+    group goes back with :func:`set_group`.  When ``idata`` has no such group: ``default``
+    if given, else ``KeyError``."""
+    names = group_names(idata)
+    if name not in names:
+        if default is not _MISSING:
+            return default
+        raise KeyError(f"the results have no {name!r} group; they have {names}")
     if ARVIZ_1:
         return idata[name].to_dataset()
     return idata[name]
@@ -177,27 +184,16 @@ def sampled_dataset(arrays: dict[str, Any], coords: Any, dims: Any) -> Any:
     ``coords_and_dims_for_inferencedata`` gives them)."""
     import pymc as pm
 
+    sample_dims = ["chain", "draw"]
     if ARVIZ_1:
         from arviz_base import dict_to_dataset
 
-        return dict_to_dataset(
-            arrays,
-            inference_library=pm,
-            dims=dims,
-            coords=coords,
-            sample_dims=["chain", "draw"],
-            skip_event_dims=True,
-        )
-    from arviz import dict_to_dataset
+        named = {"inference_library": pm, "sample_dims": sample_dims}
+    else:
+        from arviz import dict_to_dataset
 
-    return dict_to_dataset(
-        arrays,
-        library=pm,
-        dims=dims,
-        coords=coords,
-        default_dims=["chain", "draw"],
-        skip_event_dims=True,
-    )
+        named = {"library": pm, "default_dims": sample_dims}
+    return dict_to_dataset(arrays, dims=dims, coords=coords, skip_event_dims=True, **named)
 
 
 def hdi_bounds(posterior: Any, prob: float) -> tuple[Any, Any]:

@@ -171,7 +171,6 @@ def prior_variable(
     containers named ``<group>::<argument>``, each recorded in ``containers`` as
     ``(group name, argument)``, so another graph of the structure sets its own prior values.
     """
-
     priors: list[Prior] = group.members
     first, vector = priors[0], group.vector
     dims = "dataset" if vector else None

@@ -190,7 +190,6 @@ def compare(fits: dict[str, Any], ic: str = "loo", **kwargs: Any) -> Comparison:
     ...     print(error)
     compare: model 'A' must be a ResultList (or the Result of a single-dataset fit), got NoneType.
     """
-
     if not isinstance(fits, dict) or len(fits) < 2:
         given = list(fits) if isinstance(fits, dict) else fits
         count = len(given) if isinstance(given, list) else type(fits).__name__

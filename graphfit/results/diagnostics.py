@@ -364,7 +364,7 @@ def check_convergence(
     labels, draws = _flatten(posterior, var_names)
     table = _table(labels, draws)
     divergences = 0
-    stats = stack.group(idata, "sample_stats") if stack.has_group(idata, "sample_stats") else {}
+    stats = stack.group(idata, "sample_stats", {})
     if "diverging" in stats:
         divergences = int(np.asarray(stats["diverging"]).sum())
     problems = []

@@ -105,7 +105,7 @@ class Result:
         }
         node = compiled.nodes[self.index]
         for name in ("log_likelihood", "observed_data", "posterior_predictive"):
-            group = stack.group(joint, name) if stack.has_group(joint, name) else {}
+            group = stack.group(joint, name, {})
             if node.loglike_name in group:
                 array = group[node.loglike_name]
                 if node.select:

@@ -196,7 +196,7 @@ def _reused_log_likelihood_dataset(
     names = [rv.name for rv in umodel.free_RVs]
     if vectorized is not None:
         arrays = vectorized({name: posterior[name].values for name in names})
-        return _pymc_dataset(arrays, coords, dims)
+        return stack.sampled_dataset(arrays, coords, dims)
     return apply_function_over_dataset(
         function,
         posterior[names],
@@ -206,13 +206,6 @@ def _reused_log_likelihood_dataset(
         coords=coords,
         progressbar=False,
     )
-
-
-def _pymc_dataset(arrays: dict[str, np.ndarray], coords: Any, dims: Any) -> Any:
-    """``arrays`` (chain, draw, ...) as the ``Dataset`` PyMC's ``compute_log_likelihood``
-    makes: its dims, coords and attributes (``coords``, ``dims`` from PyMC's
-    ``coords_and_dims_for_inferencedata``)."""
-    return stack.sampled_dataset(arrays, coords, dims)
 
 
 def _pointwise_shapes(model: Any, observed: list[str]) -> dict[str, tuple[int, ...]] | None:
@@ -269,7 +262,7 @@ def _defer_log_likelihood(
     coords, dims = coords_and_dims_for_inferencedata(model)
     chain, draw = posterior.sizes["chain"], posterior.sizes["draw"]
     zero = np.zeros((), dtype=np.float64)
-    template = _pymc_dataset(
+    template = stack.sampled_dataset(
         {name: np.broadcast_to(zero, (chain, draw, *shapes[name])) for name in observed},
         coords,
         dims,

@@ -158,12 +158,14 @@ class NUTS(Search):
             logp_grad = precompiled.logp_func
             setup = time.perf_counter() - clock
         step = None
+        # PyMC's step, compiled for this fit, holds the prior values as constants
+        compile_kwargs = _compile_kwargs(target) if self.sampler == "pymc" else {}
         if self.sampler == "pymc" and set(self.sampler_kwargs) <= {"target_accept"}:
             # build PyMC's NUTS step first and let the start search use its compiled log density
             # and gradient (one compile instead of two); its mass matrix is set from the starts
             clock = time.perf_counter()
             with paused_gc():
-                step, logp_grad = self._pymc_step(model, rng, _compile_kwargs(target))
+                step, logp_grad = self._pymc_step(model, rng, compile_kwargs)
             setup = time.perf_counter() - clock
         clock = time.perf_counter()
         with paused_gc():
@@ -184,9 +186,7 @@ class NUTS(Search):
                 # as PyMC's init="adapt_diag": the adaptation starts at the chains' mean
                 step.potential._initial_mean = np.mean(starts, axis=0)
                 step.potential.reset()
-            idata = self._sample_pymc(
-                model, initvals, seed, step=step, compile_kwargs=_compile_kwargs(target)
-            )
+            idata = self._sample_pymc(model, initvals, seed, step, compile_kwargs)
         elif self.sampler == "numpyro":
             initvals = [finder.free_values(x) for x in starts]
             idata = self._sample_numpyro(model, initvals, seed)
