@@ -72,10 +72,9 @@ def main(random_seed: int = 3) -> gf.ResultList:
     figure.savefig(OUTPUT / "all_datasets.png", dpi=100)
     plt.close(figure)
 
-    predictive = result_list["narrow"].posterior_predictive()
-    ax = az.plot_ppc(predictive, num_pp_samples=100, random_seed=0)
-    ax.figure.savefig(OUTPUT / "ppc_narrow.png", dpi=100)
-    plt.close(ax.figure)
+    figure = result_list["narrow"].plot_ppc(num_samples=100)
+    figure.savefig(OUTPUT / "ppc_narrow.png", dpi=100)
+    plt.close(figure)
     print(f"plots in {OUTPUT}")
     return result_list
 

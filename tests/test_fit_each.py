@@ -455,7 +455,10 @@ def test_convergence_warnings_from_pool_workers_reach_the_caller_naming_the_data
         result_list = run_with_timeout(
             lambda: gf.fit_each(factors(CENTRES[:4]), search, executor=2, progress=False), 600
         )
-    assert [str(w.message).split(":")[0] for w in record] == ["fit_each"]
+    # Python 3.12+ also warns that the pool forks a process with threads (graphfit forks on
+    # purpose on Linux, see pool_start_method): that warning is Python's, not a fit's
+    fits = [w for w in record if "use of fork() may lead to deadlocks" not in str(w.message)]
+    assert [str(w.message).split(":")[0] for w in fits] == ["fit_each"]
     assert result_list.failed == []
     assert result_list.stats["workers"] >= 2  # fitted here (the first) and in the workers
     named = {dataset for dataset, category, _ in result_list.warnings}

@@ -12,8 +12,6 @@ Each group is handed out and taken in as an ``xarray.Dataset`` on both stacks.
 Examples
 --------
 >>> import numpy as np
-
-from graphfit.exceptions import ComparisonError
 >>> from graphfit.backend import stack
 >>> idata = stack.from_arrays(posterior={"a": np.zeros((2, 50))})
 >>> stack.group_names(idata)
@@ -44,6 +42,7 @@ __all__ = [
     "elpd_total",
     "ess",
     "external_nuts",
+    "figure_of",
     "from_arrays",
     "group",
     "group_names",
@@ -51,6 +50,8 @@ __all__ = [
     "hdi_bounds",
     "loo",
     "make_idata",
+    "plot_compare",
+    "plot_ppc",
     "read_netcdf",
     "rhat",
     "sampled_dataset",
@@ -297,3 +298,36 @@ def external_nuts(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The keyword of ``pm.sample`` that passes ``kwargs`` on to an external NUTS sampler
     (numpyro's): ``nuts`` on PyMC 6, ``nuts_sampler_kwargs`` on PyMC 5."""
     return {"nuts": kwargs} if PYMC_6 else {"nuts_sampler_kwargs": kwargs}
+
+
+def figure_of(plot: Any) -> Any:
+    """The matplotlib ``Figure`` an ArviZ plot drew on: ArviZ 0.x returns axes (or an array of
+    them), ArviZ 1 a ``PlotCollection``."""
+    if hasattr(plot, "viz"):
+        return plot.viz["figure"].item()
+    return np.ravel(plot)[0].figure
+
+
+def plot_ppc(idata: Any, num_samples: int = 100, random_seed: int = 0, **kwargs: Any) -> Any:
+    """Posterior predictive check of ``idata``: the observed data's distribution over
+    ``num_samples`` replicated ones.
+
+    ``az.plot_ppc`` on ArviZ 0.x, arviz-plots' ``plot_ppc_dist`` on ArviZ 1 (which picks its
+    draws itself: ``random_seed`` applies to ArviZ 0.x only).  Keyword arguments pass through.
+    Returns the matplotlib ``Figure``.
+    """
+    import arviz as az
+
+    if ARVIZ_1:
+        plot = az.plot_ppc_dist(idata, num_samples=num_samples, **kwargs)
+    else:
+        plot = az.plot_ppc(idata, num_pp_samples=num_samples, random_seed=random_seed, **kwargs)
+    return figure_of(plot)
+
+
+def plot_compare(table: Any, **kwargs: Any) -> Any:
+    """ArviZ's plot of a ``compare`` table (keyword arguments pass through); returns the
+    matplotlib ``Figure``."""
+    import arviz as az
+
+    return figure_of(az.plot_compare(table, **kwargs))

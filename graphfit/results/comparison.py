@@ -16,6 +16,7 @@ from graphfit.results.result import Result
 from graphfit.results.result_list import ResultList
 
 if TYPE_CHECKING:
+    import matplotlib.figure
     import pandas as pd
 
 __all__ = ["JOINT", "Comparison", "compare"]
@@ -148,11 +149,10 @@ class Comparison:
         tables = {JOINT: self.joint, **self.datasets}
         return pd.concat(tables, names=["dataset", "model"])
 
-    def plot(self, **kwargs: Any) -> Any:
-        """``az.plot_compare`` of the joint table (keyword arguments pass through)."""
-        import arviz as az
-
-        return az.plot_compare(self.joint, **kwargs)
+    def plot(self, **kwargs: Any) -> matplotlib.figure.Figure:
+        """ArviZ's ``plot_compare`` of the joint table (keyword arguments pass through to it);
+        returns the matplotlib Figure."""
+        return stack.plot_compare(self.joint, **kwargs)
 
 
 def compare(fits: dict[str, Any], ic: str = "loo", **kwargs: Any) -> Comparison:

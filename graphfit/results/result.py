@@ -199,6 +199,30 @@ class Result:
 
         return dataset_posterior_predictive(self, random_seed)
 
+    def plot_ppc(self, num_samples: int = 100, random_seed: int = 0) -> matplotlib.figure.Figure:
+        """A posterior predictive check of this dataset: the distribution of its observed data
+        over ``num_samples`` replicated datasets drawn by :meth:`posterior_predictive`.
+
+        ArviZ draws it (``az.plot_ppc`` on ArviZ 0.x, ``az.plot_ppc_dist`` on ArviZ 1), so it
+        looks the same as calling that function on :meth:`posterior_predictive`'s result;
+        returns the matplotlib Figure on either.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> result = gf.MAP(random_seed=1).fit(
+        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+        ... )
+        >>> figure = result.plot_ppc(num_samples=1)
+        >>> len(figure.axes)
+        1
+        """
+        predictive = self.posterior_predictive(random_seed)
+        return stack.plot_ppc(predictive, num_samples=num_samples, random_seed=random_seed)
+
     def plot_fit(self, draws: int = 200) -> matplotlib.figure.Figure:
         """A matplotlib Figure of the fit: data with error bars, the posterior median model
         and its 68% band, and the normalised residuals below.
