@@ -10,6 +10,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,9 @@ def write_json(
         "settings": settings,
         "machine": {
             "python": platform.python_version(),
+            # the stack the rows ran on (PyMC 5 / ArviZ 0.x or PyMC 6 / ArviZ 1)
+            "pymc": version("pymc"),
+            "arviz": version("arviz"),
             "processor": platform.machine(),
             "cores": os.cpu_count(),
         },

@@ -1,6 +1,6 @@
 """Sphinx configuration of the graphfit documentation.
 
-Build (from the repository root)::
+Build (from the repository root, on Python 3.12+: the tutorials use ArviZ 1)::
 
     pip install ".[docs]"
     python -m sphinx -W --keep-going -n -b html docs docs/_build/html
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import graphfit as gf
+from graphfit.backend import stack
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))  # for _ext
@@ -93,6 +94,11 @@ myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
 # "force": every build runs every notebook, so the site shows what the code does today.
 nb_execution_mode = os.environ.get("GRAPHFIT_DOCS_EXECUTE", "force")
+if nb_execution_mode != "off" and not stack.ARVIZ_1:
+    raise RuntimeError(
+        "The tutorials call ArviZ 1's plots: build the docs on Python 3.12+ (PyMC 6 / ArviZ 1), "
+        "or set GRAPHFIT_DOCS_EXECUTE=off to build them without running the tutorials."
+    )
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True

@@ -15,12 +15,16 @@ from pathlib import Path
 import pytest
 
 import graphfit as gf
+from graphfit.backend import stack
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 TUTORIALS = sorted(p.stem for p in (DOCS / "tutorials").glob("*.md") if p.stem != "index")
 #: Pages that are notebooks executed at build time.
 NOTEBOOKS = [*(f"tutorials/{name}" for name in TUTORIALS), "guides/coming_from_pymc"]
+#: The tutorials call ArviZ 1's plots, so they run on the PyMC 6 / ArviZ 1 stack (Python
+#: 3.12+, a stage of .ci/run); on ArviZ 0.x the pages are built without running them.
+EXECUTE = "force" if stack.ARVIZ_1 else "off"
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +48,7 @@ def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     # The notebooks' kernels import graphfit from this checkout, installed or not.
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "GRAPHFIT_DOCS_EXECUTE": "force", "PYTHONPATH": path}
+    env = {**os.environ, "GRAPHFIT_DOCS_EXECUTE": EXECUTE, "PYTHONPATH": path}
     build = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False
     )
@@ -65,6 +69,8 @@ def test_there_are_tutorials() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_pages_show_executed_output_and_a_figure(html: Path, name: str) -> None:
+    if EXECUTE == "off":
+        pytest.skip("the tutorials run on the ArviZ 1 stack (Python 3.12+) only")
     page = (html / f"{name}.html").read_text(encoding="utf-8")
     assert "cell_output" in page, f"{name}: no executed output"
     assert "Traceback" not in page, f"{name}: a cell raised"

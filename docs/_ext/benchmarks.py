@@ -63,6 +63,8 @@ def _machine(results: dict[str, Any]) -> str:
     parts = []
     if "python" in machine:
         parts.append(f"Python {machine['python']}")
+    if "pymc" in machine and "arviz" in machine:
+        parts.append(f"PyMC {machine['pymc']} / ArviZ {machine['arviz']}")
     if "processor" in machine:
         parts.append(machine["processor"])
     cores = machine.get("cores", results.get("cores"))
