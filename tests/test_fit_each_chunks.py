@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import graphfit as gf
+import graphfit.batch.executors as executors
 import graphfit.batch.fit_each as independent_fits
 from tests.conftest import cookbook_model
 from tests.test_fit_each import KillerAnalysis, PoisonAnalysis, run_with_timeout
@@ -162,6 +164,58 @@ def test_process_pool_retries_each_dataset_of_a_chunk_whose_worker_died(monkeypa
     assert [f.name for f in result_list.failed] == ["e1"]
     assert type(result_list["e1"].error).__name__ == "BrokenProcessPool"
     assert "retried once on its own" in result_list["e1"].traceback
+    assert [r.name for r in result_list.succeeded] == ["e0", "e2", "e3"]
+    assert [round(r.max_log_likelihood_instance.centre) for r in result_list.succeeded] == [
+        40,
+        50,
+        55,
+    ]
+
+
+class TrapAnalysis(gf.ex.Analysis):
+    """In a pool worker (never this process): ``"kill"`` kills the worker, ``"deaf"`` makes it
+    ignore SIGTERM from then on.  One class for every dataset, so they share one structure."""
+
+    def __init__(self, data, noise_map, trap=None, parent_pid=None):
+        super().__init__(data, noise_map)
+        self.trap, self.parent_pid = trap, parent_pid
+
+    def observation(self, instance, xp=np):
+        if self.trap is not None and os.getpid() != self.parent_pid:
+            if self.trap == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return super().observation(instance, xp)
+
+
+@pytest.mark.slow
+def test_a_worker_deaf_to_sigterm_does_not_hang_the_retries_after_another_died(monkeypatch):
+    """A broken pool's manager thread joins every worker while holding the pool's lock; a
+    worker that survives SIGTERM held it for ever, and fit_each with it (seen once on Python
+    3.12).  fit_each stops the broken pool itself, SIGKILL after STOP_GRACE, then retries."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setattr(executors, "STOP_GRACE", 1.0)
+    data = [gf.ex.simulate_gaussian_dataset(centre=c, seed=k) for k, c in enumerate(CENTRES[:4])]
+    pid = os.getpid()
+    # e0 is fitted in this process before the pool forks (on Linux); e1 kills its worker, e2
+    # and e3 make theirs deaf to SIGTERM
+    analyses = [
+        TrapAnalysis(*data[0]),
+        TrapAnalysis(*data[1], trap="kill", parent_pid=pid),
+        TrapAnalysis(*data[2], trap="deaf", parent_pid=pid),
+        TrapAnalysis(*data[3], trap="deaf", parent_pid=pid),
+    ]
+    factors_ = [
+        gf.AnalysisFactor(cookbook_model(), analysis, name=f"e{k}")
+        for k, analysis in enumerate(analyses)
+    ]
+    result_list = run_with_timeout(
+        lambda: gf.fit_each(
+            factors_, gf.MAP(random_seed=1), executor=2, chunksize=1, progress=False
+        ),
+        120,
+    )
+    assert [f.name for f in result_list.failed] == ["e1"]
     assert [r.name for r in result_list.succeeded] == ["e0", "e2", "e3"]
     assert [round(r.max_log_likelihood_instance.centre) for r in result_list.succeeded] == [
         40,

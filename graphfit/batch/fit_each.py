@@ -71,6 +71,7 @@ from graphfit.batch.executors import (
     _check_chunksize,
     _chunks,
     _open_executor,
+    _stop_pool,
     _worker_count,
     auto_chunk_sizes,
     pool_start_method,
@@ -400,8 +401,9 @@ def _run_on(
     A chunk whose worker process died (Dask's ``KilledWorker``, a broken process pool) may have
     been killed by one of its datasets or by a task running beside it, so after the others each
     of its datasets is run once more, on its own: only a dataset that kills its worker again is
-    recorded as failed.  A broken pool that fit_each owns is replaced (``remake``) for the
-    retries; one given by the user cannot be, and its lost datasets are recorded as failed.
+    recorded as failed.  A broken pool that fit_each owns is stopped (``executors._stop_pool``:
+    SIGTERM, then SIGKILL) and replaced (``remake``) for the retries; one
+    given by the user cannot be, and its lost datasets are recorded as failed.
 
     ``futures`` is filled with the submitted tasks whose outcomes are not recorded yet, and
     ``pools`` with the pools made by ``remake``, for :func:`~graphfit.fit_each` to stop after
@@ -439,7 +441,16 @@ def _run_on(
         del futures[future]
         return outcome
 
-    spare: Executor | None = None
+    def replace() -> Executor:
+        # A process pool is broken once a worker died. Stop it before replacing it: its
+        # manager thread joins every worker while it holds the pool's lock (which submit
+        # takes), and a worker that does not end on SIGTERM would hold both for ever.
+        _stop_pool(pool)
+        pools.append(remake())
+        return pools[-1]
+
+    if died and remake is not None:
+        pool = replace()
     for task, error in sorted(died, key=lambda pair: pair[0].index):
         task = dataclasses.replace(task, attempt=task.attempt + 1)
         try:
@@ -449,10 +460,7 @@ def _run_on(
                 raise
 
             if isinstance(again, BrokenExecutor) and remake is not None:
-                if spare is not None:
-                    spare.shutdown(wait=False, cancel_futures=True)
-                pool = spare = remake()
-                pools.append(spare)
+                pool = replace()
                 try:
                     outcome = retry(task)
                 except BaseException as last:
