@@ -87,6 +87,8 @@ nitpick_ignore = [
     ("py:class", "optional"),
     # concurrent.futures.Executor in gf.fit_each's signature, shown by its short name
     ("py:class", "Executor"),
+    # a model path (tuple of attribute names), the type alias in graphfit.spec.model's hints
+    ("py:class", "Path"),
 ]
 
 # -- Notebooks (myst-nb) -----------------------------------------------------------------------

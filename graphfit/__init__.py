@@ -4,6 +4,7 @@ Users write ``import graphfit as gf``; everything a tutorial needs is reachable 
 """
 
 from graphfit import ex, math, util
+from graphfit.backend.tracing import NumpyLikelihoodWarning
 from graphfit.batch.fit_each import fit_each
 from graphfit.batch.tasks import fit_dataset, warm_worker
 from graphfit.exceptions import (
@@ -22,7 +23,9 @@ from graphfit.exceptions import (
     PriorError,
     RelationError,
     ResultLoadError,
+    SamplesError,
     SearchError,
+    SearchKeywordError,
 )
 from graphfit.io.aggregator import Aggregator
 from graphfit.io.loading import IncompleteResultWarning, LoadedResultList, load_result
@@ -34,14 +37,18 @@ from graphfit.results.independent import FailedResult, IndependentResultList
 from graphfit.results.interpolate import LinearInterpolator, SplineInterpolator, interpolate
 from graphfit.results.result import Result
 from graphfit.results.result_list import ResultList
+from graphfit.results.samples import Samples
 from graphfit.search import MAP, NUTS, SMC, DynestyStatic, Search
 from graphfit.search.interrupts import FitInterrupted
+from graphfit.search.keywords import IgnoredKeywordWarning
 from graphfit.search.modes import MultimodalityWarning
 from graphfit.spec.analysis import Analysis
+from graphfit.spec.array import Array
 from graphfit.spec.black_box import BlackBoxAnalysis
 from graphfit.spec.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
 from graphfit.spec.hierarchical import HierarchicalFactor
 from graphfit.spec.model import Collection, CollectionInstance, Model
+from graphfit.spec.model_json import ModelInputError
 from graphfit.spec.observations import (
     GaussianObservation,
     Observation,
@@ -76,6 +83,7 @@ __all__ = [
     "UniformPrior",
     "math",
     # models
+    "Array",
     "Collection",
     "CollectionInstance",
     "Model",
@@ -107,12 +115,15 @@ __all__ = [
     "SMC",
     "DynestyStatic",
     "Search",
+    "IgnoredKeywordWarning",
     # results and diagnostics
     "ConvergenceWarning",
     "MultimodalityWarning",
+    "NumpyLikelihoodWarning",
     "Diagnostics",
     "Result",
     "ResultList",
+    "Samples",
     # output folders
     "Aggregator",
     "IncompleteResultWarning",
@@ -134,12 +145,15 @@ __all__ = [
     "InterpolationError",
     "MissingPriorError",
     "ModelAttributeError",
+    "ModelInputError",
     "PlotError",
     "PredictiveError",
     "PriorError",
     "RelationError",
     "ResultLoadError",
+    "SamplesError",
     "SearchError",
+    "SearchKeywordError",
     # helpers
     "__version__",
     "ex",

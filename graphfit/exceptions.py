@@ -23,7 +23,9 @@ __all__ = [
     "PriorError",
     "RelationError",
     "ResultLoadError",
+    "SamplesError",
     "SearchError",
+    "SearchKeywordError",
     "check_name",
 ]
 
@@ -162,6 +164,41 @@ class SearchError(GraphfitError, ValueError):
     ... except gf.SearchError as error:
     ...     print(error)
     NUTS: chains must be an integer >= 1, got 0.
+    """
+
+
+class SearchKeywordError(SearchError, TypeError):
+    """A search was given a keyword it does not take (a typo, or another sampler's option).
+
+    Raised when the search is built; the message names the search, the keyword and the
+    nearest keyword the search does take.  A :class:`TypeError`, as Python's own error for
+    an unexpected keyword argument is, and a :class:`SearchError`.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.NUTS(draw=100)
+    ... except gf.SearchKeywordError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    NUTS got an unknown keyword 'draw'; did you mean 'draws'? ...
+    """
+
+
+class SamplesError(GraphfitError, ValueError):
+    """Bad input to a fit's samples or prior passing (``result.samples``, ``result.model``):
+    a ``sigma`` that is not a number > 0, a width that is not > 0, or a quantity the fit
+    cannot give.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> from graphfit.results.samples import check_sigma
+    >>> try:
+    ...     check_sigma(-1.0, "samples.values_at_sigma")
+    ... except gf.SamplesError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    samples.values_at_sigma: sigma = -1.0; sigma must be a finite number > 0 ...
     """
 
 

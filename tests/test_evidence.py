@@ -154,7 +154,7 @@ def test_bad_settings_are_rejected():
         gf.SMC(threshold=1.5)
     with pytest.raises(gf.SearchError, match=r"DynestyStatic: nlive must be an integer >= 2"):
         gf.DynestyStatic(nlive=1)
-    with pytest.raises(gf.SearchError, match=r"DynestyStatic: dlogz must be > 0, got 0"):
+    with pytest.raises(gf.SearchError, match=r"DynestyStatic: dlogz must be > 0 or None, got 0"):
         gf.DynestyStatic(dlogz=0)
 
 

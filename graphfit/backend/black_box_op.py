@@ -1,41 +1,95 @@
-"""The black-box likelihood as a PyTensor ``Op``: a numpy-only ``log_likelihood_function`` of a
-:class:`~graphfit.BlackBoxAnalysis`, called with the dataset's parameter values as floats.
+"""Numpy likelihoods as PyTensor Ops, called with the dataset's parameter values as floats.
 
-The ``Op`` has no gradient, so a graph holding one is sampled with a gradient-free search (see
-:mod:`graphfit.search`).
+Two kinds of analysis run this way:
+
+* a :class:`~graphfit.BlackBoxAnalysis` (``black_box = True``): the ``Op`` has no gradient, so
+  a graph holding one is sampled with a gradient-free search (see :mod:`graphfit.search`);
+* an analysis whose code cannot be traced symbolically (numpy calls on the parameters, see
+  :mod:`graphfit.backend.tracing`): the ``Op``'s gradient is a second ``Op`` computing the
+  Jacobian of the pointwise log-likelihood by central finite differences, so NUTS and
+  gradient-based optimisers still run.
+
+Central differences with step ``h = eps**(1/3) * max(|x|, 1)`` have error of order ``h**2``
+in the derivative (relative error about ``1e-10`` for smooth code), far below what NUTS
+notices.  Where one side is not finite (a parameter at the edge of where the code is defined)
+the one-sided difference is used.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from graphfit.exceptions import FactorGraphError
+from graphfit.exceptions import FactorGraphError, GraphfitError
+from graphfit.spec.analysis import numpy_log_likelihood
 from graphfit.spec.factor_graph import AnalysisFactor
 from graphfit.spec.priors import Prior
 
-__all__ = ["black_box_log_likelihood"]
+__all__ = ["black_box_log_likelihood", "finite_difference_jacobian"]
+
+_STEP = np.finfo(float).eps ** (1.0 / 3.0)
 
 
 def _evaluate(factor: AnalysisFactor, priors: list[Prior], values: Any) -> np.ndarray:
     instance = factor.prior_model.instance_from(
         dict(zip(priors, (float(v) for v in values), strict=True)), np
     )
-    with np.errstate(all="ignore"):
-        return np.asarray(factor.analysis.log_likelihood_function(instance), dtype=float)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(numpy_log_likelihood(factor.analysis, instance), dtype=float)
 
 
-def black_box_log_likelihood(name: str, factor: AnalysisFactor, tensors: dict[Prior, Any]) -> Any:
-    """The pointwise log-likelihood tensor of a black-box factor (an ``Op`` of its priors).
+def finite_difference_jacobian(
+    function: Callable[[np.ndarray], np.ndarray], values: np.ndarray, size: int
+) -> np.ndarray:
+    """Jacobian ``(size, len(values))`` of the flat output of ``function`` at ``values``, by
+    central differences (one-sided where one side is not finite, zero where neither is).
 
-    The analysis is called once at the priors' medians to learn the output's shape.
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jacobian = finite_difference_jacobian(lambda v: np.array([v[0] * v[1], v[0] ** 2]),
+    ...                                       np.array([2.0, 3.0]), 2)
+    >>> np.round(jacobian, 6).tolist()
+    [[3.0, 2.0], [4.0, 0.0]]
+    """
+    values = np.asarray(values, dtype=float)
+    jacobian = np.zeros((size, values.size))
+    centre = None
+    for j in range(values.size):
+        step = _STEP * max(abs(values[j]), 1.0)
+        up, down = values.copy(), values.copy()
+        up[j] += step
+        down[j] -= step
+        high, low = function(up).reshape(-1), function(down).reshape(-1)
+        column = (high - low) / (2.0 * step)
+        bad = ~np.isfinite(column)
+        if bad.any():
+            if centre is None:
+                centre = function(values).reshape(-1)
+            forward, backward = (high - centre) / step, (centre - low) / step
+            column = np.where(bad, np.where(np.isfinite(forward), forward, backward), column)
+            column = np.where(np.isfinite(column), column, 0.0)
+        jacobian[:, j] = column
+    return jacobian
+
+
+def black_box_log_likelihood(
+    name: str, factor: AnalysisFactor, tensors: dict[Prior, Any], gradient: bool = False
+) -> Any:
+    """The pointwise log-likelihood tensor of a numpy factor (an ``Op`` of its priors).
+
+    The analysis is called once at the priors' medians to learn the output's shape.  With
+    ``gradient``, the ``Op`` has a finite-difference gradient (see the module docstring).
 
     Raises
     ------
     FactorGraphError
-        When the analysis also declares an observation, or its log-likelihood at the prior
-        medians is not a real number or array of them.
+        When a black-box analysis also declares an observation, or the log-likelihood at the
+        prior medians is not a real number or array of them.
     """
     # import time: `import graphfit` loads numpy only
     import pytensor.tensor as pt
@@ -43,7 +97,7 @@ def black_box_log_likelihood(name: str, factor: AnalysisFactor, tensors: dict[Pr
     from pytensor.graph.op import Op
 
     analysis = factor.analysis
-    if analysis.uses_observation():
+    if not gradient and analysis.uses_observation():
         raise FactorGraphError(
             f"dataset {name!r}: {type(analysis).__name__} sets black_box = True but declares "
             "observation(); a black-box analysis defines log_likelihood_function(instance) "
@@ -52,16 +106,38 @@ def black_box_log_likelihood(name: str, factor: AnalysisFactor, tensors: dict[Pr
     priors = list(factor.prior_model.priors())
     try:
         probe = _evaluate(factor, priors, [p.median() for p in priors])
-    except (TypeError, ValueError) as error:
+    except GraphfitError:
+        raise
+    except Exception as error:  # any failure of user code at the prior medians
         raise FactorGraphError(
-            f"dataset {name!r}: the black-box log_likelihood_function of "
-            f"{type(analysis).__name__} did not return numbers at the prior medians ({error})."
+            f"dataset {name!r}: the numpy log-likelihood of {type(analysis).__name__} did not "
+            f"return numbers at the prior medians ({type(error).__name__}: {error})."
         ) from error
     shape = probe.shape
     size = int(np.prod(shape))
 
-    class BlackBoxLogLikelihood(Op):
-        """Pointwise log-likelihood of one black-box dataset (no gradient)."""
+    def evaluate(values: np.ndarray) -> np.ndarray:
+        out = _evaluate(factor, priors, values).reshape(-1)
+        if out.size != size:
+            return np.full(size, -np.inf)  # a wrong-sized answer means no valid likelihood
+        return np.where(np.isnan(out), -np.inf, out)
+
+    class NumpyLogLikelihoodJacobian(Op):
+        """Finite-difference Jacobian of one numpy dataset's pointwise log-likelihood."""
+
+        __props__ = ()
+
+        def make_node(self, values: Any) -> Apply:
+            return Apply(self, [pt.as_tensor_variable(values)], [pt.dmatrix()])
+
+        def perform(self, node: Any, inputs: Any, outputs: Any) -> None:
+            outputs[0][0] = finite_difference_jacobian(evaluate, inputs[0], size)
+
+        def __str__(self) -> str:
+            return f"NumpyLogLikelihoodJacobian[{name}]"
+
+    class NumpyLogLikelihood(Op):
+        """Pointwise log-likelihood of one numpy dataset."""
 
         __props__ = ()
 
@@ -70,14 +146,22 @@ def black_box_log_likelihood(name: str, factor: AnalysisFactor, tensors: dict[Pr
             return Apply(self, [values], [pt.dvector()])
 
         def perform(self, node: Any, inputs: Any, outputs: Any) -> None:
-            out = _evaluate(factor, priors, inputs[0]).reshape(-1)
-            if out.size != size:
-                out = np.full(size, -np.inf)  # a wrong-sized answer means no valid likelihood
-            outputs[0][0] = np.where(np.isnan(out), -np.inf, out)
+            outputs[0][0] = evaluate(inputs[0])
 
         def __str__(self) -> str:
-            return f"BlackBoxLogLikelihood[{name}]"
+            return f"NumpyLogLikelihood[{name}]"
+
+    class DifferentiableNumpyLogLikelihood(NumpyLogLikelihood):
+        """With the finite-difference gradient: ``pullback`` is what PyTensor 3 calls, ``grad``
+        what PyTensor 2 calls."""
+
+        def pullback(self, inputs: Any, outputs: Any, cotangents: Any) -> list[Any]:
+            return [pt.dot(cotangents[0], NumpyLogLikelihoodJacobian()(inputs[0]))]
+
+        def grad(self, inputs: Any, output_gradients: Any) -> list[Any]:
+            return self.pullback(inputs, None, output_gradients)
 
     values = pt.stack([pt.cast(pt.as_tensor(tensors[p]), "float64") for p in priors])
-    flat = BlackBoxLogLikelihood()(values)
+    op = DifferentiableNumpyLogLikelihood() if gradient else NumpyLogLikelihood()
+    flat = op(values)
     return flat.reshape(shape) if shape else flat[0]

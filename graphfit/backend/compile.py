@@ -32,6 +32,7 @@ from graphfit.backend.nodes import (
     vector_node,
 )
 from graphfit.backend.tensor_namespace import pytensor_namespace
+from graphfit.backend.tracing import numpy_code_factors
 from graphfit.backend.variables import (
     assertion_potentials,
     creation_order,
@@ -46,6 +47,7 @@ from graphfit.plan.batching import (
     group_factors,
 )
 from graphfit.plan.naming import GraphPlan, Group
+from graphfit.spec.analysis import call_log_likelihood
 from graphfit.spec.black_box import is_black_box
 from graphfit.spec.observations import Observation
 from graphfit.spec.priors import (
@@ -141,6 +143,7 @@ def _build(
     xp = pytensor_namespace()
     nodes: dict[int, FactorNode] = {}
     black_box: list[str] = []
+    finite_differences: list[str] = []
     containers: dict[str, str] = {}
     layout: dict[str, tuple[tuple[int, ...], str]] | None = (
         {} if swappable or data_containers else None
@@ -189,9 +192,12 @@ def _build(
 
         assertions = assertion_potentials(graph.assertions, wall, plan, tensors)
 
+        numpy_code = numpy_code_factors(graph, plan, tensors, set(depends))
         groups = (
             group_factors(graph.factors) if vectorize else [[k] for k in range(len(plan.names))]
         )
+        groups = [[k for k in g if k not in numpy_code] for g in groups]
+        groups = [g for g in groups if g]
         if depends:  # datasets with a marginalised parameter are stacked only with their like
             groups = [
                 part
@@ -219,10 +225,13 @@ def _build(
             if index in nodes or index in loglikes:
                 continue
             analysis = factor.analysis
-            if is_black_box(analysis):
-                # numpy-only likelihood: an Op without gradient (see graphfit.spec.black_box)
-                black_box.append(name)
-                loglike = black_box_log_likelihood(name, factor, tensors)
+            if is_black_box(analysis) or index in numpy_code:
+                # numpy code: an Op, without gradient for a black box (graphfit.spec.black_box),
+                # else with finite-difference gradients (graphfit.backend.tracing)
+                (black_box if index not in numpy_code else finite_differences).append(name)
+                loglike = black_box_log_likelihood(
+                    name, factor, tensors, gradient=index in numpy_code
+                )
                 nodes[index] = potential_node(name, loglike, tuple(loglike.type.shape), model)
                 continue
             instance = factor.prior_model.instance_from(tensors, xp)
@@ -247,7 +256,7 @@ def _build(
                 )
                 nodes[index] = FactorNode(name, var_name, "observed", dims)
             else:
-                loglike = pt.as_tensor(analysis.log_likelihood_function(instance, xp))
+                loglike = pt.as_tensor(call_log_likelihood(analysis, instance, xp))
                 if index in depends:
                     loglikes[index] = pt.sum(loglike)
                     continue
@@ -270,6 +279,7 @@ def _build(
         nodes=[nodes[k] for k in range(len(plan.names)) if k in nodes],
         vectorized_groups=batched,
         black_box=black_box,
+        finite_differences=finite_differences,
         data_names=containers,
         data={**_container_values(model, layout), **_container_values(model, prior_layout)},
         data_layout=layout or {},

@@ -78,6 +78,9 @@ class CompiledGraph:
     vectorized_groups: list[list[int]] = field(default_factory=list)
     #: Names of datasets with a black-box likelihood (no gradient; see graphfit.spec.black_box).
     black_box: list[str] = field(default_factory=list)
+    #: Names of datasets whose code runs as numpy with finite-difference gradients (see
+    #: graphfit.backend.tracing).
+    finite_differences: list[str] = field(default_factory=list)
     #: Names of the ``pm.Data`` containers holding the observed data and noise map (only when
     #: compiled with ``data_containers=True``; swap them with ``pm.set_data``).
     data_names: dict[str, str] = field(default_factory=dict)

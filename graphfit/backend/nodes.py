@@ -23,6 +23,7 @@ from graphfit.plan.batching import (
     numpy_check,
 )
 from graphfit.plan.naming import GraphPlan
+from graphfit.spec.analysis import call_log_likelihood
 from graphfit.spec.observations import Observation
 from graphfit.spec.priors import (
     Prior,
@@ -175,7 +176,7 @@ def loglike_shape(factor: Any, loglike: Any) -> tuple[int, ...]:
         return tuple(int(s) for s in loglike.type.shape)
     medians = {p: p.median() for p in factor.prior_model.priors()}
     instance = factor.prior_model.instance_from(medians, np)
-    return np.shape(factor.analysis.log_likelihood_function(instance, np))
+    return np.shape(call_log_likelihood(factor.analysis, instance, np))
 
 
 def potential_node(name: str, loglike: Any, shape: tuple[int, ...], model: pm.Model) -> FactorNode:

@@ -9,6 +9,7 @@ import numpy as np
 
 from graphfit.exceptions import DataError
 from graphfit.spec.analysis import Analysis as _AnalysisBase
+from graphfit.spec.analysis import accepts_xp
 from graphfit.spec.observations import (
     GaussianObservation,
     PoissonObservation,
@@ -24,12 +25,19 @@ __all__ = ["Analysis", "HistogramAnalysis", "ImagingAnalysis", "RobustAnalysis"]
 def _profile(instance: Any, xvalues: np.ndarray, xp: Any) -> Any:
     """A component's ``model_data_from(xvalues)``, or the sum over a Collection's components."""
     if hasattr(instance, "model_data_from"):
-        return instance.model_data_from(xvalues, xp=xp)
+        return _model_data(instance, xvalues, xp)
     total = 0.0
     for component in instance:
         if hasattr(component, "model_data_from"):
-            total = total + component.model_data_from(xvalues, xp=xp)
+            total = total + _model_data(component, xvalues, xp)
     return total
+
+
+def _model_data(component: Any, xvalues: np.ndarray, xp: Any) -> Any:
+    """``component.model_data_from(xvalues, xp=xp)``, or without ``xp`` for a component written
+    with numpy only (PyAutoFit's signature)."""
+    method = component.model_data_from
+    return method(xvalues, xp=xp) if accepts_xp(method) else method(xvalues)
 
 
 def _xvalues(owner: str, xvalues: Any, size: int) -> np.ndarray:

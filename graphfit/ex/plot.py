@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
+
+from graphfit.exceptions import PlotError
 
 __all__ = ["plot_profile_1d"]
 
@@ -18,9 +21,16 @@ def plot_profile_1d(
     title: str | None = None,
     ylabel: str = "Profile normalization",
     ax: Any = None,
-    output_path: str | None = None,
+    output_path: str | os.PathLike[str] | None = None,
+    errors: Any = None,
+    color: Any = "k",
+    output_filename: str | None = None,
+    **kwargs: Any,
 ) -> Any:
     """Plot a 1D profile (with error bars when ``noise_map`` is given) and return the Figure.
+
+    PyAutoFit's keywords work too: ``errors`` (the error bars), ``color``, and
+    ``output_path`` with ``output_filename`` (saved as ``<output_path>/<output_filename>.png``).
 
     Parameters
     ----------
@@ -35,7 +45,22 @@ def plot_profile_1d(
     ax
         Matplotlib axes to draw on; a new figure by default.
     output_path
-        If given, the figure is saved there (PNG by extension).
+        If given, the figure is saved there (PNG by extension); with ``output_filename``, the
+        folder the PNG is saved in.
+    errors
+        The error bars, as PyAutoFit names them: the same as ``noise_map``.
+    color
+        Colour of the data and its error bars.
+    output_filename
+        Name of the PNG file (without ``.png``) in ``output_path`` (default: the current folder).
+    **kwargs
+        Further matplotlib keywords for the data (``Axes.errorbar`` with error bars, else
+        ``Axes.plot``), e.g. ``marker="o"`` or ``alpha=0.5``.
+
+    Raises
+    ------
+    PlotError
+        If both ``noise_map`` and ``errors`` are given.
 
     Examples
     --------
@@ -46,7 +71,17 @@ def plot_profile_1d(
     >>> figure = gf.ex.plot_profile_1d(range(len(data)), data, noise_map=noise_map)
     >>> len(figure.axes)
     1
+    >>> figure = gf.ex.plot_profile_1d(range(len(data)), data, errors=noise_map, color="b",
+    ...                                title="dataset 0", ylabel="Data Values", alpha=0.5)
+    >>> figure.axes[0].get_title()
+    'dataset 0'
     """
+    if errors is not None and noise_map is not None:
+        raise PlotError(
+            "plot_profile_1d: got both noise_map and errors; they are the same error bars, "
+            "give one of them."
+        )
+    noise_map = errors if noise_map is None else noise_map
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -56,25 +91,21 @@ def plot_profile_1d(
     x = np.asarray(list(xvalues), dtype=float)
     y = np.asarray(profile_1d, dtype=float)
     if noise_map is not None:
-        ax.errorbar(
-            x,
-            y,
-            yerr=noise_map,
-            color="k",
-            ecolor="k",
-            linestyle=" ",
-            elinewidth=1,
-            capsize=2,
-            label="data",
-        )
+        style = {"ecolor": color, "linestyle": " ", "elinewidth": 1, "capsize": 2}
+        style.update({"color": color, "label": "data", **kwargs})
+        ax.errorbar(x, y, yerr=noise_map, **style)
     else:
-        ax.plot(x, y, color="k", label="data")
+        ax.plot(x, y, **{"color": color, "label": "data", **kwargs})
     if model_data is not None:
         ax.plot(x, np.asarray(model_data, dtype=float), color="r", label="model")
     ax.set_xlabel("x values of profile")
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
+    if output_filename is not None:
+        folder = os.fspath(output_path) if output_path is not None else "."
+        os.makedirs(folder, exist_ok=True)
+        output_path = os.path.join(folder, f"{output_filename}.png")
     if output_path is not None:
         figure.savefig(output_path, dpi=100, bbox_inches="tight")
     return figure

@@ -8,7 +8,9 @@ canonical JSON text (keys sorted, floats written exactly) and then hashed with S
 * the **model** and the **data**, described by :mod:`graphfit.plan.fingerprint` (the model with
   each population's parametrisation as resolved);
 * the **search**: the search class and its public settings, leaving out those that do not change
-  the result (``name``, ``path_prefix``, ``output_path``, ``progressbar``, ``cores``).
+  the result (``name``, ``path_prefix``, ``output_path``, ``progressbar``, ``cores``), and its
+  ``unique_tag`` when it has one (PyAutoFit's label that gives otherwise equal fits folders of
+  their own; without a tag, the settings are what they were before tags existed).
 
 The source code of component and analysis classes is not hashed: editing a component's
 ``model_data_from`` keeps the identifier, so delete the output folder (or change ``name``) after
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IDENTIFIER_LENGTH",
+    "OPTIONAL_SETTINGS",
     "SETTINGS_IGNORED",
     "fit_identity",
     "search_settings",
@@ -46,6 +49,8 @@ __all__ = [
 IDENTIFIER_LENGTH = 16
 #: Search attributes that do not change the result and so are not part of the identifier.
 SETTINGS_IGNORED = frozenset({"name", "path_prefix", "output_path", "progressbar", "cores"})
+#: Search attributes left out while ``None``, so that identifiers made before they existed hold.
+OPTIONAL_SETTINGS = frozenset({"unique_tag"})
 
 
 def _jsonable(value: Any) -> Any:
@@ -71,11 +76,15 @@ def search_settings(search: Any) -> dict[str, Any]:
     >>> from graphfit.io.identifier import search_settings
     >>> search_settings(gf.MAP(n_random=50, random_seed=3, name="fit"))
     {'search': 'MAP', 'n_optimise': 4, 'n_random': 50, 'random_seed': 3}
+    >>> search_settings(gf.MAP(random_seed=3, unique_tag="night_1"))["unique_tag"]
+    'night_1'
     """
     settings = {
         key: _jsonable(value)
         for key, value in sorted(vars(search).items())
-        if not key.startswith("_") and key not in SETTINGS_IGNORED
+        if not key.startswith("_")
+        and key not in SETTINGS_IGNORED
+        and not (key in OPTIONAL_SETTINGS and value is None)
     }
     return {"search": type(search).__name__, **settings}
 

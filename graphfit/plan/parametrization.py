@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from graphfit.spec.analysis import call_log_likelihood
+
 __all__ = [
     "PROBED_DATASETS",
     "DatasetEstimate",
@@ -73,7 +75,7 @@ def factor_log_likelihood(factor: Any, values: dict[Any, float]) -> float:
             instance = model.instance_from(values, np)
             if analysis.uses_observation():
                 return float(np.sum(analysis.observation(instance, np).log_likelihood(np)))
-            return float(np.sum(analysis.log_likelihood_function(instance, np)))
+            return float(np.sum(call_log_likelihood(analysis, instance, np)))
     except Exception:  # user code failing here only means "no measurement"
         return math.nan
 

@@ -24,6 +24,7 @@ from graphfit.plan.parametrization import (
     factor_log_likelihood,
     spread_posterior,
 )
+from graphfit.spec.analysis import call_log_likelihood
 from graphfit.spec.hierarchical import (
     CELLS_PER_SD,
     FLAT_TOLERANCE,
@@ -294,7 +295,7 @@ def _likelihood_sd(factor: Any, prior: Prior, value: float) -> float:
             else:
 
                 def loglike(theta: float) -> float:
-                    return float(np.sum(analysis.log_likelihood_function(instance(theta), np)))
+                    return float(np.sum(call_log_likelihood(analysis, instance(theta), np)))
 
             centre = loglike(value)
             curvature = (loglike(value + step) - 2.0 * centre + loglike(value - step)) / step**2

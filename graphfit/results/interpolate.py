@@ -428,7 +428,7 @@ def interpolate(
         )
     if isinstance(covariate, str):
         name = covariate
-        covariate = [getattr(r.model, name, None) for r in results]
+        covariate = [getattr(r.prior_model, name, None) for r in results]
         if not all(is_number(v) for v in covariate):
             raise InterpolationError(
                 f"{owner}: covariate={name!r} must name a fixed number of every result's "

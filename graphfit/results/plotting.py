@@ -149,7 +149,7 @@ def fit_band(result: Result, draws: int = 200) -> FitBand:
         if ref.dataset is not None:
             array = array.sel(dataset=ref.dataset)
         columns[prior] = np.asarray(array.transpose("chain", "draw").values).reshape(-1)[indices]
-    model = result.model
+    model = result.prior_model
     observation = None
     curves = []
     for k in range(len(indices)):

@@ -27,10 +27,21 @@ if TYPE_CHECKING:
 
 from graphfit.backend import stack
 from graphfit.backend.predictive import OBS, dataset_posterior_predictive
+from graphfit.exceptions import SamplesError
 from graphfit.results import elpd
+from graphfit.results.chaining import PASSING_SIGMA, centred_model
 from graphfit.results.plotting import plot_fit
+from graphfit.results.samples import Samples, dataset_samples
 
 __all__ = ["Result"]
+
+
+def _positive(value: Any, name: str, owner: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise SamplesError(f"{owner}: {name} = {value!r}; {name} must be a finite number > 0.")
+    if not (np.isfinite(value) and value > 0):
+        raise SamplesError(f"{owner}: {name} = {value!r}; {name} must be a finite number > 0.")
+    return float(value)
 
 
 class Result:
@@ -56,6 +67,7 @@ class Result:
         self._list = result_list
         self.index = index
         self.name: str = result_list.names[index]
+        self._passed_model: Any = None
 
     @property
     def result_list(self) -> ResultList:
@@ -74,9 +86,85 @@ class Result:
         return graph.factors[self.index]
 
     @property
-    def model(self) -> Any:
-        """The dataset's prior model."""
+    def prior_model(self) -> Any:
+        """The dataset's model as fitted, with its priors as given (``factor.prior_model``)."""
         return self.factor.prior_model
+
+    @property
+    def model(self) -> Any:
+        """A new model of this dataset for the next search (prior passing), as in PyAutoFit.
+
+        Each free prior is replaced by a Gaussian centred on its posterior median, of width
+        the larger of its lower and upper errors at 3 sigma, truncated to the original prior's
+        limits (:func:`graphfit.results.chaining.centred_model`); relations, assertions,
+        fixed values and shared parameters keep their structure.  Never the fitted model
+        (that is :attr:`prior_model`).  Assign to it to pass a model of your own.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> analysis = gf.ex.Analysis(data, noise_map)
+        >>> result = gf.MAP(random_seed=1).fit(model=model, analysis=analysis)
+        >>> result.model is model, type(result.model.centre).__name__
+        (False, 'TruncatedGaussianPrior')
+        >>> round(result.model.centre.mean) == round(result.samples.median_pdf().centre)
+        True
+        """
+        if self._passed_model is None:
+            self._passed_model = self._centred(lambda prior, median: self._passing_widths[prior])
+        return self._passed_model
+
+    @model.setter
+    def model(self, model: Any) -> None:
+        self._passed_model = model
+
+    @property
+    def model_centred(self) -> Any:
+        """Same as :attr:`model` (PyAutoFit's name since 2025)."""
+        return self.model
+
+    def model_centred_absolute(self, a: float) -> Any:
+        """Like :attr:`model`, with every passed prior of width ``a`` (> 0)."""
+        width = _positive(a, "a", f"result {self.name!r}.model_centred_absolute")
+        return self._centred(lambda prior, median: width)
+
+    def model_centred_relative(self, r: float) -> Any:
+        """Like :attr:`model`, with each passed prior of width ``r * |median|`` (``r`` > 0)."""
+        factor = _positive(r, "r", f"result {self.name!r}.model_centred_relative")
+        return self._centred(lambda prior, median: factor * abs(median))
+
+    @cached_property
+    def _passing_widths(self) -> dict[Any, float]:
+        errors = self.samples.errors_at_sigma(PASSING_SIGMA, as_instance=False)
+        return {p: max(e) for p, e in zip(self.samples._priors, errors, strict=True)}
+
+    def _centred(self, width: Any) -> Any:
+        samples = self.samples
+        model = self.prior_model
+        priors = [p for p in samples._priors if p in set(model.priors())]
+        medians = dict(zip(samples._priors, samples.median_pdf(as_instance=False), strict=True))
+        return centred_model(
+            model, priors, [medians[p] for p in priors], width, f"result {self.name!r}.model"
+        )
+
+    @cached_property
+    def samples(self) -> Samples:
+        """This dataset's :class:`~graphfit.Samples` (PyAutoFit's ``result.samples``)."""
+        return dataset_samples(self)
+
+    @property
+    def instance(self) -> Any:
+        """The maximum log-likelihood instance (PyAutoFit's ``result.instance``)."""
+        return self.max_log_likelihood_instance
+
+    @property
+    def info(self) -> str:
+        """Text summary of this dataset's fit in PyAutoFit's layout
+        (:mod:`graphfit.results.info`): maximum log-likelihood model, then the median with
+        the values at 3 and 1 sigma of each parameter, then the fixed values."""
+        return self.samples.info
 
     @property
     def analysis(self) -> Any:
@@ -136,7 +224,7 @@ class Result:
         """Instance of the user's model class at one posterior sample."""
         # The values first: without a compiled model the error names instances, not the model.
         values = self._values_at(chain, draw)
-        return self.model.instance_from(values, np)
+        return self.prior_model.instance_from(values, np)
 
     @property
     def max_log_likelihood_instance(self) -> Any:
@@ -163,7 +251,7 @@ class Result:
             if ref.dataset is not None:
                 array = array.sel(dataset=ref.dataset)
             values[prior] = float(array.median(("chain", "draw")))
-        return self.model.instance_from(values, np)
+        return self.prior_model.instance_from(values, np)
 
     def summary(self, **kwargs: Any) -> pd.DataFrame:
         """``az.summary`` of this dataset's posterior (keyword arguments pass through)."""

@@ -40,6 +40,7 @@ from graphfit.results.evidence import LogEvidence
 from graphfit.results.plotting import plot_fits, save_fit_plots
 from graphfit.results.populations import population_draw, sample_index
 from graphfit.results.result import Result
+from graphfit.results.samples import Samples, joint_samples
 
 __all__ = ["ResultList"]
 
@@ -354,6 +355,38 @@ class ResultList(Sequence[Result]):
         NetCDF round trip."""
 
         return LogEvidence.from_attrs(self.require("idata", "log_evidence").posterior.attrs)
+
+    @cached_property
+    def samples(self) -> Samples:
+        """The :class:`~graphfit.Samples` of every free parameter of the joint fit.
+
+        A parameter's path is its joint variable's name, with the dataset for a per-dataset
+        variable (``("sigma", "dataset_1")``); an instance holds every dataset's instance by
+        name.  Each dataset's own view is ``result_list[i].samples``.
+        """
+        return joint_samples(self)
+
+    @property
+    def instance(self) -> Any:
+        """Every dataset's instance at the sample of highest joint log-likelihood, by dataset
+        name (a :class:`~graphfit.CollectionInstance`)."""
+        return self.samples.max_log_likelihood()
+
+    @property
+    def info(self) -> str:
+        """Text summary of the joint fit in PyAutoFit's layout (:mod:`graphfit.results.info`).
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> analyses = [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]
+        >>> graph = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses])
+        >>> result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+        >>> print(result_list.info.splitlines()[2])
+        Maximum Log Likelihood Model:
+        """
+        return self.samples.info
 
     def __repr__(self) -> str:
         return f"ResultList({len(self)} datasets: {', '.join(self.names)})"

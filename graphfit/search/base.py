@@ -300,6 +300,9 @@ class Search:
         ``<output root>/<path_prefix>/<name>/<identifier>/`` and rerunning with the same model,
         data and settings loads it instead of fitting again (see :mod:`graphfit.io.output`).
         Without one, nothing is written.
+    unique_tag
+        A label that is part of the fit's identifier (as PyAutoFit's ``unique_tag``): fits
+        that differ only by their tag get folders of their own.
     output_path
         The output root; default the ``GRAPHFIT_OUTPUT_PATH`` environment variable, else
         ``./output``.
@@ -323,10 +326,12 @@ class Search:
         random_seed: int | None = None,
         progressbar: bool = True,
         output_path: str | os.PathLike[str] | None = None,
+        unique_tag: str | None = None,
     ) -> None:
         owner = type(self).__name__
         name = check_label(owner, "name", name)
         path_prefix = check_label(owner, "path_prefix", path_prefix)
+        self.unique_tag = check_label(owner, "unique_tag", unique_tag)
         if random_seed is not None and not isinstance(random_seed, int | np.integer):
             raise SearchError(
                 f"{type(self).__name__}: random_seed must be an int or None, got {random_seed!r}."

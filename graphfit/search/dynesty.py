@@ -12,8 +12,10 @@ the log evidence with its error; the posterior kept is an equal-weight resample.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +25,7 @@ from graphfit.exceptions import SearchError
 from graphfit.results.evidence import LogEvidence
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
 from graphfit.search.interrupts import check_complete, interruptible
+from graphfit.search.keywords import IgnoredKeywordWarning, sampler_options, settle_keywords
 from graphfit.spec.priors import (
     Prior,
 )
@@ -109,34 +112,53 @@ class DynestyStatic(Search):
     dataset's pointwise log-likelihood.  Graphs with a hierarchical factor are not supported
     (their prior is not a product of independent priors); use :class:`~graphfit.search.smc.SMC`.
 
+    The defaults are PyAutoFit's (``af.DynestyStatic``): 50 live points, ``walks=5``,
+    ``facc=0.2``, ``slices=5`` and dynesty's own stopping rule, so a PyAutoFit script's search
+    does the same amount of work here.  For a more precise evidence, raise ``nlive``.
+
     Parameters
     ----------
     nlive
         Live points.  More gives a smaller evidence error (it scales as ``1/sqrt(nlive)``).
     bound, sample
-        dynesty's bounding and sampling methods (``"multi"`` ellipsoids and ``"auto"``).
+        dynesty's bounding and sampling methods (``"multi"`` ellipsoids and ``"auto"``, which
+        dynesty picks by the number of parameters).
     dlogz
-        Stop when the estimated remaining evidence is below this (in log units).
-    maxcall
-        Stop after this many likelihood calls (``None``: no limit).
-    random_seed, name, path_prefix, progressbar, output_path
+        Stop when the estimated remaining evidence is below this (in log units); ``None``:
+        dynesty's default (``0.01 + 0.001 * (nlive - 1)``).
+    maxcall, maxiter
+        Stop after this many likelihood calls or iterations (``None``: no limit).
+    logl_max
+        Stop when a live point's log-likelihood reaches this.
+    walks, facc, slices, bootstrap, enlarge, update_interval, first_update
+        dynesty's settings of its random walks, slices and bounds (``dynesty.NestedSampler``).
+    fmove, max_move
+        dynesty 2's settings of its random walks; dynesty 3 has none (a value other than the
+        default is then ignored, with an :class:`~graphfit.IgnoredKeywordWarning`).
+    random_seed, name, path_prefix, progressbar, output_path, unique_tag
         As for :class:`~graphfit.search.base.Search`.
-    **sampler_kwargs
-        Passed to ``dynesty.NestedSampler``.
+    sampler_kwargs
+        A dict of other keywords passed to ``dynesty.NestedSampler``.
+    **kwargs
+        PyAutoFit's bookkeeping keywords (see ``graphfit.search.keywords``); graphfit runs
+        dynesty in one process, so ``number_of_cores`` above 1 is ignored, with a note.  Any
+        other keyword is a :class:`~graphfit.SearchKeywordError`, raised here.
 
     Examples
     --------
     >>> import graphfit as gf
     >>> gf.DynestyStatic(nlive=200, random_seed=1)
-    DynestyStatic(nlive=200, bound='multi', sample='auto', dlogz=0.1, random_seed=1)
+    DynestyStatic(nlive=200, bound='multi', sample='auto', dlogz=None, random_seed=1)
+    >>> gf.DynestyStatic(path_prefix="features", sample="rwalk", name="fit").walks
+    5
     """
 
     def __init__(
         self,
-        nlive: int = 500,
+        nlive: int = 50,
         bound: str = "multi",
         sample: str = "auto",
-        dlogz: float = 0.1,
+        dlogz: float | None = None,
         maxcall: int | None = None,
         random_seed: int | None = None,
         name: str | None = None,
@@ -144,29 +166,100 @@ class DynestyStatic(Search):
         progressbar: bool = False,
         *,
         output_path: str | os.PathLike[str] | None = None,
-        **sampler_kwargs: Any,
+        unique_tag: str | None = None,
+        walks: int = 5,
+        facc: float = 0.2,
+        slices: int = 5,
+        bootstrap: int | None = None,
+        enlarge: float | None = None,
+        update_interval: float | None = None,
+        first_update: dict[str, Any] | None = None,
+        fmove: float = 0.9,
+        max_move: int = 100,
+        maxiter: int | None = None,
+        logl_max: float = float("inf"),
+        sampler_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
+        own = settle_keywords(
+            DynestyStatic, kwargs, random_seed=random_seed, progressbar=progressbar
+        )
         super().__init__(
             name=name,
             path_prefix=path_prefix,
-            random_seed=random_seed,
-            progressbar=progressbar,
+            random_seed=own["random_seed"],
+            progressbar=own["progressbar"],
             output_path=output_path,
+            unique_tag=unique_tag,
         )
-        self.nlive = positive_int("DynestyStatic", "nlive", nlive, 2)
-        if not float(dlogz) > 0.0:
-            raise SearchError(f"DynestyStatic: dlogz must be > 0, got {dlogz!r}.")
+        owner = "DynestyStatic"
+        self.nlive = positive_int(owner, "nlive", nlive, 2)
+        if dlogz is not None and not float(dlogz) > 0.0:
+            raise SearchError(f"DynestyStatic: dlogz must be > 0 or None, got {dlogz!r}.")
+        if not 0.0 < float(facc) <= 1.0:
+            raise SearchError(f"DynestyStatic: facc must be in (0, 1], got {facc!r}.")
         self.bound = bound
         self.sample = sample
-        self.dlogz = float(dlogz)
-        self.maxcall = maxcall
-        self.sampler_kwargs = sampler_kwargs
+        self.dlogz = None if dlogz is None else float(dlogz)
+        self.maxcall = None if maxcall is None else positive_int(owner, "maxcall", maxcall, 1)
+        self.maxiter = None if maxiter is None else positive_int(owner, "maxiter", maxiter, 1)
+        self.logl_max = float(logl_max)
+        self.walks = positive_int(owner, "walks", walks, 1)
+        self.facc = float(facc)
+        self.slices = positive_int(owner, "slices", slices, 1)
+        self.bootstrap = bootstrap
+        self.enlarge = enlarge
+        self.update_interval = update_interval
+        self.first_update = first_update
+        self.fmove = float(fmove)
+        self.max_move = positive_int(owner, "max_move", max_move, 1)
+        self.sampler_kwargs = sampler_options(owner, sampler_kwargs)
 
     def __repr__(self) -> str:
         return (
             f"DynestyStatic(nlive={self.nlive}, bound={self.bound!r}, sample={self.sample!r}, "
-            f"dlogz={self.dlogz}, random_seed={self.random_seed})"
+            f"dlogz={self.dlogz!r}, random_seed={self.random_seed})"
         )
+
+    def _sampler_settings(self, sampler: Any) -> dict[str, Any]:
+        """The keywords of ``dynesty.NestedSampler`` (``sampler``) that this search sets.
+
+        ``fmove`` and ``max_move`` are given only to a dynesty that takes them (dynesty 2);
+        for another, a value other than the default is ignored with a warning."""
+        settings = {
+            "nlive": self.nlive,
+            "bound": self.bound,
+            "sample": self.sample,
+            "walks": self.walks,
+            "facc": self.facc,
+            "slices": self.slices,
+            "bootstrap": self.bootstrap,
+            "enlarge": self.enlarge,
+            "update_interval": self.update_interval,
+            "first_update": self.first_update,
+        }
+        # dynesty 3 warns of walks given to a slice sampler, and of slices to a random walk
+        if self.sample == "rwalk":
+            del settings["slices"]
+        elif self.sample in ("slice", "rslice"):
+            del settings["walks"]
+        takes = inspect.signature(sampler).parameters
+        defaults = {"fmove": 0.9, "max_move": 100}
+        dropped = []
+        for key, default in defaults.items():
+            value = getattr(self, key)
+            if key in takes:
+                settings[key] = value
+            elif value != default:
+                dropped.append(f"{key}={value!r}")
+        if dropped:
+            warnings.warn(
+                f"DynestyStatic ignores {', '.join(dropped)}: the installed dynesty has no such "
+                "setting (dynesty 3 removed them).",
+                IgnoredKeywordWarning,
+                stacklevel=4,
+            )
+        return settings
 
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
         import pymc as pm
@@ -199,15 +292,16 @@ class DynestyStatic(Search):
             loglike,
             transform,
             ndim,
-            nlive=self.nlive,
-            bound=self.bound,
-            sample=self.sample,
             rstate=self._rng(),
-            **self.sampler_kwargs,
+            **{**self._sampler_settings(dynesty.NestedSampler), **self.sampler_kwargs},
         )
         with interruptible("DynestyStatic"):  # Ctrl-C always raises, whatever dynesty does
             sampler.run_nested(
-                dlogz=self.dlogz, maxcall=self.maxcall, print_progress=self.progressbar
+                dlogz=self.dlogz,
+                maxcall=self.maxcall,
+                maxiter=self.maxiter,
+                logl_max=self.logl_max,
+                print_progress=self.progressbar,
             )
         results = sampler.results
         timings["sample"] = time.perf_counter() - clock

@@ -11,6 +11,7 @@ import numpy as np
 from graphfit.backend import stack
 from graphfit.search.base import Search, finish_idata
 from graphfit.search.interrupts import interruptible
+from graphfit.search.keywords import settle_keywords
 from graphfit.search.modes import MultimodalityWarning, describe, separated_modes
 from graphfit.search.start import cached_start_finder
 from graphfit.util import one_thread
@@ -36,8 +37,12 @@ class MAP(Search):
         Random starting points scored before optimising.
     n_optimise
         How many of the best starts are optimised.
-    random_seed, name, path_prefix, progressbar, output_path
+    random_seed, name, path_prefix, progressbar, output_path, unique_tag
         As for :class:`~graphfit.search.base.Search`.
+    **kwargs
+        PyAutoFit's bookkeeping keywords (see ``graphfit.search.keywords``); MAP runs in one
+        process, so ``number_of_cores`` above 1 is ignored, with a note.  Any other keyword is
+        a :class:`~graphfit.SearchKeywordError`, raised here.
 
     Examples
     --------
@@ -59,13 +64,18 @@ class MAP(Search):
         path_prefix: str | None = None,
         progressbar: bool = False,
         output_path: str | os.PathLike[str] | None = None,
+        *,
+        unique_tag: str | None = None,
+        **kwargs: Any,
     ) -> None:
+        own = settle_keywords(MAP, kwargs, random_seed=random_seed, progressbar=progressbar)
         super().__init__(
             name=name,
             path_prefix=path_prefix,
-            random_seed=random_seed,
-            progressbar=progressbar,
+            random_seed=own["random_seed"],
+            progressbar=own["progressbar"],
             output_path=output_path,
+            unique_tag=unique_tag,
         )
         self.n_random = int(n_random)
         self.n_optimise = int(n_optimise)

@@ -20,6 +20,7 @@ from graphfit.backend.variables import prior_constants_mode
 from graphfit.exceptions import SearchError
 from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, positive_int
 from graphfit.search.interrupts import check_complete, interruptible
+from graphfit.search.keywords import sampler_options, settle_keywords
 from graphfit.search.modes import (
     Modes,
     MultimodalityWarning,
@@ -62,12 +63,14 @@ class NUTS(Search):
     chains
         Number of chains (at least 2 for R-hat).
     cores
-        Processes to run chains in (PyMC sampler) or threads (nutpie); default ``min(chains, 2)``.
+        Chains run in parallel: processes (PyMC's sampler) or threads (nutpie); default
+        ``min(chains, 2)``.  PyAutoFit's ``number_of_cores`` sets it too.
     random_seed
         Seed of the start search and the sampler.
-    name, path_prefix, output_path
+    name, path_prefix, output_path, unique_tag
         Save the fit to ``<output_path>/<path_prefix>/<name>/<identifier>/`` and load it
-        instead of sampling when rerun (see :class:`~graphfit.search.base.Search`).
+        instead of sampling when rerun; ``unique_tag`` is part of the identifier (see
+        :class:`~graphfit.search.base.Search`).
     progressbar
         Show the sampler's progress bar.
     sampler
@@ -78,8 +81,13 @@ class NUTS(Search):
         sampler.
     target_accept
         Target acceptance rate of step size adaptation.
-    **sampler_kwargs
-        Passed to ``pm.sample`` or ``nutpie.sample``.
+    sampler_kwargs
+        A dict of keywords passed to ``pm.sample`` (PyMC's sampler and numpyro) or
+        ``nutpie.sample``, e.g. ``sampler_kwargs={"max_treedepth": 12}``.
+    **kwargs
+        PyAutoFit's bookkeeping keywords (``number_of_cores``, ``iterations_per_update``, ...;
+        see ``graphfit.search.keywords``).  Any other keyword is a
+        :class:`~graphfit.SearchKeywordError`, raised here.
 
     Examples
     --------
@@ -103,14 +111,21 @@ class NUTS(Search):
         output_path: str | os.PathLike[str] | None = None,
         cores: int | None = None,
         target_accept: float = 0.8,
-        **sampler_kwargs: Any,
+        unique_tag: str | None = None,
+        sampler_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
+        own = settle_keywords(
+            NUTS, kwargs, cores=cores, random_seed=random_seed, progressbar=progressbar
+        )
+        cores = own["cores"]
         super().__init__(
             name=name,
             path_prefix=path_prefix,
-            random_seed=random_seed,
-            progressbar=progressbar,
+            random_seed=own["random_seed"],
+            progressbar=own["progressbar"],
             output_path=output_path,
+            unique_tag=unique_tag,
         )
         self.draws = positive_int("NUTS", "draws", draws, 1)
         self.tune = positive_int("NUTS", "tune", tune, 0)
@@ -134,7 +149,7 @@ class NUTS(Search):
             raise SearchError(f"NUTS: target_accept must be in (0, 1), got {target_accept!r}.")
         self.sampler = sampler
         self.target_accept = float(target_accept)
-        self.sampler_kwargs = sampler_kwargs
+        self.sampler_kwargs = sampler_options("NUTS", sampler_kwargs)
 
     def __repr__(self) -> str:
         return (
@@ -149,8 +164,10 @@ class NUTS(Search):
         target = compiled.sampling or compiled
         model = target.model
         rng = self._rng()
+        # numpy code (finite-difference gradients) runs in Python: only PyMC's sampler calls it
+        sampler = "pymc" if compiled.finite_differences else self.sampler
         precompiled, logp_grad, setup = None, None, 0.0
-        if self.sampler == "nutpie":
+        if sampler == "nutpie":
             # compile nutpie first and let the start search use its log density and gradient,
             # instead of compiling a second function of the same graph
             clock = time.perf_counter()
@@ -159,8 +176,8 @@ class NUTS(Search):
             setup = time.perf_counter() - clock
         step = None
         # PyMC's step, compiled for this fit, holds the prior values as constants
-        compile_kwargs = _compile_kwargs(target) if self.sampler == "pymc" else {}
-        if self.sampler == "pymc" and set(self.sampler_kwargs) <= {"target_accept"}:
+        compile_kwargs = _compile_kwargs(target) if sampler == "pymc" else {}
+        if sampler == "pymc" and set(self.sampler_kwargs) <= {"target_accept"}:
             # build PyMC's NUTS step first and let the start search use its compiled log density
             # and gradient (one compile instead of two); its mass matrix is set from the starts
             clock = time.perf_counter()
@@ -180,14 +197,14 @@ class NUTS(Search):
         seed = int(rng.integers(2**31 - 1))
         self._timings["start"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        if self.sampler == "pymc":
+        if sampler == "pymc":
             initvals = [finder.free_values(x) for x in starts]
             if step is not None:
                 # as PyMC's init="adapt_diag": the adaptation starts at the chains' mean
                 step.potential._initial_mean = np.mean(starts, axis=0)
                 step.potential.reset()
             idata = self._sample_pymc(model, initvals, seed, step, compile_kwargs)
-        elif self.sampler == "numpyro":
+        elif sampler == "numpyro":
             initvals = [finder.free_values(x) for x in starts]
             idata = self._sample_numpyro(model, initvals, seed)
         else:

@@ -20,6 +20,7 @@ from graphfit.exceptions import SearchError
 from graphfit.results.evidence import LogEvidence
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
 from graphfit.search.interrupts import check_complete, interruptible
+from graphfit.search.keywords import sampler_options, settle_keywords
 
 if TYPE_CHECKING:
     import arviz as az
@@ -93,17 +94,21 @@ class SMC(Search):
         Independent SMC runs (at least 1; 2 or more for R-hat and the evidence error).
     random_seed
         Seed of the sampler.
-    name, path_prefix, progressbar, output_path
+    name, path_prefix, progressbar, output_path, unique_tag
         As for :class:`~graphfit.search.base.Search`.
     cores
-        Processes to run chains in; default ``min(chains, 2)``.
+        Processes to run chains in; default ``min(chains, 2)``.  PyAutoFit's
+        ``number_of_cores`` sets it too.
     threshold
         Effective-sample-size fraction that sets each tempering step (PyMC's ``threshold``);
         higher means more, smaller stages and a more accurate evidence.
     correlation_threshold
         PyMC's IMH kernel setting: lower means more MCMC steps per stage.
-    **sampler_kwargs
-        Passed to ``pm.sample_smc``.
+    sampler_kwargs
+        A dict of keywords passed to ``pm.sample_smc``.
+    **kwargs
+        PyAutoFit's bookkeeping keywords (see ``graphfit.search.keywords``).  Any other
+        keyword is a :class:`~graphfit.SearchKeywordError`, raised here.
 
     Examples
     --------
@@ -126,14 +131,21 @@ class SMC(Search):
         threshold: float = 0.5,
         correlation_threshold: float = 0.01,
         output_path: str | os.PathLike[str] | None = None,
-        **sampler_kwargs: Any,
+        unique_tag: str | None = None,
+        sampler_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
+        own = settle_keywords(
+            SMC, kwargs, cores=cores, random_seed=random_seed, progressbar=progressbar
+        )
+        cores = own["cores"]
         super().__init__(
             name=name,
             path_prefix=path_prefix,
-            random_seed=random_seed,
-            progressbar=progressbar,
+            random_seed=own["random_seed"],
+            progressbar=own["progressbar"],
             output_path=output_path,
+            unique_tag=unique_tag,
         )
         self.draws = positive_int("SMC", "draws", draws, 2)
         self.chains = positive_int("SMC", "chains", chains, 1)
@@ -148,7 +160,7 @@ class SMC(Search):
             )
         self.threshold = float(threshold)
         self.correlation_threshold = float(correlation_threshold)
-        self.sampler_kwargs = sampler_kwargs
+        self.sampler_kwargs = sampler_options("SMC", sampler_kwargs)
 
     def __repr__(self) -> str:
         return (

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
 
 from graphfit.spec.observations import Observation
 
-__all__ = ["Analysis"]
+__all__ = ["Analysis", "accepts_xp", "call_log_likelihood", "numpy_log_likelihood"]
 
 
 class Analysis:
@@ -27,8 +29,14 @@ class Analysis:
     If a subclass overrides ``log_likelihood_function`` below a class that defines
     ``observation``, its own log-likelihood is used.
 
-    A likelihood written with numpy only (no ``xp``, no gradient) is accepted when the class
-    sets ``black_box = True`` (see :class:`~graphfit.spec.black_box.BlackBoxAnalysis`).
+    ``log_likelihood_function(self, instance)`` without ``xp`` (PyAutoFit's signature) is
+    accepted too.  The compiler then tries the code on symbolic parameters: code that only does
+    arithmetic traces into the same fast graph as ``xp`` code; code that calls numpy on the
+    parameters (``np.exp``, ``np.sum``, ``scipy.stats``, an ``if`` on a parameter) is run as
+    numpy code with finite-difference gradients, and a
+    :class:`~graphfit.NumpyLikelihoodWarning` says so and how to get the fast path.
+    A likelihood that has no usable gradient at all (a noisy simulator) sets
+    ``black_box = True`` (see :class:`~graphfit.spec.black_box.BlackBoxAnalysis`).
 
     Examples
     --------
@@ -84,6 +92,59 @@ class Analysis:
             return True
         mro = cls.__mro__
         return mro.index(observation_owner) <= mro.index(likelihood_owner)
+
+
+@functools.lru_cache(maxsize=1024)
+def _takes_xp(function: Any) -> bool:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin or extension function: assume numpy's rules
+        return True
+    kinds = [p.kind for p in signature.parameters.values()]
+    if "xp" in signature.parameters or inspect.Parameter.VAR_KEYWORD in kinds:
+        return True
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        return True
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    first = list(signature.parameters)[:1]
+    count = sum(kind in positional for kind in kinds)
+    # an unbound function counts its ``self``; a bound method does not
+    return count >= (3 if first == ["self"] else 2)
+
+
+def accepts_xp(method: Any) -> bool:
+    """Whether ``method(argument, xp)`` is a valid call: it has an ``xp`` parameter, a second
+    positional one, or ``*args``/``**kwargs``.  ``model_data_from(self, xvalues)`` and
+    ``log_likelihood_function(self, instance)`` (PyAutoFit's signatures) do not.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Line:
+    ...     def model_data_from(self, xvalues):
+    ...         return 2.0 * xvalues
+    ...     def with_namespace(self, xvalues, xp=np):
+    ...         return 2.0 * xp.asarray(xvalues)
+    >>> accepts_xp(Line().model_data_from), accepts_xp(Line().with_namespace)
+    (False, True)
+    """
+    return _takes_xp(getattr(method, "__func__", method))
+
+
+def call_log_likelihood(analysis: Any, instance: Any, xp: Any = np) -> Any:
+    """``analysis.log_likelihood_function(instance, xp)``, or ``(instance)`` when the method
+    takes no ``xp`` (see :func:`accepts_xp`)."""
+    function = analysis.log_likelihood_function
+    return function(instance, xp) if accepts_xp(function) else function(instance)
+
+
+def numpy_log_likelihood(analysis: Any, instance: Any) -> Any:
+    """The log-likelihood of ``analysis`` for an ``instance`` of floats, computed with numpy:
+    pointwise for an analysis that declares an observation, else what its
+    ``log_likelihood_function`` returns."""
+    if analysis.uses_observation() and not getattr(analysis, "black_box", False):
+        return analysis.observation(instance, np).log_likelihood(np)
+    return call_log_likelihood(analysis, instance, np)
 
 
 def _definer(cls: type, attribute: str) -> type:

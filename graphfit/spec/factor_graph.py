@@ -418,7 +418,7 @@ class GlobalPriorModel:
 
     @property
     def total_free_parameters(self) -> int:
-        """Alias of :attr:`prior_count`."""
+        """Alias of ``prior_count``."""
         return self.prior_count
 
     @property

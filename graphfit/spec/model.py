@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from graphfit.exceptions import ConstraintError, MissingPriorError, ModelAttributeError
+from graphfit.spec.model_api import ModelAPI
 from graphfit.spec.priors import Prior
 from graphfit.spec.relations import Assertion, Expression
 from graphfit.spec.services import call
@@ -48,11 +49,18 @@ def _init_parameters(cls: type) -> tuple[str, ...]:
 
 
 def _check_value(owner: str, name: str, value: Any) -> Any:
-    """Validate a value assigned to a model attribute and return what to store."""
+    """Validate a value assigned to a model attribute and return what to store.
+
+    As in PyAutoFit, a class becomes ``Model(cls)`` and a list or dict a ``Collection``.
+    """
     if value is None or isinstance(value, Expression | AbstractModel):
         return value
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
+    if isinstance(value, type):
+        return Model(value)
+    if isinstance(value, list | dict):
+        return Collection(value)
+    if isinstance(value, np.ndarray | np.generic) and np.ndim(value) == 0:
+        value = value.item()  # a Python number: the same text in model.info after a round trip
     if isinstance(value, numbers.Real):
         if isinstance(value, float | np.floating) and math.isnan(value):
             raise ModelAttributeError(f"{owner}.{name}: the fixed value is NaN; give a number.")
@@ -65,13 +73,15 @@ def _check_value(owner: str, name: str, value: Any) -> Any:
         return value
     raise ModelAttributeError(
         f"{owner}.{name}: got {value!r} of type {type(value).__name__}; a parameter may be set "
-        "to a prior (e.g. gf.UniformPrior), a relation of priors, a nested gf.Model or "
-        "gf.Collection, or a fixed number or numeric array."
+        "to a prior (e.g. gf.UniformPrior), a relation of priors, a nested gf.Model, "
+        "gf.Collection or gf.Array, a component class, a list or dict of these, or a fixed "
+        "number or numeric array."
     )
 
 
-class AbstractModel:
-    """Behaviour shared by :class:`Model` and :class:`Collection`."""
+class AbstractModel(ModelAPI):
+    """Behaviour shared by :class:`Model` and :class:`Collection` (and the vectors, paths and
+    JSON of :class:`~graphfit.spec.model_api.ModelAPI`)."""
 
     _values: dict[str, Any]
 
@@ -109,7 +119,7 @@ class AbstractModel:
 
     @property
     def total_free_parameters(self) -> int:
-        """Number of free parameters; alias of :attr:`prior_count`."""
+        """Number of free parameters; alias of ``prior_count``."""
         return self.prior_count
 
     def missing(self, prefix: Path = ()) -> list[tuple[Path, str]]:
@@ -249,6 +259,8 @@ class Model(AbstractModel):
     2
     """
 
+    serial_type = "model"
+
     def __init__(self, cls: type, **kwargs: Any) -> None:
         if not isinstance(cls, type):
             raise ModelAttributeError(
@@ -366,10 +378,15 @@ class CollectionInstance:
 class Collection(AbstractModel):
     """A group of components, each a model, prior, relation or fixed value.
 
+    Each component is a :class:`Model`, ``Collection``, :class:`~graphfit.Array`, prior,
+    relation or fixed value; a class becomes ``Model(cls)`` and a list or dict a
+    ``Collection``, as in PyAutoFit.
+
     Parameters
     ----------
     *components
-        Components named by position (``"0"``, ``"1"``, ...).
+        Components named by position (``"0"``, ``"1"``, ...); one list is its items, one dict
+        names them by its keys.
     **named
         Components named by keyword.
 
@@ -380,10 +397,19 @@ class Collection(AbstractModel):
     >>> model.gaussian.centre = gf.UniformPrior(0.0, 100.0)
     >>> model.total_free_parameters
     3
+    >>> gf.Collection([gf.ex.Gaussian, gf.ex.Exponential]).paths[3]
+    ('1', 'centre')
     """
+
+    serial_type = "collection"
 
     def __init__(self, *components: Any, **named: Any) -> None:
         object.__setattr__(self, "_values", {})
+        if len(components) == 1 and isinstance(components[0], dict):
+            named = {**components[0], **named}
+            components = ()
+        elif len(components) == 1 and isinstance(components[0], list | tuple):
+            components = tuple(components[0])
         for index, component in enumerate(components):
             self._values[str(index)] = _check_value("Collection", str(index), component)
         for name, component in named.items():

@@ -124,14 +124,19 @@ class GaussianPrior(Prior):
 class TruncatedGaussianPrior(GaussianPrior):
     """Gaussian prior truncated to ``[lower_limit, upper_limit]``.
 
-    The same distribution as :class:`GaussianPrior` with limits; the limits are required.  As
-    a population's distribution, the limits are fixed numbers.
+    The same distribution as :class:`GaussianPrior` with limits.  As in PyAutoFit, a limit
+    left out is infinite: ``TruncatedGaussianPrior(mean, sigma, lower_limit=0.0)`` is cut
+    below 0 only (``pm.TruncatedNormal`` with no upper bound).  As a population's
+    distribution, both limits must be given as fixed numbers.
 
     Examples
     --------
     >>> import graphfit as gf
     >>> gf.TruncatedGaussianPrior(mean=10.0, sigma=5.0, lower_limit=0.0, upper_limit=30.0)
     TruncatedGaussianPrior(mean=10.0, sigma=5.0, lower_limit=0.0, upper_limit=30.0)
+    >>> prior = gf.TruncatedGaussianPrior(mean=10.0, sigma=5.0, lower_limit=0.0)
+    >>> prior.upper_limit, prior.support()
+    (inf, (0.0, inf))
     """
 
     __slots__ = ()
@@ -143,8 +148,8 @@ class TruncatedGaussianPrior(GaussianPrior):
         self,
         mean: float,
         sigma: float,
-        lower_limit: float,
-        upper_limit: float,
+        lower_limit: float = -math.inf,
+        upper_limit: float = math.inf,
         *,
         name: str | None = None,
     ) -> None:
