@@ -51,8 +51,31 @@ def test_low_ess_and_divergences_warn():
         diagnostics = check_convergence(idata, ["a"])
     messages = [str(w.message) for w in record]
     assert any("bulk ESS below 400 for: a" in m for m in messages)
-    assert any("3 divergent transition(s) in 1200 draws" in m for m in messages)
+    assert (
+        "graphfit convergence check: 3 divergent transition(s) in 1200 draws; the posterior "
+        "geometry is hard for NUTS (try target_accept=0.95 or reparametrise)"
+    ) in messages
     assert diagnostics.divergences == 3
+
+
+@pytest.mark.parametrize(("used", "advice"), [(0.8, 0.95), (0.95, 0.99)])
+def test_divergence_warning_names_the_target_accept_used(used, advice):
+    """The fit's ``target_accept`` (``sample_stats.attrs``) is named, and the advice is a
+    higher one than it."""
+    diverging = np.zeros((2, 100), bool)
+    diverging[1, 5] = True
+    rng = np.random.default_rng(2)
+    idata = stack.from_arrays(
+        posterior={"a": rng.normal(size=(2, 100))}, sample_stats={"diverging": diverging}
+    )
+    stack.group(idata, "sample_stats").attrs["target_accept"] = used
+    with pytest.warns(gf.ConvergenceWarning) as record:
+        check_convergence(idata, ["a"])
+    assert [str(w.message) for w in record if "divergent" in str(w.message)] == [
+        f"graphfit convergence check: 1 divergent transition(s) in 200 draws at "
+        f"target_accept={used:g}; the posterior geometry is hard for NUTS (try "
+        f"target_accept={advice:g} or reparametrise)"
+    ]
 
 
 def _arviz_table(idata):

@@ -112,7 +112,7 @@ def test_named_fit_writes_the_folder_layout(nuts_fit):
         "random_seed": None,
         "sampler": "pymc",
         "sampler_kwargs": {},
-        "target_accept": 0.8,
+        "target_accept": "auto",
         "tune": 300,
     }
     joint = stack.read_netcdf(folder / "joint.nc")

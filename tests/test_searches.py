@@ -25,7 +25,18 @@ from tests.conftest import (
             {"sampler": "emcee"},
             r"NUTS: sampler must be 'auto' or one of \('pymc', 'nutpie', 'numpyro'\), got 'emcee'",
         ),
-        ({"target_accept": 1.5}, r"NUTS: target_accept must be in \(0, 1\), got 1.5"),
+        (
+            {"target_accept": 1.5},
+            r'NUTS: target_accept must be "auto" or a number in \(0, 1\), got 1.5\.$',
+        ),
+        (
+            {"target_accept": "high"},
+            r"NUTS: target_accept must be \"auto\" or a number in \(0, 1\), got 'high'\.$",
+        ),
+        (
+            {"target_accept": True},
+            r"NUTS: target_accept must be \"auto\" or a number in \(0, 1\), got True\.$",
+        ),
         ({"random_seed": "a"}, r"NUTS: random_seed must be an int or None, got 'a'"),
     ],
 )

@@ -398,9 +398,12 @@ def check_convergence(
             problems.append(f"{label} below {ess_min:g} for: {_fmt(low, 0)}")
     if divergences:
         total = int(np.prod([posterior.sizes[d] for d in ("chain", "draw")]))
+        used = getattr(stats, "attrs", {}).get("target_accept")
+        higher = 0.99 if used is not None and float(used) >= 0.95 else 0.95
+        at = f" at target_accept={float(used):g}" if used is not None else ""
         problems.append(
-            f"{divergences} divergent transition(s) in {total} draws; the posterior geometry is "
-            "hard for NUTS (try target_accept=0.95 or reparametrise)"
+            f"{divergences} divergent transition(s) in {total} draws{at}; the posterior "
+            f"geometry is hard for NUTS (try target_accept={higher:g} or reparametrise)"
         )
     if warn:
         for problem in problems:

@@ -44,6 +44,7 @@ def search(output_path) -> gf.NUTS:
         tune=100,
         chains=2,
         sampler="pymc",
+        target_accept=0.8,  # the default when these folders were written (now "auto")
         random_seed=7,
         progressbar=False,
         name="cross_stack",
