@@ -28,12 +28,14 @@ from graphfit.spec.analysis import numpy_log_likelihood
 from graphfit.spec.factor_graph import AnalysisFactor
 from graphfit.spec.priors import Prior
 
-__all__ = ["black_box_log_likelihood", "finite_difference_jacobian"]
+__all__ = ["black_box_log_likelihood", "evaluate_numpy", "finite_difference_jacobian"]
 
 _STEP = np.finfo(float).eps ** (1.0 / 3.0)
 
 
-def _evaluate(factor: AnalysisFactor, priors: list[Prior], values: Any) -> np.ndarray:
+def evaluate_numpy(factor: AnalysisFactor, priors: list[Prior], values: Any) -> np.ndarray:
+    """The factor's log-likelihood computed with numpy, its ``priors`` at ``values`` (the
+    analysis's own code; numpy's floating-point warnings silenced)."""
     instance = factor.prior_model.instance_from(
         dict(zip(priors, (float(v) for v in values), strict=True)), np
     )
@@ -105,7 +107,7 @@ def black_box_log_likelihood(
         )
     priors = list(factor.prior_model.priors())
     try:
-        probe = _evaluate(factor, priors, [p.median() for p in priors])
+        probe = evaluate_numpy(factor, priors, [p.median() for p in priors])
     except GraphfitError:
         raise
     except Exception as error:  # any failure of user code at the prior medians
@@ -117,7 +119,7 @@ def black_box_log_likelihood(
     size = int(np.prod(shape))
 
     def evaluate(values: np.ndarray) -> np.ndarray:
-        out = _evaluate(factor, priors, values).reshape(-1)
+        out = evaluate_numpy(factor, priors, values).reshape(-1)
         if out.size != size:
             return np.full(size, -np.inf)  # a wrong-sized answer means no valid likelihood
         return np.where(np.isnan(out), -np.inf, out)

@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from graphfit.backend.black_box_op import evaluate_numpy
 from graphfit.backend.tensor_namespace import pytensor_namespace
 from graphfit.exceptions import FactorGraphError, GraphfitError
-from graphfit.spec.analysis import call_log_likelihood, numpy_log_likelihood
+from graphfit.spec.analysis import call_log_likelihood
 from graphfit.spec.black_box import is_black_box
 
 __all__ = [
@@ -171,11 +172,11 @@ def _classes(model: Any) -> tuple[type, ...]:
 
 def _runs_on_numbers(factor: Any) -> bool:
     """Whether the factor's likelihood computes with numpy at the prior medians."""
-    medians = {p: p.median() for p in factor.prior_model.priors()}
+    priors = list(factor.prior_model.priors())
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            numpy_log_likelihood(factor.analysis, factor.prior_model.instance_from(medians, np))
+            evaluate_numpy(factor, priors, [p.median() for p in priors])
     except Exception:
         return False
     return True
