@@ -68,7 +68,7 @@ def test_divergence_warning_names_the_target_accept_used(used, advice):
     idata = stack.from_arrays(
         posterior={"a": rng.normal(size=(2, 100))}, sample_stats={"diverging": diverging}
     )
-    stack.group(idata, "sample_stats").attrs["target_accept"] = used
+    idata.sample_stats.attrs["target_accept"] = used  # as gf.NUTS records it
     with pytest.warns(gf.ConvergenceWarning) as record:
         check_convergence(idata, ["a"])
     assert [str(w.message) for w in record if "divergent" in str(w.message)] == [
