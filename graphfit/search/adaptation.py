@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from graphfit.exceptions import SearchError
+from graphfit.spec.hierarchical import WEAK_DATA_RATIO
 
 if TYPE_CHECKING:
     from graphfit.backend.compiled import CompiledGraph
@@ -82,14 +83,8 @@ def _weak(population: Any) -> bool:
         return chosen == "non_centred"
     if population.parametrization == "auto" and population.truncated:
         strength = population.data_strength  # a truncated population is centred regardless
-        return strength is None or strength > _weak_ratio()
+        return strength is None or strength > WEAK_DATA_RATIO
     return False
-
-
-def _weak_ratio() -> float:
-    from graphfit.spec.hierarchical import WEAK_DATA_RATIO
-
-    return WEAK_DATA_RATIO
 
 
 def choose(target_accept: float | str, compiled: CompiledGraph) -> tuple[float, str]:
