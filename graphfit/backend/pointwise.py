@@ -15,6 +15,8 @@ needs no compiler and no compiled-module index, and it costs a few NumPy calls p
 instead of one function call per draw.  Every fit's post-processing uses it
 (``graphfit.search.base.finish_idata``).  A graph that cannot be vectorised (an operation
 without a batched form) gives ``None``, and the caller falls back to PyMC's per-draw function.
+:func:`vectorized_log_density` vectorises the model's whole log density the same way, over a
+batch of unconstrained points (``gf.Emcee``'s walkers), compiled with PyTensor's default mode.
 
 Examples
 --------
@@ -44,8 +46,10 @@ import numpy as np
 __all__ = [
     "BLOCK_VALUES",
     "VECTORIZE_MAX_VALUES",
+    "checks_to_switches",
     "python_default",
     "python_mode",
+    "vectorized_log_density",
     "vectorized_log_likelihood",
 ]
 
@@ -83,7 +87,7 @@ def python_mode() -> Any:
     return mode.excluding("fusion").register((_binary_rewriter(), 100.0))
 
 
-def _checks_to_switches(outs: Sequence[Any], check_bounds: bool) -> list[Any]:
+def checks_to_switches(outs: Sequence[Any], check_bounds: bool) -> list[Any]:
     """``outs`` with every replaceable PyMC parameter check made a switch to ``-inf`` (or
     removed when the model does not check bounds), as PyMC's compile does later."""
     from pymc.logprob.utils import (
@@ -201,7 +205,7 @@ def vectorized_log_likelihood(
         outs = model.logp(vars=[model[name] for name in observed], sum=False)
         # a parameter check holds per draw: made a switch to -inf before vectorising (a
         # vectorised check would be one condition for all the draws of a block)
-        outs = _checks_to_switches(outs, model.check_bounds)
+        outs = checks_to_switches(outs, model.check_bounds)
         values = [model.rvs_to_values[rv] for rv in model.free_RVs]
         names = [rv.name for rv in model.free_RVs]
         batched = [
@@ -247,3 +251,49 @@ def vectorized_log_likelihood(
         }
 
     return evaluate
+
+
+def vectorized_log_density(
+    model: Any, layout: Sequence[tuple[str, slice, tuple[int, ...]]]
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The model's log density (Jacobian included) of a batch of flat unconstrained vectors.
+
+    ``layout`` gives each value variable's name, slice of the vector and shape.  The function
+    maps an ``(n, size)`` array to the ``n`` log densities (``-inf`` where not finite), in one
+    call of a compiled function of the graph with a leading batch dimension.  ``None`` when
+    the graph cannot be vectorised.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pymc as pm
+    >>> from graphfit.backend.pointwise import vectorized_log_density
+    >>> with pm.Model() as model:
+    ...     mu = pm.Normal("mu")
+    >>> function = vectorized_log_density(model, [("mu", slice(0, 1), ())])
+    >>> np.round(function(np.array([[0.0], [1.0]])) + 0.5 * np.log(2 * np.pi), 6).tolist()
+    [0.0, -0.5]
+    """
+    import pytensor.tensor as pt
+    from pytensor.graph.replace import vectorize_graph
+
+    by_name = {v.name: v for v in model.value_vars}
+    values = [by_name[name] for name, _, _ in layout]
+    batched = [pt.tensor(dtype=v.type.dtype, shape=(None, *v.type.shape)) for v in values]
+    try:
+        # a parameter check holds per vector: a switch to -inf, not one check for the batch
+        terms = checks_to_switches(model.logp(jacobian=True, sum=False), model.check_bounds)
+        terms = vectorize_graph(terms, replace=dict(zip(values, batched, strict=True)))
+        total = sum(t.sum(axis=tuple(range(1, t.ndim))) if t.ndim > 1 else t for t in terms)
+        function = model.compile_fn(total, inputs=batched, point_fn=False, on_unused_input="ignore")
+    except Exception:  # no batched form of some operation
+        return None
+
+    def log_density(x: np.ndarray) -> np.ndarray:
+        n = len(x)
+        with np.errstate(all="ignore"):
+            out = function(*[x[:, where].reshape(n, *shape) for _, where, shape in layout])
+        out = np.broadcast_to(np.asarray(out, dtype=float), (n,))
+        return np.where(np.isfinite(out), out, -np.inf)
+
+    return log_density

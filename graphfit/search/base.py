@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
+import importlib
+import importlib.util
 import logging
 import os
 import time
@@ -37,6 +39,7 @@ __all__ = [
     "freeze_at_exit",
     "paused_gc",
     "positive_int",
+    "require_extra",
 ]
 
 
@@ -46,6 +49,26 @@ def positive_int(owner: str, field: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise SearchError(f"{owner}: {field} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def require_extra(owner: str, module: str, extra: str) -> Any:
+    """Import the optional package ``module`` that the search ``owner`` runs, or raise a
+    ``SearchError`` naming graphfit's ``extra`` that installs it.
+
+    Examples
+    --------
+    >>> from graphfit.search.base import require_extra
+    >>> require_extra("MAP", "json", "none").__name__
+    'json'
+    >>> try:
+    ...     require_extra("Sampler", "no_such_package_here", "sampler")
+    ... except ValueError as error:
+    ...     print(error)
+    Sampler needs the no_such_package_here package: pip install 'graphfit[sampler]'.
+    """
+    if importlib.util.find_spec(module) is None:
+        raise SearchError(f"{owner} needs the {module} package: pip install 'graphfit[{extra}]'.")
+    return importlib.import_module(module)
 
 
 logger = logging.getLogger("graphfit")
@@ -274,7 +297,11 @@ def _defer_log_likelihood(
 
 
 def check_fit(
-    idata: az.InferenceData, compiled: CompiledGraph, *, note_single_chain: bool = True
+    idata: az.InferenceData,
+    compiled: CompiledGraph,
+    *,
+    note_single_chain: bool = True,
+    rhat_max: float = RHAT_MAX,
 ) -> Diagnostics:
     """R-hat, ESS and divergence checks of every prior and relation variable of the graph
     (see :func:`graphfit.results.diagnostics.check_convergence`)."""
@@ -284,7 +311,7 @@ def check_fit(
     return check_convergence(
         idata,
         var_names,
-        rhat_max=RHAT_MAX,
+        rhat_max=rhat_max,
         ess_min=ESS_MIN,
         note_single_chain=note_single_chain,
     )

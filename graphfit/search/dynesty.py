@@ -11,7 +11,6 @@ the log evidence with its error; the posterior kept is an equal-weight resample.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import os
 import time
@@ -23,7 +22,13 @@ import numpy as np
 from graphfit.backend import stack
 from graphfit.exceptions import SearchError
 from graphfit.results.evidence import LogEvidence
-from graphfit.search.base import Search, check_fit, finish_idata, positive_int
+from graphfit.search.base import (
+    Search,
+    check_fit,
+    finish_idata,
+    positive_int,
+    require_extra,
+)
 from graphfit.search.interrupts import check_complete, interruptible
 from graphfit.search.keywords import IgnoredKeywordWarning, sampler_options, settle_keywords
 from graphfit.spec.priors import (
@@ -41,16 +46,6 @@ __all__ = ["DynestyStatic", "prior_transform"]
 
 #: Log-likelihood given to dynesty where the model's is not finite.
 _LOG_ZERO = -1e300
-
-
-def _require_dynesty() -> Any:
-    if importlib.util.find_spec("dynesty") is None:
-        raise SearchError(
-            "DynestyStatic needs the dynesty package: pip install 'graphfit[dynesty]'."
-        )
-    import dynesty
-
-    return dynesty
 
 
 def _ppf(priors: list[Prior]) -> Any:
@@ -265,7 +260,7 @@ class DynestyStatic(Search):
         import pymc as pm
         import xarray as xr
 
-        dynesty = _require_dynesty()
+        dynesty = require_extra("DynestyStatic", "dynesty", "dynesty")
         plan = compiled.plan
         if plan.populations:
             names = ", ".join(name for name, _ in plan.populations)
