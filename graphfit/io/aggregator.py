@@ -2,7 +2,8 @@
 
 Listing reads one small JSON file per fit (``graphfit.json``, written at fit time with each
 parameter's posterior median and 94% HDI and the convergence figures); NetCDF files are opened
-only when a fit is loaded.
+only when a fit is loaded.  PyAutoFit's ``Aggregator.from_directory`` and ``agg.values(name)``
+are here too; what ``values`` reads of each fit is in :mod:`graphfit.io.fit_values`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphfit.exceptions import ResultLoadError
+from graphfit.io.fit_values import check_value_name, fit_value
 from graphfit.io.layout import MARKER, METADATA
 from graphfit.io.loading import load_result, read_metadata
 from graphfit.io.output import output_root
+from graphfit.io.saved_model import check_reference
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,6 +76,11 @@ class Aggregator:
         The folder to search (recursively); default the output root searches use
         (``GRAPHFIT_OUTPUT_PATH`` or ``./output``).  Unfinished fits are not listed; folders
         that cannot be read are listed in ``skipped`` with the reason.
+    reference
+        Component classes by model path (``{"gaussian": Gaussian}``, ``""`` for a dataset's
+        whole model) for the instances :meth:`values` builds; see
+        :mod:`graphfit.io.saved_model`.  :meth:`from_directory` is the same with PyAutoFit's
+        argument names.
 
     Attributes
     ----------
@@ -104,12 +112,61 @@ class Aggregator:
     (1, 2)
     >>> agg.load(0)
     LoadedResultList(1 datasets from '...fit_0...')
+    >>> [round(samples.median_pdf().centre) for samples in agg.values("samples")]
+    [50, 50]
     """
 
-    def __init__(self, output_root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        output_root: str | os.PathLike[str] | None = None,
+        *,
+        reference: Mapping[str, type] | None = None,
+    ) -> None:
         self.root = _root(output_root)
+        self.reference = check_reference(reference)
         records, self.skipped = _scan(self.root)
         self._init(records)
+
+    @classmethod
+    def from_directory(
+        cls,
+        directory: str | os.PathLike[str],
+        completed_only: bool = False,
+        reference: Mapping[str, type] | None = None,
+    ) -> Aggregator:
+        """Every finished fit under ``directory``, as PyAutoFit's
+        ``Aggregator.from_directory(directory, completed_only, reference)``.
+
+        Parameters
+        ----------
+        directory
+            The folder to search, recursively.
+        completed_only
+            Accepted for PyAutoFit's scripts; either value lists the same fits.  graphfit writes
+            a fit's folder in one step once the fit has finished, so there are no unfinished
+            fits to include; a folder without its completion marker is listed in ``skipped``.
+        reference
+            Component classes by model path for the instances of :meth:`values` (PyAutoFit
+            maps paths to class paths; graphfit takes the classes, as it never imports a name).
+
+        Raises
+        ------
+        ResultLoadError
+            For a ``completed_only`` that is not a bool, or a ``reference`` that is not a dict
+            of model paths to classes.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> gf.Aggregator.from_directory("an/empty/folder", completed_only=True)
+        Aggregator(0 fits under 'an/empty/folder')
+        """
+        if not isinstance(completed_only, bool):
+            raise ResultLoadError(
+                f"Aggregator.from_directory: completed_only must be True or False, got "
+                f"{completed_only!r}."
+            )
+        return cls(directory, reference=reference)
 
     def _init(self, records: list[tuple[Path, dict[str, Any]]]) -> None:
         self._records = records
@@ -120,6 +177,7 @@ class Aggregator:
     def _subset(cls, parent: Aggregator, keep: list[int]) -> Aggregator:
         new = cls.__new__(cls)
         new.root = parent.root
+        new.reference = parent.reference
         new.skipped = parent.skipped
         new._init([parent._records[k] for k in keep])
         return new
@@ -208,6 +266,54 @@ class Aggregator:
         return Aggregator._subset(self, keep)
 
     # -- loading --------------------------------------------------------------------------------
+    def values(self, name: str, parser: Callable[[Any], Any] | None = None) -> Iterator[Any]:
+        """One value per fit, in table order, read when the generator reaches it.
+
+        Parameters
+        ----------
+        name
+            ``"samples"`` (the :class:`~graphfit.Samples` ``result.samples`` gave; a factor
+            graph's joint ``result_list.samples``), ``"instance"`` (``result.instance``, the
+            maximum log-likelihood instance), ``"model"`` (the fitted model, rebuilt) or
+            ``"search"`` (the search's settings, a dict).  See :mod:`graphfit.io.fit_values`.
+        parser
+            A function applied to each value, as in PyAutoFit.
+
+        Returns
+        -------
+        Iterator
+            A generator: a fit's files are read when it is reached, so memory holds one fit's
+            posterior at a time.
+
+        Raises
+        ------
+        ResultLoadError
+            At once for a name not above (the message lists them); while iterating, for a fit
+            whose files cannot be read or whose model cannot be rebuilt (load it with
+            :meth:`load` and ``model=``).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import graphfit as gf
+        >>> root = tempfile.mkdtemp()
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+        >>> result = gf.MAP(random_seed=1, name="fit", output_path=root).fit(
+        ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
+        ... )
+        >>> agg = gf.Aggregator.from_directory(root)
+        >>> [instance.sigma == result.instance.sigma for instance in agg.values("instance")]
+        [True]
+        >>> next(agg.values("search"))["search"]
+        'MAP'
+        """
+        name = check_value_name(name)
+        if parser is not None and not callable(parser):
+            raise ResultLoadError(f"Aggregator.values: parser must be callable, got {parser!r}.")
+        records, reference = list(self._records), self.reference
+        parse = parser if parser is not None else _same
+        return (parse(fit_value(path, meta, name, reference)) for path, meta in records)
+
     def load(self, key: int | str, model: Any = None, analysis: Any = None) -> ResultList:
         """Load one fit: by row position in ``table`` or by identifier.
 
@@ -236,6 +342,10 @@ class Aggregator:
 
 
 _FIGURES = ["median", "lower", "upper", "r_hat", "ess_bulk"]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _root(value: str | os.PathLike[str] | None) -> Path:

@@ -49,6 +49,9 @@ __all__ = [
     "LoadedResultList",
     "incomplete_reason",
     "load_result",
+    "needs_model",
+    "read_diagnostics",
+    "read_joint",
     "read_metadata",
 ]
 
@@ -73,7 +76,8 @@ class _IncompleteResult(ResultLoadError):
     """Raised by :func:`load_result` for a folder whose posterior is incomplete."""
 
 
-def _needs_model(what: str, folder: Path) -> ResultLoadError:
+def needs_model(what: str, folder: Path) -> ResultLoadError:
+    """The error for ``what``, which needs the fitted model a saved folder does not hold."""
     return ResultLoadError(
         f"{what} needs the fitted model, which a saved result does not store as code: load it "
         f"with gf.load_result({str(folder)!r}, model=factor_graph) (or model=..., analysis=... "
@@ -179,7 +183,29 @@ def incomplete_reason(folder: str | os.PathLike[str], idata: Any = None) -> str 
     return "; ".join(reasons) or None
 
 
-def _read_diagnostics(folder: Path, metadata: dict[str, Any]) -> Diagnostics | None:
+def read_joint(folder: Path) -> az.InferenceData:
+    """The joint ``InferenceData`` of a finished fit (``joint.nc``).
+
+    Raises
+    ------
+    ResultLoadError
+        For a missing or damaged file, or a posterior that is not whole
+        (:func:`incomplete_reason`).
+    """
+    idata = read_netcdf(folder / JOINT)
+    reason = incomplete_reason(folder, idata)
+    if reason is not None:
+        raise _IncompleteResult(
+            f"{str(folder)!r} is marked finished but holds an incomplete posterior ({reason}): "
+            "the fit was stopped early (e.g. interrupted) and saved by an older graphfit. It "
+            "is not a finished fit; delete the folder and fit again (a rerun of the same "
+            "named search does so)."
+        )
+    return idata
+
+
+def read_diagnostics(folder: Path, metadata: dict[str, Any]) -> Diagnostics | None:
+    """The saved convergence figures (``diagnostics.csv``), or ``None`` for an optimiser."""
     import pandas as pd
 
     figures = metadata.get("diagnostics")
@@ -258,16 +284,8 @@ def load_result(
     folder = Path(path)
     metadata = read_metadata(folder)
     graph = _graph_from(model, analysis)
-    idata = read_netcdf(folder / JOINT)
-    reason = incomplete_reason(folder, idata)
-    if reason is not None:
-        raise _IncompleteResult(
-            f"{str(folder)!r} is marked finished but holds an incomplete posterior ({reason}): "
-            "the fit was stopped early (e.g. interrupted) and saved by an older graphfit. It "
-            "is not a finished fit; delete the folder and fit again (a rerun of the same "
-            "named search does so)."
-        )
-    diagnostics = _read_diagnostics(folder, metadata)
+    idata = read_joint(folder)
+    diagnostics = read_diagnostics(folder, metadata)
     if graph is None:
         result_list: ResultList = LoadedResultList(folder, metadata, idata, diagnostics)
     else:
@@ -325,7 +343,7 @@ class LoadedResultList(ResultList):
             names=metadata["datasets"],
             loglike_names=metadata["loglike_names"],
             dataset_idata=self._read_dataset,
-            missing=functools.partial(_needs_model, folder=folder),
+            missing=functools.partial(needs_model, folder=folder),
         )
         self.timings = dict(metadata.get("timings", {}))
         self.output_folder = folder

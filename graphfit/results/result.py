@@ -206,7 +206,7 @@ class Result:
         return stack.make_idata(**groups)
 
     def _plan(self) -> Any:
-        return self._list.require("compiled", f"result {self.name!r}: instances").plan
+        return self._list.require("plan", f"result {self.name!r}: instances")
 
     def _values_at(self, chain: int, draw: int) -> dict[Any, float]:
         plan = self._plan()

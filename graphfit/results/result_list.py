@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from graphfit.backend.compiled import CompiledGraph
+    from graphfit.plan.naming import GraphPlan
     from graphfit.results.diagnostics import Diagnostics
     from graphfit.results.evidence import LogEvidence
     from graphfit.spec.factor_graph import FactorGraphModel
@@ -94,9 +95,11 @@ class ResultList(Sequence[Result]):
         loglike_names: Sequence[str] | None = None,
         dataset_idata: Callable[[int], az.InferenceData] | None = None,
         missing: Callable[[str], Exception] | None = None,
+        plan: GraphPlan | None = None,
     ) -> None:
         self.graph = graph
         self.compiled = compiled
+        self._plan = plan
         self.idata = idata
         self.diagnostics = diagnostics
         self.names: list[str] = list(compiled.plan.names if names is None else names)
@@ -121,9 +124,18 @@ class ResultList(Sequence[Result]):
             [Result(self, k) for k in range(len(self.names))] if entries is None else list(entries)
         )
 
+    @property
+    def plan(self) -> GraphPlan | None:
+        """The joint model's naming plan (:class:`~graphfit.plan.naming.GraphPlan`): the
+        compiled model's, or the one given for a fit read without compiling its model (the
+        aggregator's); ``None`` when there is neither."""
+        if self._plan is not None:
+            return self._plan
+        return None if self.compiled is None else self.compiled.plan
+
     def require(self, part: str, what: str) -> Any:
-        """The joint part ``part`` (``"graph"``, ``"compiled"`` or ``"idata"``), or the error
-        saying why ``what`` is not available here.
+        """The joint part ``part`` (``"graph"``, ``"compiled"``, ``"plan"`` or ``"idata"``), or
+        the error saying why ``what`` is not available here.
 
         Examples
         --------
@@ -211,7 +223,7 @@ class ResultList(Sequence[Result]):
 
         if self.idata is None and self.compiled is None:
             return {}
-        plan = self.require("compiled", "populations").plan
+        plan = self.require("plan", "populations")
         posterior = stack.group(self.idata, "posterior")
         rng = np.random.default_rng(0)
         out = {}

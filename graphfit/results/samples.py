@@ -182,7 +182,7 @@ class Samples:
 
     # -- the columns ---------------------------------------------------------------------------
     def _column(self, prior: Prior) -> xr.DataArray:
-        plan = self._list.require("compiled", f"{self._owner}: the samples").plan
+        plan = self._list.require("plan", f"{self._owner}: the samples")
         posterior = stack.group(self._list.require("idata", f"{self._owner}"), "posterior")
         ref = plan.prior_refs[prior]
         array = posterior[ref.name]
@@ -283,7 +283,7 @@ class Samples:
             For a graph with hierarchical factors (its drawn parameters' prior is their
             population, which depends on the sample).
         """
-        plan = self._list.require("compiled", f"{self._owner}.log_prior_list").plan
+        plan = self._list.require("plan", f"{self._owner}.log_prior_list")
         if plan.populations:
             raise SamplesError(
                 f"{self._owner}.log_prior_list: the graph has hierarchical factors "
@@ -328,7 +328,7 @@ class Samples:
     def max_log_posterior(self, as_instance: bool = True, as_dict: bool = False) -> Any:
         """The sample with the highest log posterior (:attr:`log_posterior_list`; for a graph
         with hierarchical factors, the sampler's own log density)."""
-        plan = self._list.require("compiled", f"{self._owner}.max_log_posterior").plan
+        plan = self._list.require("plan", f"{self._owner}.max_log_posterior")
         if plan.populations:
             index = self._list.max_log_posterior_index
         else:
@@ -444,7 +444,7 @@ def _fixed(model: Any, prefix: Path = ()) -> list[tuple[Path, Any]]:
 def dataset_samples(result: Result) -> Samples:
     """The :class:`Samples` of one dataset of a fit (``result.samples``)."""
     owner = f"result {result.name!r}.samples"
-    plan = result.result_list.require("compiled", owner).plan
+    plan = result.result_list.require("plan", owner)
     model = result.factor.prior_model
     priors = plan.factor_priors[result.index]
     local = {ref: name for name, ref in plan.factor_vars[result.index]}
@@ -468,7 +468,7 @@ def joint_samples(result_list: ResultList) -> Samples:
     per-dataset variable (``("sigma", "dataset_1")``); an instance is a
     :class:`~graphfit.CollectionInstance` of every dataset's instance, by dataset name.
     """
-    plan = result_list.require("compiled", "result_list.samples").plan
+    plan = result_list.require("plan", "result_list.samples")
     graph = result_list.require("graph", "result_list.samples")
     models = [factor.prior_model for factor in graph.factors]
     paths = []
