@@ -207,8 +207,10 @@ def as_model(
     values fixed, except components of ``model_classes``, which become free models of their
     class (its ``default_priors``).
 
-    Collection instances, dicts and lists become :class:`~graphfit.Collection`\\ s;
-    ``excluded_classes``, priors, models, numbers and arrays are kept as they are.
+    Collection instances, dicts and lists become :class:`~graphfit.Collection`\\ s; priors,
+    models, numbers and arrays are kept as they are.  Components of ``excluded_classes`` keep
+    their values: they and everything inside them stay fixed, even where they are also of
+    ``model_classes``.
 
     Examples
     --------
@@ -221,15 +223,18 @@ def as_model(
     0
     >>> as_model(instance, model_classes=gf.ex.Gaussian).gaussian
     Model(Gaussian, free parameters: 3)
+    >>> as_model(instance, gf.ex.Gaussian, excluded_classes=gf.ex.Gaussian).gaussian
+    Model(Gaussian, free parameters: 0)
     """
+
+    if isinstance(instance, Prior | AbstractModel | Expression):
+        return instance
+    if isinstance(instance, excluded_classes):
+        model_classes = ()  # fixed, with whatever it holds
 
     def convert(value: Any) -> Any:
         return as_model(value, model_classes, excluded_classes)
 
-    if isinstance(instance, excluded_classes) or isinstance(instance, Prior | AbstractModel):
-        return instance
-    if isinstance(instance, Expression):
-        return instance
     if isinstance(instance, CollectionInstance):
         return Collection(**{k: convert(v) for k, v in instance.items()})
     if isinstance(instance, Mapping):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from graphfit.exceptions import ConstraintError, FactorGraphError, SearchError, check_name
 from graphfit.spec.analysis import Analysis
 from graphfit.spec.black_box import is_black_box
+from graphfit.spec.expectation_propagation import ExpectationPropagation, ep_error
 from graphfit.spec.hierarchical import HierarchicalFactor
 from graphfit.spec.model import AbstractModel
 from graphfit.spec.priors import Prior
@@ -42,6 +43,10 @@ class AnalysisFactor:
     name
         The dataset's name in results and in the PyMC model's ``dataset`` coordinate; by default
         ``dataset_<i>`` from the factor's position in its graph.
+    optimiser
+        PyAutoFit's search of this factor in an expectation-propagation fit.  graphfit fits the
+        whole graph with one search, so anything but ``None`` raises
+        :class:`~graphfit.ExpectationPropagationError`.
 
     Examples
     --------
@@ -53,8 +58,18 @@ class AnalysisFactor:
     """
 
     def __init__(
-        self, prior_model: AbstractModel, analysis: Analysis, name: str | None = None
+        self,
+        prior_model: AbstractModel,
+        analysis: Analysis,
+        name: str | None = None,
+        *,
+        optimiser: Any = None,
     ) -> None:
+        if optimiser is not None:
+            raise ep_error(
+                "AnalysisFactor(optimiser=...)",
+                "Leave out optimiser= (one search fits the graph) and call",
+            )
         if not isinstance(prior_model, AbstractModel):
             raise FactorGraphError(
                 f"AnalysisFactor: prior_model must be a gf.Model or gf.Collection, got "
@@ -79,7 +94,7 @@ class AnalysisFactor:
         )
 
 
-class FactorGraphModel:
+class FactorGraphModel(ExpectationPropagation):
     """Several :class:`AnalysisFactor` objects fitted jointly.
 
     Parameters

@@ -371,6 +371,29 @@ class CollectionInstance:
         """Components as ``(name, instance)`` pairs."""
         return iter(self._items.items())
 
+    def as_model(
+        self,
+        model_classes: type | tuple[type, ...] = (),
+        excluded_classes: type | tuple[type, ...] = (),
+    ) -> Collection:
+        """A :class:`Collection` of this instance, as PyAutoFit's ``instance.as_model()``: each
+        component a :class:`Model` of its class with its values fixed, except components of
+        ``model_classes``, which become free models (their class's ``default_priors``), and of
+        ``excluded_classes``, which stay as they are (see
+        :func:`graphfit.results.chaining.as_model`).
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> gaussian = gf.Model(gf.ex.Gaussian, centre=50.0, normalization=25.0, sigma=10.0)
+        >>> instance = gf.Collection(gaussian=gaussian).instance_from({})
+        >>> instance.as_model().gaussian.centre
+        50.0
+        >>> instance.as_model(model_classes=gf.ex.Gaussian).total_free_parameters
+        3
+        """
+        return call("as_model", self, model_classes, excluded_classes)
+
     def __repr__(self) -> str:
         return f"CollectionInstance({', '.join(self._items)})"
 

@@ -28,6 +28,7 @@ from graphfit.spec import model_json
 from graphfit.spec.model_json import ModelInputError
 from graphfit.spec.priors import Prior
 from graphfit.spec.relations import Relation
+from graphfit.spec.services import call
 
 __all__ = ["ModelAPI", "ModelInputError"]
 
@@ -353,6 +354,36 @@ class ModelAPI:
             f"model's assertions ({texts}); check that they can hold within the priors, or "
             "pass ignore_assertions=True."
         )
+
+    # -- search chaining -----------------------------------------------------------------------
+    def take_attributes(self, source: Any) -> None:
+        """Take into this model, in place, what ``source`` has at its parameters' paths, as
+        PyAutoFit's ``model.take_attributes(source)`` does.
+
+        ``source`` is an instance (a fit's ``result.instance``: its values become fixed
+        numbers), a model (``result.model``: its priors are taken, each the same parameter in
+        both models) or a dict.  Parameters ``source`` does not have, and relations, are kept
+        (see :func:`graphfit.results.chaining.take_attributes`).
+
+        Raises
+        ------
+        ConstraintError
+            When the model has assertions: call ``take_attributes`` before ``add_assertion``.
+
+        Examples
+        --------
+        >>> import graphfit as gf
+        >>> earlier = gf.Collection(gaussian=gf.ex.Gaussian)
+        >>> earlier.gaussian.sigma = gf.GaussianPrior(mean=10.0, sigma=1.0)
+        >>> model = gf.Collection(gaussian=gf.ex.Gaussian, background=gf.ex.Exponential)
+        >>> model.take_attributes(earlier)
+        >>> model.gaussian.sigma is earlier.gaussian.sigma, model.total_free_parameters
+        (True, 6)
+        >>> model.take_attributes({"gaussian": {"centre": 50.0}})
+        >>> model.gaussian.centre
+        50.0
+        """
+        call("take_attributes", self, source)
 
     # -- JSON ----------------------------------------------------------------------------------
     def dict(self) -> dict[str, Any]:
