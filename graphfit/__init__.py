@@ -12,6 +12,7 @@ from graphfit.exceptions import (
     ConstraintError,
     DataError,
     ExecutorError,
+    ExpectationPropagationError,
     FactorGraphError,
     GraphfitError,
     IndependentFitsError,
@@ -35,16 +36,34 @@ from graphfit.results.elpd import DatasetInfluenceWarning
 from graphfit.results.evidence import LogEvidence
 from graphfit.results.independent import FailedResult, IndependentResultList
 from graphfit.results.interpolate import LinearInterpolator, SplineInterpolator, interpolate
+from graphfit.results.model_plotter import ModelPlotter
 from graphfit.results.result import Result
 from graphfit.results.result_list import ResultList
 from graphfit.results.samples import Samples
-from graphfit.search import MAP, NUTS, SMC, DynestyStatic, Search
+from graphfit.search import (
+    MAP,
+    NUTS,
+    SMC,
+    AutoCorrelationsSettings,
+    DynestyStatic,
+    Emcee,
+    InitializerBall,
+    InitializerPrior,
+    Search,
+)
 from graphfit.search.interrupts import FitInterrupted
 from graphfit.search.keywords import IgnoredKeywordWarning
 from graphfit.search.modes import MultimodalityWarning
 from graphfit.spec.analysis import Analysis
 from graphfit.spec.array import Array
 from graphfit.spec.black_box import BlackBoxAnalysis
+from graphfit.spec.expectation_propagation import (
+    EPAnalysisFactor,
+    EPHistory,
+    EPMeanField,
+    EPOptimiser,
+    LaplaceOptimiser,
+)
 from graphfit.spec.factor_graph import AnalysisFactor, FactorGraphModel, GlobalPriorModel
 from graphfit.spec.hierarchical import HierarchicalFactor
 from graphfit.spec.model import Collection, CollectionInstance, Model
@@ -99,6 +118,12 @@ __all__ = [
     "FactorGraphModel",
     "GlobalPriorModel",
     "HierarchicalFactor",
+    # PyAutoFit's expectation propagation: each raises ExpectationPropagationError
+    "EPAnalysisFactor",
+    "EPHistory",
+    "EPMeanField",
+    "EPOptimiser",
+    "LaplaceOptimiser",
     # independent fits and interpolation
     "FailedResult",
     "FitInterrupted",
@@ -114,6 +139,10 @@ __all__ = [
     "NUTS",
     "SMC",
     "DynestyStatic",
+    "Emcee",
+    "AutoCorrelationsSettings",
+    "InitializerBall",
+    "InitializerPrior",
     "Search",
     "IgnoredKeywordWarning",
     # results and diagnostics
@@ -121,6 +150,7 @@ __all__ = [
     "MultimodalityWarning",
     "NumpyLikelihoodWarning",
     "Diagnostics",
+    "ModelPlotter",
     "Result",
     "ResultList",
     "Samples",
@@ -139,6 +169,7 @@ __all__ = [
     "ComparisonError",
     "DataError",
     "ExecutorError",
+    "ExpectationPropagationError",
     "FactorGraphError",
     "GraphfitError",
     "IndependentFitsError",

@@ -12,6 +12,7 @@ __all__ = [
     "ConstraintError",
     "DataError",
     "ExecutorError",
+    "ExpectationPropagationError",
     "FactorGraphError",
     "GraphfitError",
     "IndependentFitsError",
@@ -182,6 +183,25 @@ class SearchKeywordError(SearchError, TypeError):
     ... except gf.SearchKeywordError as error:
     ...     print(error)  # doctest: +ELLIPSIS
     NUTS got an unknown keyword 'draw'; did you mean 'draws'? ...
+    """
+
+
+class ExpectationPropagationError(GraphfitError, TypeError):
+    """A name of PyAutoFit's expectation propagation (EP) was used: ``gf.LaplaceOptimiser``,
+    ``factor_graph.optimise(...)``, ``AnalysisFactor(optimiser=...)`` and the like.
+
+    graphfit fits a factor graph jointly and exactly, sampling the joint posterior with NUTS,
+    so it has no EP; the message says what to call instead.  A :class:`TypeError`, as for any
+    call graphfit does not take.
+
+    Examples
+    --------
+    >>> import graphfit as gf
+    >>> try:
+    ...     gf.LaplaceOptimiser()
+    ... except gf.ExpectationPropagationError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    gf.LaplaceOptimiser() belongs to PyAutoFit's expectation propagation (EP), ...
     """
 
 
