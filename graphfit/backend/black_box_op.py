@@ -17,6 +17,8 @@ the one-sided difference is used.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +33,30 @@ from graphfit.spec.priors import Prior
 __all__ = ["black_box_log_likelihood", "evaluate_numpy", "finite_difference_jacobian"]
 
 _STEP = np.finfo(float).eps ** (1.0 / 3.0)
+
+
+@functools.cache
+def _numpy_code_op() -> type:
+    """The base class of these Ops.  PyTensor's numba backend (PyMC 6's default) runs an ``Op``
+    it has no numba form of in numba's object mode, warning once per ``Op`` that it does; for
+    these Ops calling Python is the point, so that warning is left out."""
+    # import time: `import graphfit` loads numpy only
+    from pytensor.graph.op import Op
+
+    class NumpyCodeOp(Op):
+        """An ``Op`` whose ``perform`` calls the user's numpy code."""
+
+    if importlib.util.find_spec("numba") is not None:
+        # optional: numba, with PyTensor's numba backend (nutpie's and PyMC 6's dependency)
+        from pytensor.link.numba.dispatch import basic
+
+        @basic.numba_funcify.register(NumpyCodeOp)
+        def _object_mode(op: Any, node: Any = None, **kwargs: Any) -> Any:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Numba will use object mode", UserWarning)
+                return basic.generate_fallback_impl(op, node, **kwargs)
+
+    return NumpyCodeOp
 
 
 def evaluate_numpy(factor: AnalysisFactor, priors: list[Prior], values: Any) -> np.ndarray:
@@ -96,8 +122,8 @@ def black_box_log_likelihood(
     # import time: `import graphfit` loads numpy only
     import pytensor.tensor as pt
     from pytensor.graph.basic import Apply
-    from pytensor.graph.op import Op
 
+    Op = _numpy_code_op()
     analysis = factor.analysis
     if not gradient and analysis.uses_observation():
         raise FactorGraphError(

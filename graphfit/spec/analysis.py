@@ -127,8 +127,13 @@ def accepts_xp(method: Any) -> bool:
     ...         return 2.0 * xp.asarray(xvalues)
     >>> accepts_xp(Line().model_data_from), accepts_xp(Line().with_namespace)
     (False, True)
+    >>> class Named:  # the first parameter need not be called self
+    ...     def log_likelihood_function(s, instance):
+    ...         return 0.0
+    >>> accepts_xp(Named().log_likelihood_function)
+    False
     """
-    return _takes_xp(getattr(method, "__func__", method))
+    return _takes_xp(method)  # a bound method's signature leaves out its first parameter
 
 
 def call_log_likelihood(analysis: Any, instance: Any, xp: Any = np) -> Any:
