@@ -71,13 +71,18 @@ def test_walkers_reproduce_the_exact_posterior(linear_data, initializer):
     """Two datasets sharing a slope, each with its own intercept: the posterior is Gaussian
     with a known mean and covariance."""
     graph = lg.graph(linear_data, shared_intercept=False)
-    search = gf.Emcee(nwalkers=20, random_seed=1, progressbar=False, initializer=initializer)
+    # 4000 steps: the longest autocorrelation time is near 40 steps, and 2000 steps are fewer
+    # than 50 of them for some seeds and stacks (a ConvergenceWarning)
+    search = gf.Emcee(
+        nwalkers=20, nsteps=4000, random_seed=1, progressbar=False, initializer=initializer
+    )
     result_list = search.fit(model=graph.global_prior_model, analysis=graph)
     posterior = result_list.idata.posterior
+    intercepts = posterior["intercept"].transpose("chain", "draw", "dataset").values
     draws = np.column_stack(
         [
             posterior["slope"].values.ravel(),
-            *(posterior["intercept"].sel(dataset=d).values.ravel() for d in posterior.dataset),
+            *(intercepts[..., k].ravel() for k in range(intercepts.shape[-1])),
         ]
     )
     mean, cov = exact_posterior(linear_data)
@@ -95,12 +100,14 @@ def test_walkers_reproduce_the_exact_posterior(linear_data, initializer):
 @pytest.mark.slow
 def test_results_are_split_per_dataset_like_the_other_searches(cookbook_fit):
     idata = cookbook_fit.idata
-    assert stack.group_names(idata) == [
-        "posterior",
-        "log_likelihood",
-        "sample_stats",
-        "observed_data",
-    ]
+    assert sorted(stack.group_names(idata)) == sorted(
+        [
+            "posterior",
+            "log_likelihood",
+            "sample_stats",
+            "observed_data",
+        ]
+    )  # the order of the groups differs between ArviZ 0.x and 1
     posterior = stack.group(idata, "posterior")
     stats = stack.group(idata, "sample_stats")
     assert list(posterior.data_vars) == ["centre", "normalization", "sigma"]
@@ -119,7 +126,7 @@ def test_results_are_split_per_dataset_like_the_other_searches(cookbook_fit):
     assert stack.group(idata, "log_likelihood")["obs"].dims == ("chain", "draw", "dataset", "x")
     for result in cookbook_fit:
         view = result.idata
-        assert stack.group_names(view) == stack.group_names(idata)
+        assert sorted(stack.group_names(view)) == sorted(stack.group_names(idata))
         assert stack.group(view, "log_likelihood")["obs"].dims == ("chain", "draw", "x")
         assert stack.group(view, "log_likelihood")["obs"].shape == (16, kept, 100)
         assert stack.group(view, "observed_data")["obs"].shape == (100,)
