@@ -28,6 +28,7 @@ __all__ = [
     "SearchError",
     "SearchKeywordError",
     "check_name",
+    "for_dataset",
 ]
 
 
@@ -328,6 +329,46 @@ class InterpolationError(GraphfitError, ValueError):
 
 
 def check_name(owner: str, name: object, error: type[GraphfitError]) -> None:
-    """Raise ``error`` unless ``name`` is ``None`` or a non-empty string."""
+    """Raise ``error`` unless ``name`` is ``None`` or a non-empty string without ``/`` or
+    control characters (NUL, newline, ...): names become PyMC variables and coordinates (where
+    ``/`` is not allowed) and entries of saved files (where NUL cannot be stored).
+
+    Examples
+    --------
+    >>> from graphfit.exceptions import FactorGraphError, check_name
+    >>> check_name("AnalysisFactor", "epoch 1", FactorGraphError)
+    >>> try:
+    ...     check_name("AnalysisFactor", "night/1", FactorGraphError)
+    ... except FactorGraphError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    AnalysisFactor: name 'night/1' contains '/'; a name may not contain '/' or control ...
+    """
     if name is not None and (not isinstance(name, str) or not name):
         raise error(f"{owner}: name must be a non-empty string, got {name!r}.")
+    if name is None:
+        return
+    bad = [c for c in str(name) if c == "/" or ord(c) < 32 or ord(c) == 127]
+    if bad:
+        fixed = "".join("_" if c in bad else c for c in str(name))
+        raise error(
+            f"{owner}: name {name!r} contains {bad[0]!r}; a name may not contain '/' or control "
+            "characters such as NUL or a newline (it names variables of the PyMC model and "
+            f"entries of saved files). Use e.g. {fixed!r}."
+        )
+
+
+def for_dataset(name: str, error: GraphfitError, where: str = "") -> GraphfitError:
+    """``error`` with ``dataset '<name>': <where>`` in front of its message (once), of the same
+    class.
+
+    Examples
+    --------
+    >>> from graphfit.exceptions import DataError, for_dataset
+    >>> print(for_dataset("epoch_1", DataError("noise_map has 1 NaN value")))
+    dataset 'epoch_1': noise_map has 1 NaN value
+    """
+    prefix = f"dataset {name!r}: "
+    text = str(error)
+    if text.startswith(prefix):
+        return error
+    return type(error)(prefix + where + text)

@@ -34,7 +34,7 @@ import graphfit as gf
         ),
         (np.ones((2, 2)), np.ones((2, 2)), r"ex.Analysis: data must be 1D, got shape \(2, 2\)"),
         ([], [], r"ex.Analysis: data is empty"),
-        (["a", "b"], [1.0, 1.0], r"ex.Analysis: data could not be read as numbers"),
+        (["a", "b"], [1.0, 1.0], r"ex.Analysis: data holds text \(dtype <U1\); give real numbers"),
     ],
 )
 def test_bad_data(data, noise, message):

@@ -226,7 +226,8 @@ def test_bad_counts_in_a_user_analysis_are_reported_with_the_dataset_when_the_gr
         gf.AnalysisFactor(gf.Model(Level), bad, name="run_b"),
     )
     message = (
-        r"^dataset 'run_b': PoissonObservation: data has 1 negative value\(s\), the first at "
+        r"^dataset 'run_b': RawCounts.observation\(\): PoissonObservation: data has 1 negative "
+        r"value\(s\), the first at "
         r"index 1 \(-2.0\); counts must be non-negative integers \(0, 1, 2, ...\).$"
     )
     for vectorize in (True, False):

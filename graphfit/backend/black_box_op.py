@@ -12,7 +12,9 @@ Two kinds of analysis run this way:
 Central differences with step ``h = eps**(1/3) * max(|x|, 1)`` have error of order ``h**2``
 in the derivative (relative error about ``1e-10`` for smooth code), far below what NUTS
 notices.  Where one side is not finite (a parameter at the edge of where the code is defined)
-the one-sided difference is used.
+the one-sided difference is used.  Code that raises Python's arithmetic errors there
+(``math.log`` of a negative number, a division by zero) counts as not finite, as numpy's
+NaN and inf do; its other errors pass through.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from graphfit.exceptions import FactorGraphError, GraphfitError
+from graphfit.exceptions import FactorGraphError, GraphfitError, for_dataset
 from graphfit.spec.analysis import numpy_log_likelihood
 from graphfit.spec.factor_graph import AnalysisFactor
 from graphfit.spec.priors import Prior
@@ -134,8 +136,8 @@ def black_box_log_likelihood(
     priors = list(factor.prior_model.priors())
     try:
         probe = evaluate_numpy(factor, priors, [p.median() for p in priors])
-    except GraphfitError:
-        raise
+    except GraphfitError as error:
+        raise for_dataset(name, error) from None
     except Exception as error:  # any failure of user code at the prior medians
         raise FactorGraphError(
             f"dataset {name!r}: the numpy log-likelihood of {type(analysis).__name__} did not "
@@ -145,7 +147,12 @@ def black_box_log_likelihood(
     size = int(np.prod(shape))
 
     def evaluate(values: np.ndarray) -> np.ndarray:
-        out = evaluate_numpy(factor, priors, values).reshape(-1)
+        try:
+            out = evaluate_numpy(factor, priors, values).reshape(-1)
+        except GraphfitError:
+            raise
+        except (ArithmeticError, ValueError):  # math.log(-1.0), 1 / 0.0: numpy's NaN or inf
+            return np.full(size, -np.inf)
         if out.size != size:
             return np.full(size, -np.inf)  # a wrong-sized answer means no valid likelihood
         return np.where(np.isnan(out), -np.inf, out)

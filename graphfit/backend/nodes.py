@@ -14,7 +14,7 @@ from graphfit.backend.compiled import (
 )
 from graphfit.backend.observed import DISTRIBUTIONS, observed_node
 from graphfit.backend.tensor_namespace import pytensor_namespace
-from graphfit.exceptions import DataError, FactorGraphError, GraphfitError
+from graphfit.exceptions import DataError, FactorGraphError, GraphfitError, for_dataset
 from graphfit.plan.batching import (
     BatchContext,
     NotBatchable,
@@ -74,8 +74,8 @@ def checked_observation(name: str, analysis: Any, instance: Any, xp: Any) -> Obs
     """``analysis.observation(instance, xp)``, checked; data errors name the dataset."""
     try:
         observation = analysis.observation(instance, xp)
-    except DataError as error:
-        raise DataError(f"dataset {name!r}: {error}") from None
+    except DataError as error:  # e.g. a noise map built in observation(): name where
+        raise for_dataset(name, error, f"{type(analysis).__name__}.observation(): ") from None
     if not isinstance(observation, Observation) or observation.distribution not in DISTRIBUTIONS:
         raise FactorGraphError(
             f"dataset {name!r}: {type(analysis).__name__}.observation() returned "

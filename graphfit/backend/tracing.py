@@ -29,7 +29,7 @@ import numpy as np
 
 from graphfit.backend.black_box_op import evaluate_numpy
 from graphfit.backend.tensor_namespace import pytensor_namespace
-from graphfit.exceptions import FactorGraphError, GraphfitError
+from graphfit.exceptions import DataError, FactorGraphError, GraphfitError, for_dataset
 from graphfit.spec.analysis import call_log_likelihood
 from graphfit.spec.black_box import is_black_box
 
@@ -111,6 +111,30 @@ def _outputs(analysis: Any, instance: Any, xp: Any) -> list[Any]:
     return [call_log_likelihood(analysis, instance, xp)]
 
 
+#: What a tracing error's text says the code did, and what to write instead.
+_CAUSES = (
+    (
+        "converted to Python float",
+        "it passes a parameter to a function of Python's math module (math.log, math.exp, ...) "
+        "or to float(), which take numbers only; use xp.log, xp.exp, ... instead",
+    ),
+    (
+        "converted to Python boolean",
+        "it tests a parameter with Python's if (or and, or, min, max); write the choice with "
+        "xp.where(condition, value_if_true, value_if_false) instead",
+    ),
+)
+
+
+def _reason(error: Exception) -> str:
+    """Why tracing failed, in words, from the error the user's code raised."""
+    text = f"{type(error).__name__}: {error}".strip().rstrip(":.").strip()
+    for marker, cause in _CAUSES:
+        if marker in str(error):
+            return f"{cause} (it raised {text})"
+    return f"it raised {text}"
+
+
 def trace_analysis(analysis: Any, instance: Any, xp: Any) -> Trace:
     """Trace ``analysis`` on an ``instance`` of symbolic parameters and say whether its graph
     can be compiled.  graphfit's own errors (bad data, a wrong observation) pass through."""
@@ -136,7 +160,7 @@ def trace_analysis(analysis: Any, instance: Any, xp: Any) -> Trace:
     except _TraceTimeout:
         return Trace(False, f"tracing {name}'s code took more than {TRACE_SECONDS:g} s")
     except Exception as error:  # numpy, SciPy or Python control flow on a symbolic parameter
-        return Trace(False, f"it raised {type(error).__name__}: {error}".rstrip(": "))
+        return Trace(False, _reason(error))
     size = graph_size(tensors)
     if size > NODE_LIMIT:
         return Trace(
@@ -156,8 +180,10 @@ def warn_numpy_path(names: str, analysis: Any, reason: str) -> None:
         "parameter per gradient), which is correct but slower, and NUTS uses PyMC's sampler. "
         "For the fast path, write it with the array namespace: add an `xp` "
         "argument (def log_likelihood_function(self, instance, xp=np), "
-        "def model_data_from(self, xvalues, xp=np)) and use xp.exp, xp.sum, ... where the code "
-        "has np.exp, np.sum, ... on parameters.",
+        "def model_data_from(self, xvalues, xp=np)) and use xp.exp, xp.sum, xp.where, ... where "
+        "the code has np.exp, np.sum, math.log, if, ... on parameters. Code that cannot be "
+        "written so, or has no useful gradient (a simulator, a jump), sets black_box = True on "
+        "its class and is fitted without gradients.",
         NumpyLikelihoodWarning,
         stacklevel=2,
     )
@@ -171,12 +197,15 @@ def _classes(model: Any) -> tuple[type, ...]:
 
 
 def _runs_on_numbers(factor: Any) -> bool:
-    """Whether the factor's likelihood computes with numpy at the prior medians."""
+    """Whether the factor's likelihood computes with numpy at the prior medians.  graphfit's
+    own errors (a log-likelihood of ``None``) pass through."""
     priors = list(factor.prior_model.priors())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             evaluate_numpy(factor, priors, [p.median() for p in priors])
+    except GraphfitError:
+        raise
     except Exception:
         return False
     return True
@@ -207,9 +236,14 @@ def numpy_code_factors(
         key = (type(analysis), _classes(factor.prior_model))
         if key not in verdicts:
             instance = factor.prior_model.instance_from(tensors, xp)
-            verdict = trace_analysis(analysis, instance, xp)
-            if not verdict.symbolic and not _runs_on_numbers(factor):
-                verdict = Trace(True)  # wrong code either way: the compiler reports its error
+            try:
+                verdict = trace_analysis(analysis, instance, xp)
+                if not verdict.symbolic and not _runs_on_numbers(factor):
+                    verdict = Trace(True)  # wrong code either way: the compiler reports it
+            except GraphfitError as error:
+                in_observation = isinstance(error, DataError) and analysis.uses_observation()
+                where = f"{type(analysis).__name__}.observation(): " if in_observation else ""
+                raise for_dataset(plan.names[index], error, where) from None
             verdicts[key] = verdict
         if not verdicts[key].symbolic:
             found.setdefault(key, []).append(index)

@@ -1,5 +1,9 @@
 """The example analyses: a 1D profile with Gaussian or Student-t noise, a histogram of event
-counts (Poisson) and a 2D image with Gaussian noise."""
+counts (Poisson) and a 2D image with Gaussian noise.
+
+Each checks its arrays with :mod:`graphfit.spec.observations`'s checks, which copy them: an
+analysis holds its own data, so changing the caller's array after building it changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from graphfit.spec.observations import (
     check_data,
     check_noise_map,
 )
+from graphfit.spec.priors.base import check_number
 
 __all__ = ["Analysis", "HistogramAnalysis", "ImagingAnalysis", "RobustAnalysis"]
 
@@ -67,12 +72,14 @@ class Analysis(_AnalysisBase):
         1D array of their standard deviations, same length, all ``> 0``.
     xvalues
         Optional x value of each data point (any grid); default ``arange(len(data))``.
+        The arrays are copied: changing the caller's arrays afterwards changes nothing here.
 
     Raises
     ------
     DataError
-        On data, noise map or x values of different lengths, NaN or inf values, or noise
-        ``<= 0``.
+        On data, noise map or x values of different lengths, values that are not finite real
+        numbers (``None``, booleans, complex numbers, text, NaN, inf), or noise ``<= 0`` (or
+        too small to square, see :func:`~graphfit.spec.observations.check_noise_map`).
 
     Examples
     --------
@@ -200,7 +207,8 @@ class HistogramAnalysis(_AnalysisBase):
             )
         if np.any(np.diff(edges) <= 0):
             raise DataError(f"{owner}: bin_edges must be strictly increasing.")
-        if not (np.isfinite(background) and background >= 0):
+        background = check_number(owner, "background", background, error=DataError)
+        if background < 0:
             raise DataError(f"{owner}: background = {background!r} must be a number >= 0.")
         self.bin_edges = edges
         self.bin_centres = 0.5 * (edges[1:] + edges[:-1])
@@ -252,7 +260,8 @@ class ImagingAnalysis(_AnalysisBase):
         if self.data.ndim != 2:
             raise DataError(f"{owner}: data must be a 2D image, got shape {self.data.shape}.")
         self.noise_map = check_noise_map(noise_map, self.data, owner=owner)
-        if not (np.isfinite(pixel_scale) and pixel_scale > 0):
+        pixel_scale = check_number(owner, "pixel_scale", pixel_scale, error=DataError)
+        if pixel_scale <= 0:
             raise DataError(f"{owner}: pixel_scale = {pixel_scale!r} must be a number > 0.")
         self.pixel_scale = float(pixel_scale)
         ny, nx = self.data.shape

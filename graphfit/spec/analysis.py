@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from graphfit.exceptions import FactorGraphError
 from graphfit.spec.observations import Observation
 
 __all__ = ["Analysis", "accepts_xp", "call_log_likelihood", "numpy_log_likelihood"]
@@ -138,9 +139,35 @@ def accepts_xp(method: Any) -> bool:
 
 def call_log_likelihood(analysis: Any, instance: Any, xp: Any = np) -> Any:
     """``analysis.log_likelihood_function(instance, xp)``, or ``(instance)`` when the method
-    takes no ``xp`` (see :func:`accepts_xp`)."""
+    takes no ``xp`` (see :func:`accepts_xp`).
+
+    Raises
+    ------
+    FactorGraphError
+        When the method returns ``None`` (a ``return`` left out).
+
+    Examples
+    --------
+    >>> class Forgetful(Analysis):
+    ...     def log_likelihood_function(self, instance, xp=np):
+    ...         -0.5 * xp.sum((instance - 1.0) ** 2)
+    >>> try:
+    ...     call_log_likelihood(Forgetful(), np.zeros(2))
+    ... except ValueError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    Forgetful.log_likelihood_function() returned None; it must return the log-likelihood, ...
+    """
     function = analysis.log_likelihood_function
-    return function(instance, xp) if accepts_xp(function) else function(instance)
+    value = function(instance, xp) if accepts_xp(function) else function(instance)
+    if value is None:
+        raise FactorGraphError(
+            f"{type(analysis).__name__}.log_likelihood_function() returned None; it must return "
+            "the log-likelihood, a number or an array of one value per data point (is a "
+            "`return` missing?), computed with the array namespace xp (def "
+            "log_likelihood_function(self, instance, xp=np): ... return -0.5 * xp.sum(...)), "
+            "or with numpy on a class that sets black_box = True (no gradients)."
+        )
+    return value
 
 
 def numpy_log_likelihood(analysis: Any, instance: Any) -> Any:

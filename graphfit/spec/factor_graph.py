@@ -14,6 +14,7 @@ from graphfit.exceptions import ConstraintError, FactorGraphError, SearchError, 
 from graphfit.spec.analysis import Analysis
 from graphfit.spec.black_box import is_black_box
 from graphfit.spec.expectation_propagation import ExpectationPropagation, ep_error
+from graphfit.spec.graph_checks import check_prior_names, dataset_names
 from graphfit.spec.hierarchical import HierarchicalFactor
 from graphfit.spec.model import AbstractModel
 from graphfit.spec.priors import Prior
@@ -110,7 +111,9 @@ class FactorGraphModel(ExpectationPropagation):
     Raises
     ------
     FactorGraphError
-        With no factors, a non-factor argument, or two factors with the same name.
+        With no factors, a non-factor argument, the same factor twice, two factors with the
+        same name, or two different priors with the same name (see
+        :mod:`graphfit.spec.graph_checks`).
 
     Examples
     --------
@@ -137,22 +140,7 @@ class FactorGraphModel(ExpectationPropagation):
                 "FactorGraphModel needs at least one AnalysisFactor; got none. Pass them as "
                 "gf.FactorGraphModel(*analysis_factor_list)."
             )
-        for index, factor in enumerate(factors):
-            if not isinstance(factor, AnalysisFactor):
-                raise FactorGraphError(
-                    f"FactorGraphModel: argument {index} is {factor!r} of type "
-                    f"{type(factor).__name__}; every argument must be a gf.AnalysisFactor "
-                    "or gf.HierarchicalFactor."
-                )
-        names = [f.name if f.name is not None else f"dataset_{i}" for i, f in enumerate(factors)]
-        seen: dict[str, int] = {}
-        for index, name in enumerate(names):
-            if name in seen:
-                raise FactorGraphError(
-                    f"FactorGraphModel: factors {seen[name]} and {index} are both named "
-                    f"{name!r}; every dataset needs a unique name (AnalysisFactor(..., name=...))."
-                )
-            seen[name] = index
+        names = dataset_names(factors, AnalysisFactor)
         self.factors: tuple[AnalysisFactor, ...] = tuple(factors)
         self.names: list[str] = names
         self.hierarchical_factors: list[HierarchicalFactor] = hierarchical
@@ -172,6 +160,7 @@ class FactorGraphModel(ExpectationPropagation):
         it is now; the compiler calls it again when the spec changed since (see
         :mod:`graphfit.backend.cache`)."""
         self._check_hierarchical()
+        check_prior_names(self)
         for population in self.hierarchical_factors:
             population.set_factors(self.factors)
         self._measure_grids()

@@ -61,21 +61,37 @@ def _check_value(owner: str, name: str, value: Any) -> Any:
         return Collection(value)
     if isinstance(value, np.ndarray | np.generic) and np.ndim(value) == 0:
         value = value.item()  # a Python number: the same text in model.info after a round trip
+    if isinstance(value, bool) or (isinstance(value, np.ndarray) and value.dtype == bool):
+        raise ModelAttributeError(
+            f"{owner}.{name}: got {value!r} of type {type(value).__name__}; a fixed value must "
+            "be a finite real number (1.0, not True) or an array of them."
+        )
     if isinstance(value, numbers.Real):
-        if isinstance(value, float | np.floating) and math.isnan(value):
-            raise ModelAttributeError(f"{owner}.{name}: the fixed value is NaN; give a number.")
+        if not isinstance(value, numbers.Integral) and not math.isfinite(value):
+            shown = "NaN" if math.isnan(value) else repr(value)
+            raise ModelAttributeError(
+                f"{owner}.{name}: the fixed value is {shown}; a fixed value must be a finite "
+                "real number (or give the parameter a prior)."
+            )
         return value
-    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.number):
+    if isinstance(value, numbers.Complex) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "c"
+    ):
+        raise ModelAttributeError(
+            f"{owner}.{name}: got {value!r}, a complex value; a fixed value must be a finite real "
+            "number or an array of them: use the real part (value.real) or the magnitude."
+        )
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
         if not np.all(np.isfinite(value)):
             raise ModelAttributeError(
                 f"{owner}.{name}: the fixed array contains NaN or inf; give finite numbers."
             )
-        return value
+        return value.copy()  # the model's own: changing the caller's array changes nothing
     raise ModelAttributeError(
         f"{owner}.{name}: got {value!r} of type {type(value).__name__}; a parameter may be set "
         "to a prior (e.g. gf.UniformPrior), a relation of priors, a nested gf.Model, "
         "gf.Collection or gf.Array, a component class, a list or dict of these, or a fixed "
-        "number or numeric array."
+        "finite real number or array of them."
     )
 
 

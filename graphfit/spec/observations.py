@@ -27,6 +27,7 @@ import numpy as np
 from graphfit.exceptions import DataError
 
 __all__ = [
+    "NOISE_FLOOR",
     "GaussianObservation",
     "Observation",
     "PoissonObservation",
@@ -34,49 +35,157 @@ __all__ = [
     "check_counts",
     "check_data",
     "check_noise_map",
+    "real_array",
 ]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
-def check_data(data: Any, *, field: str = "data", owner: str = "Analysis") -> np.ndarray:
-    """Return ``data`` as a float array, raising :class:`~graphfit.DataError` on NaN, inf or no
-    values.
+#: What each non-numeric kind of numpy array holds, and how to turn it into real numbers.
+_NOT_REAL = {
+    "b": ("booleans", "use values.astype(float) if True and False stand for 1 and 0"),
+    "c": (
+        "complex numbers",
+        "use the real part (values.real) or the magnitude (np.abs(values)); an imaginary part "
+        "is never dropped silently",
+    ),
+    "U": ("text", "convert it with np.asarray(values, dtype=float)"),
+    "S": ("bytes", "convert it with np.asarray(values, dtype=float)"),
+}
+#: Noise-map values below this times the data's largest ``|value|`` (or 1) make
+#: ``((data - model) / noise_map) ** 2`` overflow for residuals of the data's size.
+NOISE_FLOOR = 1e-100
+
+
+def _first(bad: np.ndarray, array: np.ndarray) -> str:
+    """``"<count> ... the first at index <i> (<value>)"`` of the ``bad`` entries of ``array``."""
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = index[0] if len(index) == 1 else index
+    value = array[index]
+    shown = repr(float(value)) if isinstance(value, numbers.Real) else repr(value)
+    return f"the first at index {where} ({shown})"
+
+
+def real_array(values: Any, *, field: str = "data", owner: str = "Analysis") -> np.ndarray:
+    """``values`` as a float array, not copied when it is one, raising
+    :class:`~graphfit.DataError` unless it holds real numbers (no ``None``, booleans, complex
+    numbers or text).  NaN and inf pass: :func:`check_data` rejects them.
 
     Examples
     --------
-    >>> from graphfit.spec.observations import check_data
-    >>> check_data([1.0, 2.0]).dtype
+    >>> import numpy as np
+    >>> from graphfit.spec.observations import real_array
+    >>> real_array([1, 2]).dtype
     dtype('float64')
+    >>> try:
+    ...     real_array(np.array([1.0 + 2.0j]), field="noise_map", owner="MyAnalysis")
+    ... except ValueError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    MyAnalysis: noise_map holds complex numbers (dtype complex128); give real numbers: use ...
     """
+    if values is None:
+        raise DataError(f"{owner}: {field} is None; give an array of finite real numbers.")
     try:
-        array = np.asarray(data, dtype=float)
-    except (TypeError, ValueError) as error:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as error:  # e.g. rows of different lengths
         raise DataError(f"{owner}: {field} could not be read as numbers ({error}).") from None
+    kind = array.dtype.kind
+    if kind == "O":  # a sequence mixing numbers with something else
+        bad = np.frompyfunc(
+            lambda v: isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real), 1, 1
+        )(array).astype(bool)
+        if bad.any():
+            raise DataError(
+                f"{owner}: {field} has {int(bad.sum())} value(s) that are not real numbers, "
+                f"{_first(bad, array)}; give real numbers only (remove missing values from the "
+                "data and the noise map alike)."
+            )
+    elif kind in _NOT_REAL:
+        what, hint = _NOT_REAL[kind]
+        raise DataError(
+            f"{owner}: {field} holds {what} (dtype {array.dtype}); give real numbers: {hint}."
+        )
+    elif kind not in "iuf":
+        raise DataError(f"{owner}: {field} holds values of dtype {array.dtype}; give real numbers.")
+    return np.asarray(array, dtype=float)
+
+
+def _check_finite(array: np.ndarray, field: str, owner: str, advice: str) -> None:
     if array.size == 0:
         raise DataError(f"{owner}: {field} is empty; give at least one value.")
     bad = ~np.isfinite(array)
     if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = index[0] if len(index) == 1 else index
         raise DataError(
-            f"{owner}: {field} has {int(bad.sum())} NaN or inf value(s), the first at index "
-            f"{where} ({float(array[index])!r}); all values must be finite. Mask or remove them."
+            f"{owner}: {field} has {int(bad.sum())} NaN or inf value(s), {_first(bad, array)}; "
+            f"{advice}"
         )
-    return array
+
+
+def check_data(
+    data: Any, *, field: str = "data", owner: str = "Analysis", copy: bool = True
+) -> np.ndarray:
+    """Return ``data`` as a float array, raising :class:`~graphfit.DataError` on ``None``,
+    booleans, complex numbers, text, NaN, inf or no values.
+
+    The array is a copy (unless ``copy=False``), the analysis's own: changing the caller's
+    array afterwards changes nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphfit.spec.observations import check_data
+    >>> values = np.array([1.0, 2.0])
+    >>> checked = check_data(values)
+    >>> values[0] = np.nan  # the caller's array, changed after the check
+    >>> checked
+    array([1., 2.])
+    """
+    array = real_array(data, field=field, owner=owner)
+    advice = "all values must be finite. Mask or remove them."
+    _check_finite(array, field, owner, advice)
+    return array.copy() if copy else array
 
 
 def check_noise_map(
-    noise_map: Any, data: np.ndarray, *, field: str = "noise_map", owner: str = "Analysis"
+    noise_map: Any,
+    data: np.ndarray,
+    *,
+    field: str = "noise_map",
+    owner: str = "Analysis",
+    copy: bool = True,
 ) -> np.ndarray:
-    """Check a noise map (standard deviations) against its data and return it as floats.
+    """Check a noise map (standard deviations) against its data and return it as floats (a
+    copy, unless ``copy=False``).
 
     Raises
     ------
     DataError
-        On a shape different from the data's, NaN or inf, or a value ``<= 0``.
+        On a value that is not a real number, a shape different from the data's, NaN or inf,
+        a value ``<= 0``, or one so small (below :data:`NOISE_FLOOR` times the data's largest
+        absolute value, or 1) that the squared residuals overflow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphfit.spec.observations import check_noise_map
+    >>> try:
+    ...     check_noise_map([0.1, 1e-300], np.ones(2), owner="MyAnalysis")
+    ... except ValueError as error:
+    ...     print(error)  # doctest: +ELLIPSIS
+    MyAnalysis: noise_map has 1 value(s) too small to use, the first at index 1 (1e-300): ...
     """
-    noise = check_data(noise_map, field=field, owner=owner)
+    noise = real_array(noise_map, field=field, owner=owner)
+    floor = (
+        "set a noise floor, e.g. noise_map = np.fmax(noise_map, floor) with floor a small "
+        "fraction of the typical noise (np.fmax also replaces NaN)"
+    )
+    _check_finite(
+        noise,
+        field,
+        owner,
+        "a noise map holds standard deviations, which must be finite and > 0: remove those "
+        f"points from the data and the noise map alike, or {floor}.",
+    )
     if noise.shape != data.shape:
         raise DataError(
             f"{owner}: data has shape {data.shape} but {field} has shape {noise.shape}; "
@@ -84,18 +193,24 @@ def check_noise_map(
         )
     bad = noise <= 0.0
     if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = index[0] if len(index) == 1 else index
         raise DataError(
-            f"{owner}: {field} has {int(bad.sum())} value(s) <= 0, the first at index {where} "
-            f"({float(noise[index])!r}); a noise map holds standard deviations, which must be > 0."
+            f"{owner}: {field} has {int(bad.sum())} value(s) <= 0, {_first(bad, noise)}; a "
+            f"noise map holds standard deviations, which must be > 0: {floor}."
         )
-    return noise
+    scale = float(np.max(np.abs(data))) if data.size else 0.0
+    bad = noise < NOISE_FLOOR * (scale if 0.0 < scale < np.inf else 1.0)
+    if bad.any():
+        raise DataError(
+            f"{owner}: {field} has {int(bad.sum())} value(s) too small to use, "
+            f"{_first(bad, noise)}: ((data - model) / {field})**2 overflows to inf, so the "
+            f"log-likelihood is -inf for every parameter value: {floor}."
+        )
+    return noise.copy() if copy else noise
 
 
 def check_counts(data: Any, *, field: str = "data", owner: str = "Analysis") -> np.ndarray:
     """Return event counts as an integer array, raising :class:`~graphfit.DataError` unless every
-    value is a non-negative integer (``3.0`` is accepted, ``2.5`` and ``-1`` are not).
+    value is a non-negative integer (``3.0`` is accepted, ``2.5``, ``-1`` and ``True`` are not).
 
     Examples
     --------
@@ -108,17 +223,12 @@ def check_counts(data: Any, *, field: str = "data", owner: str = "Analysis") -> 
     ...     print(error)  # doctest: +ELLIPSIS
     MyAnalysis: counts has 1 negative value(s), the first at index 1 (-2.0); counts must be ...
     """
-    if isinstance(data, np.ndarray) and data.dtype == bool:
-        raise DataError(f"{owner}: {field} is a boolean array; give counts as integers.")
     array = check_data(data, field=field, owner=owner)
     for bad, what in ((array < 0, "negative"), (array != np.round(array), "non-integer")):
         if bad.any():
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
-            where = index[0] if len(index) == 1 else index
             raise DataError(
-                f"{owner}: {field} has {int(bad.sum())} {what} value(s), the first at index "
-                f"{where} ({float(array[index])!r}); counts must be non-negative integers "
-                "(0, 1, 2, ...)."
+                f"{owner}: {field} has {int(bad.sum())} {what} value(s), {_first(bad, array)}; "
+                "counts must be non-negative integers (0, 1, 2, ...)."
             )
     return array.astype(np.int64)
 
@@ -208,13 +318,10 @@ class GaussianObservation(Observation):
         dims: tuple[str, ...] | None = None,
     ) -> None:
         self.model_data = model_data
-        self.data = np.asarray(data, dtype=float)
-        self.noise_map = np.asarray(noise_map, dtype=float)
-        if self.noise_map.shape != self.data.shape:
-            raise DataError(
-                f"GaussianObservation: data has shape {self.data.shape} but noise_map has shape "
-                f"{self.noise_map.shape}; they must match."
-            )
+        self.data = check_data(data, owner="GaussianObservation", copy=False)
+        self.noise_map = check_noise_map(
+            noise_map, self.data, owner="GaussianObservation", copy=False
+        )
         self.dims = _dims(dims)
 
     def log_likelihood(self, xp: Any = np) -> Any:
@@ -337,14 +444,20 @@ class StudentTObservation(Observation):
         dims: tuple[str, ...] | None = None,
     ) -> None:
         self.model_data = model_data
-        self.data = np.asarray(data, dtype=float)
-        self.noise_map = np.asarray(noise_map, dtype=float)
-        if self.noise_map.shape != self.data.shape:
+        self.data = check_data(data, owner="StudentTObservation", copy=False)
+        self.noise_map = check_noise_map(
+            noise_map, self.data, owner="StudentTObservation", copy=False
+        )
+        if isinstance(nu, np.ndarray | np.generic) and np.ndim(nu) == 0:
+            nu = nu.item()
+        if isinstance(nu, bool) or (
+            isinstance(nu, numbers.Complex) and not isinstance(nu, numbers.Real)
+        ):
             raise DataError(
-                f"StudentTObservation: data has shape {self.data.shape} but noise_map has shape "
-                f"{self.noise_map.shape}; they must match."
+                f"StudentTObservation: nu = {nu!r} of type {type(nu).__name__}; the degrees of "
+                "freedom must be a finite real number > 0 or a model parameter."
             )
-        if isinstance(nu, numbers.Real) and not isinstance(nu, bool):
+        if isinstance(nu, numbers.Real):
             if not (math.isfinite(nu) and nu > 0):
                 raise DataError(
                     f"StudentTObservation: nu = {nu!r}; the degrees of freedom must be a finite "

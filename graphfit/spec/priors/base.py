@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from graphfit.exceptions import PriorError, check_name
+from graphfit.exceptions import GraphfitError, PriorError, check_name
 from graphfit.spec.relations import Expression
 
 __all__ = ["PopulationFamily", "Prior", "PyMCForm", "check_limits", "check_number"]
@@ -31,8 +31,16 @@ __all__ = ["PopulationFamily", "Prior", "PyMCForm", "check_limits", "check_numbe
 _ids = itertools.count()
 
 
-def check_number(prior: str, field: str, value: Any, *, allow_inf: bool = False) -> float:
-    """Validate one numeric prior argument and return it as a float.
+def check_number(
+    prior: str,
+    field: str,
+    value: Any,
+    *,
+    allow_inf: bool = False,
+    error: type[GraphfitError] = PriorError,
+) -> float:
+    """Validate one numeric argument (of a prior, unless ``error`` says otherwise) and return
+    it as a float: a real number (not a bool), not NaN, and finite unless ``allow_inf``.
 
     Examples
     --------
@@ -47,14 +55,14 @@ def check_number(prior: str, field: str, value: Any, *, allow_inf: bool = False)
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise PriorError(
+        raise error(
             f"{prior}: {field} must be a real number, got {value!r} of type {type(value).__name__}."
         )
     value = float(value)
     if math.isnan(value):
-        raise PriorError(f"{prior}: {field} is NaN; it must be a real number.")
+        raise error(f"{prior}: {field} is NaN; it must be a real number.")
     if math.isinf(value) and not allow_inf:
-        raise PriorError(f"{prior}: {field} = {value} is not finite; it must be a finite number.")
+        raise error(f"{prior}: {field} = {value} is not finite; it must be a finite number.")
     return value
 
 
@@ -147,7 +155,8 @@ class Prior(Expression):
     name
         Optional name of the parameter in the compiled PyMC model and the posterior.  Without
         one, a prior is named by the model path where it is used (``centre``,
-        ``gaussian.sigma``).
+        ``gaussian.sigma``).  A name is one parameter: two different priors of one
+        :class:`~graphfit.FactorGraphModel` may not share it.
 
     Examples
     --------
