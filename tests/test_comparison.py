@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import arviz as az
 import numpy as np
 import pytest
@@ -184,3 +186,31 @@ def test_compare_names_the_datasets_that_differ(identical_fit):
         gf.ComparisonError, match=r"one dataset \('dataset_0'\) of a joint fit of 3"
     ):
         gf.compare({"A": identical_fit[0], "B": identical_fit})
+
+
+def test_a_dataset_that_moves_the_posterior_warns_by_name():
+    """A dataset far from the others (centre 60 where two say 50, each pinning the shared
+    centre to a fraction of a pixel): leaving it out moves the posterior beyond what importance
+    sampling can reweight, so its Pareto k is high and the warning names it."""
+    model = gf.Model(gf.ex.Gaussian, normalization=25.0, sigma=10.0)
+    model.centre = gf.UniformPrior(0.0, 100.0)
+    analyses = [
+        gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(centre=centre, seed=k))
+        for k, centre in enumerate([50.0, 50.0, 60.0])
+    ]
+    graph = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses])
+    with warnings.catch_warnings():  # 200 draws: ESS is not the point here
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        result_list = search(draws=200, tune=200, chains=2, cores=1).fit(
+            model=graph.global_prior_model, analysis=graph
+        )
+    with pytest.warns(
+        gf.DatasetInfluenceWarning, match=r"Pareto k > 0\.\d+ for dataset\(s\)"
+    ) as record:
+        table = result_list.leave_one_dataset_out()
+    (message,) = [str(w.message) for w in record]
+    assert "dataset_2" in message and "refit without that dataset" in message
+    assert not table.loc["dataset_2", "reliable"] and table.loc["dataset_2", "pareto_k"] > 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result_list.leave_one_dataset_out(warn=False)  # asked not to: silent

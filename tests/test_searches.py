@@ -162,6 +162,7 @@ def test_auto_sampler_prefers_nutpie_when_installed():
     assert gf.NUTS(sampler="pymc").sampler == "pymc"
 
 
+@pytest.mark.slow  # compiles a nutpie model with numba (over a minute on a cold cache)
 def test_nutpie_chains_start_at_their_own_points_in_its_flat_layout():
     """The starts handed to nutpie are in nutpie's own flat layout, one per chain, drawn from
     the chain's own seed: the order in which nutpie's threads ask does not matter."""

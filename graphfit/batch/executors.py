@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.batch.tasks import _Task, warm_worker
+from graphfit.batch.tasks import _remove_spills, _Task, warm_worker
 from graphfit.exceptions import ExecutorError
 from graphfit.search.base import Search
-from graphfit.search.interrupts import (
-    stop_on_sigterm,
-)
+from graphfit.search.interrupts import stop_on_sigterm, watch_parent
 
 if TYPE_CHECKING:
     from graphfit.search.base import Search
@@ -98,9 +96,11 @@ def _open_executor(executor: Any, search: Search | None = None) -> tuple[Executo
 
 def _start_worker(search: Search | None) -> None:
     """Initializer of fit_each's own pool workers: Ctrl-C is left to the calling process,
-    which stops them with ``SIGTERM`` (see :func:`graphfit.search.interrupts.stop_on_sigterm`), then
-    :func:`warm_worker`."""
+    which stops them with ``SIGTERM`` (see :func:`graphfit.search.interrupts.stop_on_sigterm`);
+    if it dies (``kill -9``), they remove the spill directories it gave them and exit
+    (:func:`graphfit.search.interrupts.watch_parent`); then :func:`warm_worker`."""
     stop_on_sigterm()
+    watch_parent(on_orphaned=_remove_spills)
     warm_worker(search)
 
 

@@ -53,7 +53,6 @@ import dataclasses
 import math
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -99,6 +98,7 @@ from graphfit.batch.tasks import (
     _Task,
     dataset_search,
     fit_dataset,
+    spill_directory,
     warm_worker,
 )
 from graphfit.exceptions import FactorGraphError, SearchError
@@ -347,7 +347,7 @@ def fit_each(
             remake = (lambda: _open_executor(int(executor), search)[0]) if owned else None
 
             # workers that see this directory (on this machine) return outcomes through files
-            spill = tempfile.mkdtemp(prefix="graphfit-fit_each-")
+            spill = spill_directory()
             _run_on(
                 pool,
                 _chunks(remaining, sizes),

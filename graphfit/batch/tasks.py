@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Sequence
@@ -41,9 +43,7 @@ from graphfit.batch.fit_warnings import capture
 from graphfit.results.independent import FailedResult
 from graphfit.results.result_list import ResultList
 from graphfit.search.base import Search
-from graphfit.search.interrupts import (
-    worker_task,
-)
+from graphfit.search.interrupts import _alive, worker_task
 from graphfit.search.nuts import NUTS
 from graphfit.spec.factor_graph import FactorGraphModel
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from graphfit.results.result_list import ResultList
     from graphfit.search.base import Search
 
-__all__ = ["dataset_search", "fit_dataset", "warm_worker"]
+__all__ = ["SPILL_PREFIX", "dataset_search", "fit_dataset", "remove_orphaned_spills", "warm_worker"]
 
 
 def warm_worker(search: Search | None = None) -> int:
@@ -239,6 +239,46 @@ def _run_chunk(tasks: list[_Task]) -> list[_Outcome]:
     return outcomes
 
 
+#: Name prefix of fit_each's spill directories, followed by the calling process's id.
+SPILL_PREFIX = "graphfit-fit_each-"
+# The spill directories this worker process was given (removed if its caller dies).
+_SPILLS: set[str] = set()
+
+
+def spill_directory() -> str:
+    """A new spill directory for this process's :func:`fit_each` (see :func:`_run_spilled`):
+    private (mode 0700: only this user can read the pickles, or plant one for this process to
+    load), named after this process's id, so that the next call removes it if this process was
+    killed before it could (:func:`remove_orphaned_spills`)."""
+    remove_orphaned_spills()
+    return tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
+
+
+def remove_orphaned_spills(root: str | None = None) -> list[str]:
+    """Remove the spill directories in ``root`` (the temporary directory) that this user's
+    fit_each calls left when their process was killed (``kill -9``): those whose process no
+    longer exists.  Returns the directories removed."""
+    root = tempfile.gettempdir() if root is None else root
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            pid = entry.name[len(SPILL_PREFIX) :].split("-", 1)[0]
+            if not (entry.name.startswith(SPILL_PREFIX) and pid.isdigit()) or _alive(int(pid)):
+                continue
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+                    shutil.rmtree(entry.path)
+                    removed.append(entry.path)
+    return removed
+
+
+def _remove_spills() -> None:
+    """In a pool worker whose caller died: remove the spill directories it was given."""
+    for directory in _SPILLS:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class _Spilled:
     """Where a worker left a chunk's pickled outcomes (see :func:`_run_spilled`)."""
@@ -263,6 +303,7 @@ def _run_spilled(tasks: list[_Task], directory: str) -> list[_Outcome] | _Spille
     each fit about 1.3x slower.  A worker that does not see ``directory`` (on another machine)
     or cannot write there returns the outcomes through the channel."""
 
+    _SPILLS.add(directory)
     outcomes = _run_chunk(tasks)
     path = None
     if not os.path.isdir(directory):

@@ -16,6 +16,14 @@ carrying the datasets that finished before the interrupt.  The worker processes 
 it starts ignore Ctrl-C (the calling process decides) and stop cleanly on ``SIGTERM``
 (:func:`stop_on_sigterm`): the fit running there unwinds as after Ctrl-C, removing its
 temporary output folder, and the process exits.
+
+A worker process must not outlive the process that started it: after ``kill -9`` of the
+calling process, nothing would ever stop it (PyMC's chain processes wait for the next message
+on a pipe that siblings keep open, fit_each's pool workers for the next task).  So each one
+watches its parent (``watch_parent``, a thread polling every ``PARENT_POLL`` seconds) and
+exits once it has died: PyMC's chain processes through ``watched_context``, the
+multiprocessing context graphfit gives ``pm.sample``, and fit_each's pool workers from their
+initializer, after unwinding their fit as on ``SIGTERM`` (at most ``ORPHAN_GRACE`` seconds).
 """
 
 from __future__ import annotations
@@ -23,8 +31,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +47,22 @@ if TYPE_CHECKING:
     from graphfit.results.independent import IndependentResultList
 
 __all__ = [
+    "ORPHAN_GRACE",
+    "PARENT_POLL",
     "FitInterrupted",
     "check_complete",
     "ignoring_interrupts",
     "interruptible",
     "stop_on_sigterm",
+    "watch_parent",
+    "watched_context",
     "worker_task",
 ]
+
+#: Seconds between a worker process's checks that the process that started it is alive ...
+PARENT_POLL = 1.0
+#: ... and seconds an orphaned pool worker has to unwind its fit before it exits regardless.
+ORPHAN_GRACE = 5.0
 
 
 class FitInterrupted(KeyboardInterrupt):
@@ -143,6 +162,140 @@ def worker_task() -> Iterator[None]:
         _WORKER.busy = busy
         if _WORKER.stopping and not busy:
             os._exit(128 + signal.SIGTERM)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a zombie included)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, another user's
+        return True
+    return True
+
+
+def _orphaned(parent: int, ppid: int) -> bool:
+    """Whether this process lost the process that started it (``parent``): the system
+    re-parented it (its parent id is no longer ``ppid``, the one it started with), or
+    ``parent`` no longer exists (it may not be the system parent, e.g. under a fork server)."""
+    return os.getppid() != ppid or not _alive(parent)
+
+
+def watch_parent(
+    on_orphaned: Callable[[], None] | None = None, poll: float | None = None
+) -> threading.Thread | None:
+    """Exit this worker process once the process that started it has died.
+
+    A daemon thread checks every ``poll`` seconds (``PARENT_POLL``) whether the parent is
+    alive.  Once it is not, it calls ``on_orphaned`` (errors ignored), then, in a pool
+    worker of :func:`graphfit.fit_each` (see :func:`stop_on_sigterm`), stops the fit in
+    progress as ``SIGTERM`` does and gives it ``ORPHAN_GRACE`` seconds to unwind (removing
+    its temporary output folder); then the process exits (``os._exit``), skipping clean-up
+    that belongs to the dead parent.  Outside a multiprocessing child it does nothing.
+
+    Parameters
+    ----------
+    on_orphaned
+        Called first once the parent has died (e.g. to remove files meant for it).
+    poll
+        Seconds between checks; ``None``: ``PARENT_POLL``.
+
+    Returns
+    -------
+    threading.Thread or None
+        The watching thread, or ``None`` in a process not started by multiprocessing.
+
+    Examples
+    --------
+    >>> from graphfit.search.interrupts import watch_parent
+    >>> watch_parent() is None  # this process was not started by multiprocessing
+    True
+    """
+    import multiprocessing  # import time: only worker processes watch
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return None
+    pid, ppid, every = parent.pid, os.getppid(), PARENT_POLL if poll is None else poll
+
+    def watch() -> None:
+        while not _orphaned(pid, ppid):
+            time.sleep(every)
+        with contextlib.suppress(BaseException):
+            if on_orphaned is not None:
+                on_orphaned()
+        if signal.getsignal(signal.SIGTERM) is _stop_worker:
+            os.kill(os.getpid(), signal.SIGTERM)  # the fit unwinds, then the process exits
+            time.sleep(ORPHAN_GRACE)
+        os._exit(128 + signal.SIGKILL)
+
+    thread = threading.Thread(target=watch, name="graphfit-watch-parent", daemon=True)
+    thread.start()
+    return thread
+
+
+def _run_watched(target: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Any:
+    """A process's target, run while :func:`watch_parent` watches its parent."""
+    watch_parent()
+    return target(*args, **kwargs)
+
+
+class _WatchedContext:
+    """A multiprocessing context whose ``Process`` watches its parent (see
+    :func:`watched_context`); everything else is the wrapped context's."""
+
+    def __init__(self, base: Any) -> None:
+        self._base = base
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+    def Process(  # the name of a multiprocessing context's attribute
+        self,
+        group: None = None,
+        target: Callable[..., Any] | None = None,
+        name: str | None = None,
+        args: Sequence[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        daemon: bool | None = None,
+    ) -> Any:
+        return self._base.Process(
+            group=group,
+            target=_run_watched,
+            name=name,
+            args=(target, tuple(args), dict(kwargs or {})),
+            daemon=daemon,
+        )
+
+
+def watched_context(mp_ctx: Any = None) -> Any:
+    """The multiprocessing context to give ``pm.sample`` (``mp_ctx=``): its processes (PyMC's
+    chains) exit once the process that started them has died (:func:`watch_parent`), where
+    PyMC's own would wait for ever on their pipe.
+
+    Parameters
+    ----------
+    mp_ctx
+        The user's ``mp_ctx`` (a start method's name or a context), wrapped.  ``None``:
+        the default start method on Linux; elsewhere ``None`` (PyMC chooses, not watched).
+
+    Examples
+    --------
+    >>> from graphfit.search.interrupts import watched_context
+    >>> context = watched_context("spawn")
+    >>> context.get_start_method()
+    'spawn'
+    """
+    import multiprocessing  # import time: only parallel sampling needs it
+
+    if mp_ctx is None and not sys.platform.startswith("linux"):
+        return None
+    if isinstance(mp_ctx, _WatchedContext):
+        return mp_ctx
+    base = mp_ctx if hasattr(mp_ctx, "Process") else multiprocessing.get_context(mp_ctx)
+    return _WatchedContext(base)
 
 
 @contextlib.contextmanager

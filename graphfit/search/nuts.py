@@ -20,7 +20,7 @@ from graphfit.backend.variables import prior_constants_mode
 from graphfit.exceptions import SearchError
 from graphfit.search.adaptation import TARGET_ACCEPT, check_target_accept, choose
 from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, positive_int
-from graphfit.search.interrupts import check_complete, interruptible
+from graphfit.search.interrupts import check_complete, interruptible, watched_context
 from graphfit.search.keywords import sampler_options, settle_keywords
 from graphfit.search.modes import (
     Modes,
@@ -319,6 +319,7 @@ class NUTS(Search):
         # PyMC catches Ctrl-C and returns the draws so far: raise it instead (interruptible)
         with interruptible(self._what()) as interrupt:
             kwargs["callback"] = interrupt.callback(kwargs.get("callback"))
+            kwargs["mp_ctx"] = watched_context(kwargs.get("mp_ctx"))  # chains die with us
             idata = pm.sample(
                 draws=self.draws,
                 tune=self.tune,

@@ -19,7 +19,7 @@ from graphfit.backend import stack
 from graphfit.exceptions import SearchError
 from graphfit.results.evidence import LogEvidence
 from graphfit.search.base import Search, check_fit, finish_idata, positive_int
-from graphfit.search.interrupts import check_complete, interruptible
+from graphfit.search.interrupts import check_complete, interruptible, watched_context
 from graphfit.search.keywords import sampler_options, settle_keywords
 
 if TYPE_CHECKING:
@@ -174,6 +174,8 @@ class SMC(Search):
         timings = getattr(self, "_timings", {})
         clock = time.perf_counter()
         seed = int(self._rng().integers(2**31 - 1))
+        # its chain processes exit if this process is killed (see watched_context)
+        mp_ctx = watched_context(self.sampler_kwargs.get("mp_ctx"))
         with interruptible("SMC"):  # Ctrl-C always raises, even if PyMC caught it
             idata = pm.sample_smc(
                 draws=self.draws,
@@ -185,7 +187,7 @@ class SMC(Search):
                 compute_convergence_checks=False,
                 threshold=self.threshold,
                 correlation_threshold=self.correlation_threshold,
-                **self.sampler_kwargs,
+                **{**self.sampler_kwargs, "mp_ctx": mp_ctx},
             )
         check_complete(idata, "SMC", chains=self.chains, draws=self.draws)
         timings["sample"] = time.perf_counter() - clock
