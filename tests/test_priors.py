@@ -105,3 +105,41 @@ def test_bad_prior_arguments_raise_value_errors(build, message):
     with pytest.raises(gf.PriorError, match=message) as info:
         build()
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper"),
+    [
+        (-np.inf, np.inf),
+        (0.0, np.inf),
+        (-np.inf, 0.0),
+        (2.0, 5.0),
+        (-5.0, -2.0),
+        (-1.0, 1.0),
+        (8.0, np.inf),
+        (30.0, 40.0),  # a tail holding ~1e-197 of the mass: scipy's own code
+    ],
+)
+def test_gaussian_quantiles_match_scipy_truncnorm(lower, upper):
+    """The quantile function nested sampling and the start search use: scipy.stats.truncnorm's
+    values (to 1e-9) from scipy.special's normal CDF and its inverse."""
+    from scipy import stats
+
+    q = np.concatenate([np.random.default_rng(0).uniform(size=500), [1e-9, 0.5, 1.0 - 1e-9]])
+    mean, sigma = 3.0, 2.0
+    got = gf.GaussianPrior.ppf(q, mean, sigma, mean + sigma * lower, mean + sigma * upper)
+    want = stats.truncnorm.ppf(q, lower, upper, loc=mean, scale=sigma)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    assert np.all((got >= mean + sigma * lower) & (got <= mean + sigma * upper))
+
+
+def test_gaussian_quantiles_of_several_priors_at_once():
+    """One call for a vector of priors (as a group of per-dataset priors is transformed)."""
+    from scipy import stats
+
+    q = np.array([0.25, 0.5, 0.9])
+    mean, sigma = np.array([1.0, 3.0, 5.0]), np.array([2.0, 2.0, 1.0])
+    lower, upper = np.array([0.0, -np.inf, 5.0]), np.array([np.inf, np.inf, 6.0])
+    got = gf.GaussianPrior.ppf(q, mean, sigma, lower, upper)
+    want = stats.truncnorm.ppf(q, (lower - mean) / sigma, (upper - mean) / sigma, mean, sigma)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
