@@ -19,7 +19,10 @@ import pytest
 
 import graphfit as gf
 from graphfit.io import fit_values
+from graphfit.io.layout import FILE_HASHES, METADATA, METADATA_HASH
 from graphfit.io.saved_model import SavedComponent
+from graphfit.io.verify import file_sha256, seal
+from graphfit.plan.fingerprint import canonical_json, digest
 
 
 def graph_fit_graph() -> gf.FactorGraphModel:
@@ -262,14 +265,24 @@ def test_models_graphfit_cannot_rebuild_raise_while_iterating(fits, tmp_path):
     root, _, _ = fits
     copy = tmp_path / "root"
     shutil.copytree(root, copy)
-    agg = gf.Aggregator(copy).filter(name="c_local")
-    (folder,) = agg.paths
+    (folder,) = gf.Aggregator(copy).filter(name="c_local").paths
     description = json.loads((folder / "model.json").read_text())
 
     def saved(change) -> str:
+        """The error of a fit saved with the model ``change`` makes of the description (its
+        hashes as that fit would have saved them: an edit alone is refused, see
+        tests/test_folder_hardening.py)."""
         edited = json.loads(json.dumps(description))
         change(edited)
         (folder / "model.json").write_text(json.dumps(edited))
+        metadata = json.loads((folder / METADATA).read_text())
+        metadata["model_hash"] = digest(canonical_json(edited))
+        parts = {k: metadata[k] for k in ("model_hash", "data_hash", "search_hash")}
+        metadata["identifier"] = digest(canonical_json(parts))[:16]
+        metadata[FILE_HASHES]["model.json"] = file_sha256(folder / "model.json")
+        metadata.pop(METADATA_HASH)
+        (folder / METADATA).write_text(json.dumps(seal(metadata)))
+        agg = gf.Aggregator(copy).filter(name="c_local")
         with pytest.raises(gf.ResultLoadError) as error:
             next(agg.values("samples"))
         return str(error.value).replace(str(folder), "<folder>")

@@ -459,6 +459,13 @@ def test_loading_another_format_version_names_the_file(tmp_path, map_root):
         ("path_prefix", "../up", r"path_prefix must be a relative path .* got '../up'"),
         ("path_prefix", "/abs", r"path_prefix must be a relative path .* got '/abs'"),
         ("name", ".hidden", r"name must be a relative path whose parts do not start with '.'"),
+        (
+            "name",
+            "a\x00b",
+            r"name must not contain control characters such as NUL or a newline \(it names "
+            r"folders\), got 'a\\x00b'\.$",
+        ),
+        ("path_prefix", "runs\nnight", r"path_prefix must not contain control characters"),
     ],
 )
 def test_bad_names_are_refused_when_the_search_is_built(field, value, message):

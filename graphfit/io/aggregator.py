@@ -1,9 +1,12 @@
 """``gf.Aggregator``: every finished fit under an output folder as a table, to filter and load.
 
 Listing reads one small JSON file per fit (``graphfit.json``, written at fit time with each
-parameter's posterior median and 94% HDI and the convergence figures); NetCDF files are opened
-only when a fit is loaded.  PyAutoFit's ``Aggregator.from_directory`` and ``agg.values(name)``
-are here too; what ``values`` reads of each fit is in :mod:`graphfit.io.fit_values`.
+parameter's posterior median and 94% HDI and the convergence figures), checked against its
+schema and its own SHA-256 (:mod:`graphfit.io.verify`): a folder that fails is listed in
+``skipped`` with the reason, and the others are listed.  NetCDF files are opened (and
+verified) only when a fit is loaded.  PyAutoFit's ``Aggregator.from_directory`` and
+``agg.values(name)`` are here too; what ``values`` reads of each fit is in
+:mod:`graphfit.io.fit_values`.
 """
 
 from __future__ import annotations
@@ -84,6 +87,11 @@ class Aggregator:
 
     Attributes
     ----------
+    skipped
+        Folders holding a ``graphfit.json`` that are not listed, by path, with the reason: an
+        unfinished fit, another format version, or a ``graphfit.json`` that fails its checks
+        (a wrong JSON type, an edited figure or dataset name; see
+        :mod:`graphfit.io.verify`).  One bad folder never stops the listing.
     table
         One row per fit: ``name``, ``path_prefix``, ``identifier``, ``search``, ``n_datasets``,
         ``datasets``, ``max_r_hat``, ``min_ess_bulk``, ``divergences`` (``NaN`` for an

@@ -14,8 +14,11 @@ name           value of one fit
 =============  ==================================================================================
 
 ``samples`` and ``instance`` read the fit's ``model.json`` and ``joint.nc``; ``model`` and
-``search`` read JSON only.  The instances are of your classes when they are given in
-``reference`` or already imported (see :mod:`graphfit.io.saved_model`).  Other names
+``search`` read JSON only.  Each file is verified as :func:`~graphfit.load_result` verifies
+it (:mod:`graphfit.io.verify`): ``model.json`` and ``search.json`` must be what the fit's
+identifier was made from, and every file must match its SHA-256.  The instances are of your
+classes when they are given in ``reference`` or already imported (see
+:mod:`graphfit.io.saved_model`).  Other names
 PyAutoFit's workspace asks for (files its analyses write, ``samples_summary``, ``info``,
 ``latent``) have no graphfit file: :func:`check_value_name` says what to use instead.
 """
@@ -23,15 +26,15 @@ PyAutoFit's workspace asks for (files its analyses write, ``samples_summary``, `
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 from typing import Any
 
 from graphfit.backend import stack
 from graphfit.exceptions import ResultLoadError
-from graphfit.io.layout import SEARCH
-from graphfit.io.loading import needs_model, read_diagnostics, read_joint, read_netcdf
+from graphfit.io.layout import MODEL_JSON, SEARCH
+from graphfit.io.loading import needs_model, read_dataset, read_diagnostics, read_joint
 from graphfit.io.saved_model import saved_graph
+from graphfit.io.verify import check_description, check_paths, inside, read_json
 from graphfit.plan.naming import GraphPlan, plan_graph
 from graphfit.results.result_list import ResultList
 
@@ -91,13 +94,10 @@ def check_value_name(name: Any) -> str:
     )
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultLoadError(f"{str(path)!r} is missing from the result folder.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ResultLoadError(f"{str(path)!r} could not be read as JSON ({error}).") from None
+def _json(folder: Path, relative: str, metadata: dict[str, Any]) -> Any:
+    """``model.json`` or ``search.json`` of the fit in ``folder``, verified."""
+    value = read_json(inside(folder, relative))
+    return check_description(folder, relative, value, metadata)
 
 
 def _check_plan(plan: GraphPlan, idata: Any, folder: Path) -> None:
@@ -124,11 +124,12 @@ def saved_result_list(
     from ``model.json``: samples, instances and prior passing work; what needs the compiled
     model or the analyses (predictive draws, fit plots) raises the error of a result loaded
     without its model."""
-    graph = saved_graph(_json(folder / "model.json"), reference, where=repr(str(folder)))
+    check_paths(folder, metadata)
+    model = _json(folder, MODEL_JSON, metadata)
+    graph = saved_graph(model, reference, where=repr(str(folder)))
     plan = plan_graph(graph)  # type: ignore[arg-type]
     idata = read_joint(folder)
     _check_plan(plan, idata, folder)
-    files = metadata["dataset_files"]
     result_list = ResultList(
         graph,  # type: ignore[arg-type]
         None,
@@ -136,7 +137,7 @@ def saved_result_list(
         read_diagnostics(folder, metadata),
         names=metadata["datasets"],
         loglike_names=metadata["loglike_names"],
-        dataset_idata=lambda k: read_netcdf(folder / files[k]),
+        dataset_idata=lambda k: read_dataset(folder, k, metadata),
         missing=functools.partial(needs_model, folder=folder),
         plan=plan,
     )
@@ -154,9 +155,10 @@ def fit_value(
     ``samples`` and ``instance``, a factor graph's fit those of the joint fit.
     """
     if name == "search":
-        return _json(folder / SEARCH)
+        return _json(folder, SEARCH, metadata)
     if name == "model":
-        return saved_graph(_json(folder / "model.json"), reference, repr(str(folder))).model()
+        model = _json(folder, MODEL_JSON, metadata)
+        return saved_graph(model, reference, repr(str(folder))).model()
     result_list = saved_result_list(folder, metadata, reference)
     owner: Any = result_list[0] if metadata.get("single") else result_list
     return owner.samples if name == "samples" else owner.instance

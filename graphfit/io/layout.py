@@ -1,16 +1,25 @@
-"""The names inside an output folder (see :mod:`graphfit.io.output` for what each file holds)."""
+"""The names inside an output folder (see :mod:`graphfit.io.output` for what each file holds).
+
+File names are fixed by this layout: a loader derives every path from it (never from a name
+stored in a file), so a folder's files are always read from inside the folder.
+"""
 
 __all__ = [
     "DATASETS",
     "DIAGNOSTICS",
     "ENV_VAR",
+    "FILE_HASHES",
     "FORMAT_VERSION",
     "HDI_PROB",
     "JOINT",
     "MARKER",
     "METADATA",
+    "METADATA_HASH",
+    "MODEL_INFO",
+    "MODEL_JSON",
     "SEARCH",
     "SUMMARY",
+    "dataset_file",
 ]
 
 #: Version of the folder format; :func:`~graphfit.load_result` reads this version only.
@@ -23,6 +32,24 @@ JOINT = "joint.nc"
 DATASETS = "datasets"
 SUMMARY = "summary.csv"
 SEARCH = "search.json"
+MODEL_JSON = "model.json"
+MODEL_INFO = "model.info"
 DIAGNOSTICS = "diagnostics.csv"
+#: Key of the metadata holding the SHA-256 of each file the fit wrote, by relative path.
+FILE_HASHES = "sha256"
+#: Key of the metadata holding the SHA-256 of the metadata's other fields.
+METADATA_HASH = "metadata_sha256"
 #: Probability mass of the highest-density intervals in summaries.
 HDI_PROB = 0.94
+
+
+def dataset_file(index: int) -> str:
+    """The relative path of dataset ``index``'s NetCDF file.
+
+    Examples
+    --------
+    >>> from graphfit.io.layout import dataset_file
+    >>> dataset_file(1)
+    'datasets/0001.nc'
+    """
+    return f"{DATASETS}/{index:04d}.nc"

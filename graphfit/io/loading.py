@@ -7,12 +7,15 @@ need the model: pass the factor graph (or the model and analysis, as given to ``
 populations and compiled model work as after a fit.  Without it, a :class:`LoadedResultList`
 gives the joint and per-dataset ``InferenceData``, names, diagnostics, timings, summaries and the
 maximum-likelihood sample, and says what to pass when an instance is asked for.
+
+The folder is data from outside: its ``graphfit.json`` is checked against a schema and its own
+hash, every file is read from inside the folder under the layout's name, and each file's SHA-256
+is checked when the file is read (:mod:`graphfit.io.verify`).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import pathlib
 from functools import cached_property
@@ -31,6 +34,15 @@ from graphfit.io.layout import (
     METADATA,
     SEARCH,
     SUMMARY,
+    dataset_file,
+)
+from graphfit.io.verify import (
+    check_description,
+    check_metadata,
+    check_paths,
+    inside,
+    read_json,
+    verify_file,
 )
 from graphfit.plan.fingerprint import data_fingerprint, model_hash
 from graphfit.results.diagnostics import Diagnostics
@@ -50,6 +62,7 @@ __all__ = [
     "incomplete_reason",
     "load_result",
     "needs_model",
+    "read_dataset",
     "read_diagnostics",
     "read_joint",
     "read_metadata",
@@ -86,13 +99,15 @@ def needs_model(what: str, folder: Path) -> ResultLoadError:
 
 
 def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check a result folder's ``graphfit.json`` (format, version, completion).
+    """Read and check a result folder's ``graphfit.json``: format, version, completion, and
+    :func:`~graphfit.io.verify.check_metadata` (schema, file names, identifier, its own hash).
 
     Raises
     ------
     ResultLoadError
-        When the folder does not exist, is not a graphfit result, is unfinished, or was written
-        in a format version this graphfit cannot read; the message names the file.
+        When the folder does not exist, is not a graphfit result, is unfinished, was written
+        in a format version this graphfit cannot read, or its ``graphfit.json`` fails the
+        checks; the message names the file (and the entry).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -103,10 +118,7 @@ def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
             f"{str(folder)!r} is not a graphfit result folder: it has no {METADATA}. A result "
             "folder is <output root>/<path_prefix>/<name>/<identifier>/."
         )
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ResultLoadError(f"{str(path)!r} is not valid JSON ({error}).") from None
+    metadata = read_json(inside(folder, METADATA))
     if not isinstance(metadata, dict) or metadata.get("format") != "graphfit-result":
         raise ResultLoadError(
             f'{str(path)!r} is not a graphfit result description (no "format": "graphfit-result").'
@@ -123,7 +135,7 @@ def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
             f"{str(folder)!r} holds an unfinished fit (no {MARKER} marker): the fit was stopped "
             "before it was saved. Rerun the fit."
         )
-    return metadata
+    return check_metadata(metadata, path)
 
 
 def read_netcdf(path: Path) -> az.InferenceData:
@@ -161,10 +173,10 @@ def incomplete_reason(folder: str | os.PathLike[str], idata: Any = None) -> str 
 
     folder = Path(folder)
     if idata is None:
-        idata = read_netcdf(folder / JOINT)
+        idata = read_netcdf(inside(folder, JOINT))
     try:
-        settings = json.loads((folder / SEARCH).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        settings = read_json(inside(folder, SEARCH))
+    except ResultLoadError:
         settings = {}
     posterior = stack.group(idata, "posterior")
     reasons = []
@@ -183,16 +195,22 @@ def incomplete_reason(folder: str | os.PathLike[str], idata: Any = None) -> str 
     return "; ".join(reasons) or None
 
 
-def read_joint(folder: Path) -> az.InferenceData:
-    """The joint ``InferenceData`` of a finished fit (``joint.nc``).
+def read_joint(folder: Path, metadata: dict[str, Any] | None = None) -> az.InferenceData:
+    """The joint ``InferenceData`` of a finished fit (``joint.nc``), verified.
+
+    ``metadata`` is the folder's checked ``graphfit.json`` (:func:`read_metadata`; read when
+    not given).  ``joint.nc`` and ``search.json`` must match their SHA-256 in it, and
+    ``search.json`` the search hash of the identifier.
 
     Raises
     ------
     ResultLoadError
-        For a missing or damaged file, or a posterior that is not whole
-        (:func:`incomplete_reason`).
+        For a missing or damaged file, a posterior that is not whole
+        (:func:`incomplete_reason`), or a file that does not match its hash.
     """
-    idata = read_netcdf(folder / JOINT)
+    if metadata is None:
+        metadata = read_metadata(folder)
+    idata = read_netcdf(inside(folder, JOINT))
     reason = incomplete_reason(folder, idata)
     if reason is not None:
         raise _IncompleteResult(
@@ -201,6 +219,17 @@ def read_joint(folder: Path) -> az.InferenceData:
             "is not a finished fit; delete the folder and fit again (a rerun of the same "
             "named search does so)."
         )
+    verify_file(folder, JOINT, metadata)
+    check_description(folder, SEARCH, read_json(inside(folder, SEARCH)), metadata)
+    return idata
+
+
+def read_dataset(folder: Path, index: int, metadata: dict[str, Any]) -> az.InferenceData:
+    """Dataset ``index``'s ``InferenceData`` (``datasets/<k>.nc``, the layout's name), verified
+    against its SHA-256 in ``metadata``."""
+    relative = dataset_file(index)
+    idata = read_netcdf(inside(folder, relative))
+    verify_file(folder, relative, metadata)
     return idata
 
 
@@ -211,7 +240,8 @@ def read_diagnostics(folder: Path, metadata: dict[str, Any]) -> Diagnostics | No
     figures = metadata.get("diagnostics")
     if figures is None:
         return None
-    path = folder / DIAGNOSTICS
+    path = inside(folder, DIAGNOSTICS)
+    verify_file(folder, DIAGNOSTICS, metadata)
     try:
         table = pd.read_csv(path, index_col="parameter")
     except (OSError, ValueError) as error:
@@ -267,7 +297,9 @@ def load_result(
         For a folder that is not a finished graphfit result (no completion marker, or a
         posterior with non-finite draws or fewer chains or draws than its search asked for: a
         fit stopped early), a truncated or damaged NetCDF file, a result in another format
-        version, or a ``model`` that differs from the saved one.
+        version, a ``graphfit.json`` that fails its checks, a file outside the folder or
+        that does not match its SHA-256 (each dataset's file is checked when it is first
+        read), or a ``model`` that differs from the saved one.
 
     Examples
     --------
@@ -283,8 +315,9 @@ def load_result(
     """
     folder = Path(path)
     metadata = read_metadata(folder)
+    check_paths(folder, metadata)
     graph = _graph_from(model, analysis)
-    idata = read_joint(folder)
+    idata = read_joint(folder, metadata)
     diagnostics = read_diagnostics(folder, metadata)
     if graph is None:
         result_list: ResultList = LoadedResultList(folder, metadata, idata, diagnostics)
@@ -350,14 +383,19 @@ class LoadedResultList(ResultList):
 
     def _read_dataset(self, index: int) -> az.InferenceData:
         """Dataset ``index``'s ``InferenceData``, read from ``datasets/<k>.nc``."""
-        return read_netcdf(self.folder / self.metadata["dataset_files"][index])
+        return read_dataset(self.folder, index, self.metadata)
 
     @cached_property
     def summary_table(self) -> pd.DataFrame:
         """The saved per-dataset summary (``summary.csv``)."""
         import pandas as pd
 
-        return pd.read_csv(self.folder / SUMMARY)
+        path = inside(self.folder, SUMMARY)
+        verify_file(self.folder, SUMMARY, self.metadata)
+        try:
+            return pd.read_csv(path)
+        except (OSError, ValueError) as error:
+            raise ResultLoadError(f"{str(path)!r} could not be read as CSV ({error}).") from None
 
     def __repr__(self) -> str:
         return f"LoadedResultList({len(self)} datasets from {str(self.folder)!r})"

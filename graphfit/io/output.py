@@ -21,6 +21,10 @@ else ``./output``; the identifier is a hash of the model, the data and the searc
 ``COMPLETED``               the completion marker, written last
 ==========================  ================================================================
 
+``graphfit.json`` also holds the SHA-256 of every file above but the plots (``sha256``) and a
+SHA-256 of its own other fields (``metadata_sha256``); loading and resuming check them (see
+:mod:`graphfit.io.verify`).
+
 Writes are atomic: everything goes to a hidden temporary folder next to the final one, the
 marker is written last, and the temporary folder is renamed into place with ``os.replace``.  A
 fit killed at any point leaves either no folder or a complete one; leftovers of killed writers
@@ -55,20 +59,26 @@ from graphfit.io.layout import (
     DATASETS,
     DIAGNOSTICS,
     ENV_VAR,
+    FILE_HASHES,
     FORMAT_VERSION,
     HDI_PROB,
     JOINT,
     MARKER,
     METADATA,
+    MODEL_INFO,
+    MODEL_JSON,
     SEARCH,
     SUMMARY,
+    dataset_file,
 )
 from graphfit.io.loading import (
     IncompleteResultWarning,
     _IncompleteResult,
-    incomplete_reason,
     load_result,
+    read_joint,
+    read_metadata,
 )
+from graphfit.io.verify import file_hashes, seal, verify_file
 from graphfit.util import package_version
 
 if TYPE_CHECKING:
@@ -115,7 +125,8 @@ def check_label(owner: str, field: str, value: Any) -> str | None:
     ------
     SearchError
         For a non-string, an empty string, an absolute path, ``.`` / ``..`` parts, parts starting
-        with ``.`` (hidden, so never listed), or a ``/`` in ``name``.
+        with ``.`` (hidden, so never listed), control characters (NUL, newline, ...), or a ``/``
+        in ``name``.
 
     Examples
     --------
@@ -135,6 +146,11 @@ def check_label(owner: str, field: str, value: Any) -> str | None:
     if field == "name" and ("/" in value or "\\" in value):
         raise SearchError(
             f"{owner}: name must be one folder name without '/' or '\\', got {value!r}."
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise SearchError(
+            f"{owner}: {field} must not contain control characters such as NUL or a newline "
+            f"(it names folders), got {value!r}."
         )
     parts = PurePosixPath(value.replace("\\", "/")).parts
     if value.startswith(("/", "\\")) or any(p in (".", "..") or p.startswith(".") for p in parts):
@@ -176,9 +192,28 @@ def resume(folder: pathlib.Path, graph: FactorGraphModel) -> ResultList | None:
     chains or draws than its ``search.json`` asks for: a fit stopped early and saved by an
     older graphfit) is unfinished: an :class:`~graphfit.IncompleteResultWarning` says so, and
     the fit runs again and replaces it.
+
+    Raises
+    ------
+    ResultLoadError
+        For a folder that :func:`~graphfit.load_result` refuses, one saved for another
+        identifier (the fit of other search settings, moved here), or a file that does not
+        match its SHA-256 (every file is checked, each dataset's included).
     """
     if not is_complete(folder):
         return None
+    metadata = read_metadata(folder)
+    if metadata["identifier"] != folder.name:
+        raise ResultLoadError(
+            f"{str(folder)!r} holds the fit with identifier {metadata['identifier']!r}, not "
+            f"{folder.name!r}: it was moved or copied here from another fit. Delete the folder "
+            "to fit again."
+        )
+    for relative in (MODEL_JSON, SUMMARY, DIAGNOSTICS, MODEL_INFO):
+        if (folder / relative).exists() or relative in metadata.get(FILE_HASHES, {}):
+            verify_file(folder, relative, metadata)
+    for k in range(len(metadata["datasets"])):
+        verify_file(folder, dataset_file(k), metadata)
     try:
         result_list = load_result(folder, model=graph)
     except _IncompleteResult as error:
@@ -363,11 +398,13 @@ def _remove_stale(parent: Path, identifier: str) -> None:
 
 def _whole(folder: Path) -> bool:
     """True when the finished fit in ``folder`` holds a whole posterior (see
-    :func:`graphfit.io.loading.incomplete_reason`); a damaged one is not."""
+    :func:`graphfit.io.loading.incomplete_reason`); a damaged one, or one that fails its
+    checks (:func:`graphfit.io.loading.read_joint`), is not."""
     try:
-        return incomplete_reason(folder) is None
+        read_joint(folder)
     except ResultLoadError:
         return False
+    return True
 
 
 def save_result(
@@ -389,14 +426,14 @@ def save_result(
     tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}{_TMP}{os.getpid()}-"))
     try:
         graph = result_list.graph
-        (tmp / "model.info").write_text(graph.info, encoding="utf-8")
-        _write_json(tmp / "model.json", identity["model"])
+        (tmp / MODEL_INFO).write_text(graph.info, encoding="utf-8")
+        _write_json(tmp / MODEL_JSON, identity["model"])
         _write_json(tmp / SEARCH, identity["search"])
         _write_netcdf(result_list.idata, tmp / JOINT)
         (tmp / DATASETS).mkdir()
         dataset_files = []
         for k, result in enumerate(result_list):
-            relative = f"{DATASETS}/{k:04d}.nc"
+            relative = dataset_file(k)
             _write_netcdf(result.idata, tmp / relative)
             dataset_files.append(relative)
         joint = parameter_table(result_list.idata)
@@ -424,8 +461,12 @@ def save_result(
             "timings": {k: float(v) for k, v in result_list.timings.items()},
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             **_summary_json(joint, diagnostics),
+            FILE_HASHES: file_hashes(
+                tmp,
+                [MODEL_INFO, MODEL_JSON, SEARCH, JOINT, *dataset_files, SUMMARY, DIAGNOSTICS],
+            ),
         }
-        _write_json(tmp / METADATA, metadata)
+        _write_json(tmp / METADATA, seal(metadata))
         (tmp / MARKER).write_text(f"{identity['identifier']}\n", encoding="utf-8")
         if is_complete(folder) and _whole(folder):
             # another process finished the same fit first: keep it

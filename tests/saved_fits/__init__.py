@@ -2,7 +2,9 @@
 
 Each subfolder was written by ``python -m tests.saved_fits`` (run from the repository root) on
 one stack: ``pymc5_arviz0`` on Python 3.11, ``pymc6_arviz1`` on Python 3.12.  Run it again on a
-stack after a change to the output format, and commit the folder it writes.
+stack after a change to the output format, and commit the folder it writes.  They were written
+before graphfit saved file hashes in ``graphfit.json``, so they also check that such folders
+still load and resume with the hash checks skipped (as ``tests/test_folder_hardening.py`` does).
 """
 
 import pathlib
