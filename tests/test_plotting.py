@@ -97,11 +97,12 @@ def test_plot_fits_is_a_grid_of_every_dataset(identical_fit):
 
 @pytest.fixture(scope="module")
 def named_fit():
-    """A cheap fit (MAP) of two datasets whose names are not safe file names."""
+    """A cheap fit (MAP) of two datasets whose names are not safe file names ('/' is refused
+    in names altogether, see tests/test_input_hardening.py)."""
     model = gf.Model(gf.ex.Gaussian)
     factors = [
         gf.AnalysisFactor(model, analysis, name=name)
-        for analysis, name in zip(identical_analyses(), ["epoch 1/a", "epoch 1_a"], strict=False)
+        for analysis, name in zip(identical_analyses(), ["epoch 1:a", "epoch 1_a"], strict=False)
     ]
     graph = gf.FactorGraphModel(*factors)
     return gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)

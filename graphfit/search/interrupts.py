@@ -410,8 +410,9 @@ class interruptible:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous = {}
-        if not self.received or (kind is not None and issubclass(kind, KeyboardInterrupt)):
+        if not self.received:
             return False
+        # swallowed by the sampler, or raised where it arrived (e.g. while PyMC compiles)
         raise KeyboardInterrupt(
             f"{self.what} was interrupted (Ctrl-C); its partial output was discarded and "
             "nothing was saved."
