@@ -20,9 +20,15 @@ PyAutoFit needs its own Python (see ``cold_start.py``)::
 
     python benchmarks/dynesty_defaults.py --autofit-python /tmp/afenv/bin/python
 
+PyAutoFit's venv holds autofit and what it needs.  ``--graphfit-python`` runs graphfit's fits in
+another Python, such as a venv with ``pip install "graphfit[dynesty]"`` and nothing else, so that
+each side imports only what a user of it installs: an environment with the test extras makes
+every fit import more (xarray imports dask when it is installed, about 0.5 s).
+
 Without ``--autofit-python`` the PyAutoFit rows are skipped.  It prints a markdown table and
-writes ``benchmarks/results/dynesty_defaults.json``; with ``--nlive`` (a smoke test of this
-script at other settings than the defaults) nothing is written.
+writes ``benchmarks/results/dynesty_defaults.json`` (``--name``: another file, for another
+stack's rows); with ``--nlive`` (a smoke test of this script at other settings than the
+defaults) nothing is written.
 """
 
 from __future__ import annotations
@@ -76,7 +82,8 @@ def run(side: str, problem: str, args: argparse.Namespace, seed: int) -> dict:
     if side == "PyAutoFit":
         command = [args.autofit_python, str(HERE / "_cold_autofit.py"), problem, str(WORKSPACE)]
     else:
-        command = [sys.executable, str(Path(__file__).resolve()), "--child", problem]
+        python = args.graphfit_python or sys.executable
+        command = [python, str(Path(__file__).resolve()), "--child", problem]
         command += ["--seed", str(seed)]
         if args.nlive is not None:
             command += ["--nlive", str(args.nlive)]
@@ -124,7 +131,17 @@ def main() -> None:
     parser.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=PROBLEMS)
     parser.add_argument("--repeats", type=int, default=3, help="runs per side and problem")
     parser.add_argument("--autofit-python", default=None, help="a Python that has autofit")
+    parser.add_argument(
+        "--graphfit-python",
+        default=None,
+        help="the Python of graphfit's fits (default: this one): a venv with graphfit[dynesty]",
+    )
     parser.add_argument("--nlive", type=int, default=None, help="smoke tests: not the defaults")
+    parser.add_argument(
+        "--name",
+        default="dynesty_defaults",
+        help="results file: benchmarks/results/<name>.json (another stack's rows under their own)",
+    )
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=PROBLEMS, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -158,8 +175,9 @@ def main() -> None:
             "repeats": args.repeats,
             "search": 'DynestyStatic(sample="rwalk") at the defaults, no output folder',
             "process": "one per fit",
+            "graphfit python": args.graphfit_python or sys.executable,
         }
-        print(write_json("dynesty_defaults", rows, settings))
+        print(write_json(args.name, rows, settings))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphfit.backend import stack
-from graphfit.backend.pointwise import python_default, vectorized_log_density
+from graphfit.backend.pointwise import python_default, python_mode, vectorized_log_density
 from graphfit.backend.transforms import backward_values, forward_values
 from graphfit.exceptions import SearchError
 from graphfit.results.diagnostics import ESS_MIN, RHAT_MAX, ConvergenceWarning
@@ -403,7 +403,9 @@ def _idata(
     chain = np.swapaxes(sampler.get_chain(discard=burn_in, thin=thin), 0, 1)
     posterior = _posterior(finder, model, chain)
     if model.deterministics:
-        extra = pm.compute_deterministics(posterior, model=model, progressbar=False)
+        extra = pm.compute_deterministics(
+            posterior, model=model, progressbar=False, compile_kwargs={"mode": python_mode()}
+        )
         posterior = xr.merge([posterior, extra], combine_attrs="override")
     lp = sampler.get_log_prob(discard=burn_in, thin=thin).T
     arrays = {
