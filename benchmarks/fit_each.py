@@ -183,7 +183,7 @@ def run_mode(mode: str, args, fits, search, centres) -> dict:
     load = os.getloadavg()[0]  # 1-minute load average just before the run
     meter.start()
     if mode.startswith("sequential"):
-        result_list, seconds = timed(lambda: gf.fit_each(fits, search, progress=args.progress))
+        result_list, seconds = timed(lambda: gf.fit_each(fits, search, progressbar=args.progress))
         return row(mode, 1, result_list, seconds, centres, load, meter.others(seconds))
     if mode.startswith("pool"):
         result_list, seconds = timed(
@@ -191,7 +191,7 @@ def run_mode(mode: str, args, fits, search, centres) -> dict:
                 fits,
                 search,
                 executor=args.workers,
-                progress=args.progress,
+                progressbar=args.progress,
                 chunksize=args.chunksize,
             )
         )
@@ -212,7 +212,7 @@ def run_mode(mode: str, args, fits, search, centres) -> dict:
             fits,
             search,
             executor=client.get_executor(),
-            progress=args.progress,
+            progressbar=args.progress,
             chunksize=args.chunksize,
         )
 

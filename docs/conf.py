@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import graphfit as gf
@@ -106,6 +107,16 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
 nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+# PyTensor warns, once per process, that it found no BLAS to link to (a pip install): a note
+# about the docs machine, not about the tutorial, so the executed pages leave it out.  Only that
+# message is filtered, in the notebooks' kernels (which, with the processes they start, inherit
+# this environment) and in this process; graphfit's own warnings still show on the pages.
+BLAS_WARNING = "PyTensor could not link to a BLAS installation"
+_options = [o for o in os.environ.get("PYTHONWARNINGS", "").split(",") if o]
+if f"ignore:{BLAS_WARNING}:UserWarning" not in _options:
+    _options.append(f"ignore:{BLAS_WARNING}:UserWarning")  # the last option takes precedence
+os.environ["PYTHONWARNINGS"] = ",".join(_options)
+warnings.filterwarnings("ignore", message=BLAS_WARNING, category=UserWarning)
 
 # -- HTML --------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

@@ -82,7 +82,7 @@ def main(random_seed: int = 1, distributed: bool = True) -> gf.IndependentResult
         print(f"{result.name}: centre = {float(centre.mean()):.3f} +- {float(centre.std()):.3f}")
 
     if distributed:
-        pool = gf.fit_each(factors(), search, executor=2, progress=False)
+        pool = gf.fit_each(factors(), search, executor=2, progressbar=False)
         print("process pool:", pool, "compiles:", pool.compile_count)
         try:
             from distributed import Client, LocalCluster
@@ -96,7 +96,7 @@ def main(random_seed: int = 1, distributed: bool = True) -> gf.IndependentResult
                 Client(cluster) as client,
             ):
                 on_dask = gf.fit_each(
-                    factors(), search, executor=client.get_executor(), progress=False
+                    factors(), search, executor=client.get_executor(), progressbar=False
                 )
             print("Dask:", on_dask, "compiles:", on_dask.compile_count)
 

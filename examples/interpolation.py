@@ -60,7 +60,7 @@ def fit_one_by_one(search: gf.Search) -> gf.IndependentResultList:
         gf.AnalysisFactor(gf.Collection(gaussian=gaussian_model(), time=t), a, name=f"time_{t:g}")
         for t, a in zip(TIMES, analyses(), strict=True)
     ]
-    return gf.fit_each(factors, search, progress=False)
+    return gf.fit_each(factors, search, progressbar=False)
 
 
 def fit_jointly(search: gf.Search) -> gf.ResultList:

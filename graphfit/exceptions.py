@@ -1,4 +1,4 @@
-"""Exceptions raised by graphfit.
+"""Exceptions raised by graphfit, and the warnings of what a user must see.
 
 Every error a user can trigger by building an object with bad input is one of these classes.  Each
 subclasses :class:`ValueError` or :class:`TypeError`, so code that already catches those keeps
@@ -24,6 +24,8 @@ __all__ = [
     "PriorError",
     "RelationError",
     "ResultLoadError",
+    "ResumedFitWarning",
+    "SamplerFallbackWarning",
     "SamplesError",
     "SearchError",
     "SearchKeywordError",
@@ -325,6 +327,37 @@ class InterpolationError(GraphfitError, ValueError):
     ... except gf.InterpolationError as error:
     ...     print(error)  # doctest: +ELLIPSIS
     interpolate: needs at least 2 ...
+    """
+
+
+# -- warnings: what a user must see, also in a notebook (where ``logging`` output is hidden) --
+
+
+class ResumedFitWarning(UserWarning):
+    """A named search loaded its finished fit from the output folder instead of fitting again
+    (same model, data and search settings); delete the folder to fit again.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from graphfit.exceptions import ResumedFitWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("graphfit: loaded the finished fit", ResumedFitWarning)
+    >>> caught[0].category.__name__, issubclass(ResumedFitWarning, UserWarning)
+    ('ResumedFitWarning', True)
+    """
+
+
+class SamplerFallbackWarning(UserWarning):
+    """A search ran another sampler than the one asked for, because the model does not allow
+    it (``gf.NUTS`` on a black-box likelihood, which has no gradient, runs ``gf.SMC``).
+
+    Examples
+    --------
+    >>> from graphfit.exceptions import SamplerFallbackWarning
+    >>> issubclass(SamplerFallbackWarning, UserWarning)
+    True
     """
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import arviz as az
 import numpy as np
 import pytest
@@ -11,6 +9,7 @@ from scipy import stats
 
 import graphfit as gf
 from graphfit.backend import stack
+from graphfit.exceptions import SamplerFallbackWarning
 from tests.conftest import cookbook_model, identical_analyses, search
 
 
@@ -50,7 +49,8 @@ def black_box_graph(kind=LegacyGaussianAnalysis) -> gf.FactorGraphModel:
 @pytest.fixture(scope="module")
 def black_box_fit() -> gf.ResultList:
     graph = black_box_graph()
-    return search(draws=1000, chains=2).fit(model=graph.global_prior_model, analysis=graph)
+    with pytest.warns(SamplerFallbackWarning, match="sampling with gf.SMC"):
+        return search(draws=1000, chains=2).fit(model=graph.global_prior_model, analysis=graph)
 
 
 def test_compiled_graph_marks_black_box_datasets():
@@ -61,20 +61,21 @@ def test_compiled_graph_marks_black_box_datasets():
     assert tuple(compiled.model["dataset_0.obs"].shape.eval()) == (100,)
 
 
-def test_nuts_switches_to_smc_and_says_why(caplog):
+def test_nuts_switches_to_smc_and_says_why():
     graph = gf.FactorGraphModel(
         gf.AnalysisFactor(cookbook_model(), FlaggedAnalysis(identical_analyses()[0]))
     )
-    with caplog.at_level(logging.WARNING, logger="graphfit"):
+    # a warning (which a notebook shows), not a log record
+    with pytest.warns(
+        SamplerFallbackWarning,
+        match=r"^NUTS: dataset\(s\) dataset_0 have a black-box likelihood \(black_box = True\), "
+        r"which has no gradient, so NUTS cannot run; sampling with gf\.SMC \(pm\.sample_smc, "
+        r"gradient-free\) instead, draws=300, chains=2\. Use gf\.SMC directly to choose its "
+        r"settings\.$",
+    ):
         result_list = search(draws=300, chains=2).fit(
             model=graph.global_prior_model, analysis=graph
         )
-    messages = [r.getMessage() for r in caplog.records if r.name == "graphfit"]
-    assert any(
-        "dataset(s) dataset_0 have a black-box likelihood (black_box = True), which has no "
-        "gradient, so NUTS cannot run; sampling with gf.SMC" in m
-        for m in messages
-    )
     # SMC ran: stage statistics and a log evidence
     assert "beta" in result_list.idata.sample_stats
     assert result_list.log_evidence.method == "smc"

@@ -267,10 +267,10 @@ def test_fit_each_keeps_each_fits_data(monkeypatch):
         for s in (5, 10, 20)
     ]
     clear_cache()
-    eager = gf.fit_each(factors, gf.MAP(random_seed=1), progress=False)
+    eager = gf.fit_each(factors, gf.MAP(random_seed=1), progressbar=False)
     monkeypatch.setattr(deferred, "DEFER_LOG_LIKELIHOOD_SIZE", 0)
     clear_cache()
-    lazy = gf.fit_each(factors, gf.MAP(random_seed=1), progress=False)
+    lazy = gf.fit_each(factors, gf.MAP(random_seed=1), progressbar=False)
     sources = [deferred_source(r.idata.log_likelihood["obs"]) for r in lazy]
     assert all(s is not None and s.computations == 0 for s in sources)
     for lazy_result, eager_result in zip(lazy, eager, strict=True):

@@ -105,8 +105,9 @@ def _ar1(rng, shape, phi):
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning:arviz")
-def test_vectorised_table_equals_arviz_summary():
-    """R-hat, bulk and tail ESS match ArviZ's own (unrounded) to 1e-12 on awkward chains."""
+def test_table_equals_arviz_summary():
+    """R-hat, bulk and tail ESS are ArviZ's own (unrounded), in ``az.summary``'s rows, on
+    awkward chains."""
     from graphfit.results.diagnostics import diagnostics_table
 
     rng = np.random.default_rng(1)
@@ -130,7 +131,7 @@ def test_vectorised_table_equals_arviz_summary():
     assert table.loc["slow", "ess_bulk"] < 300  # the autocorrelation is really measured
 
 
-def test_vectorised_table_with_an_odd_number_of_draws():
+def test_table_with_an_odd_number_of_draws():
     from graphfit.results.diagnostics import diagnostics_table
 
     rng = np.random.default_rng(2)

@@ -16,6 +16,7 @@ from scipy import stats
 
 import graphfit as gf
 from graphfit.backend import stack
+from graphfit.exceptions import ResumedFitWarning
 from graphfit.io.identifier import search_settings
 from graphfit.search.emcee import walkers_rhat_max
 from tests import linear_gaussian as lg
@@ -156,14 +157,15 @@ def test_a_named_fit_is_saved_and_loaded_again(cookbook_fit):
         "sampler_kwargs": {},
     }
     graph = identical_graph()
-    again = gf.Emcee(
-        nwalkers=16,
-        nsteps=3000,
-        random_seed=3,
-        progressbar=False,
-        name="emcee",
-        output_path=folder.parents[1],
-    ).fit(model=graph.global_prior_model, analysis=graph)
+    with pytest.warns(ResumedFitWarning, match="loaded the finished fit"):
+        again = gf.Emcee(
+            nwalkers=16,
+            nsteps=3000,
+            random_seed=3,
+            progressbar=False,
+            name="emcee",
+            output_path=folder.parents[1],
+        ).fit(model=graph.global_prior_model, analysis=graph)
     assert again.resumed and again.output_folder == folder
     loaded, fitted = again.idata, cookbook_fit.idata
     np.testing.assert_array_equal(loaded.posterior["centre"], fitted.posterior["centre"])

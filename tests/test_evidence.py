@@ -7,6 +7,7 @@ import pytest
 
 import graphfit as gf
 from graphfit.backend import stack
+from graphfit.exceptions import ResumedFitWarning
 from graphfit.results.evidence import LogEvidence
 from graphfit.search.dynesty import prior_transform
 from tests import linear_gaussian as lg
@@ -165,9 +166,10 @@ def test_smc_fit_is_saved_and_resumed_with_its_evidence(tmp_path):
     first = gf.SMC(name="evidence", output_path=tmp_path, **settings).fit(
         model=graph.global_prior_model, analysis=graph
     )
-    again = gf.SMC(name="evidence", output_path=tmp_path, **settings).fit(
-        model=graph.global_prior_model, analysis=graph
-    )
+    with pytest.warns(ResumedFitWarning, match="loaded the finished fit"):
+        again = gf.SMC(name="evidence", output_path=tmp_path, **settings).fit(
+            model=graph.global_prior_model, analysis=graph
+        )
     assert again.resumed and again.output_folder == first.output_folder
     assert again.log_evidence.value == pytest.approx(first.log_evidence.value, abs=1e-12)
     assert again.log_evidence.error == pytest.approx(first.log_evidence.error, abs=1e-12)

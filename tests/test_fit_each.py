@@ -16,6 +16,7 @@ import pytest
 import graphfit as gf
 import graphfit.batch.executors as executors
 import graphfit.batch.fit_each as independent_fits
+from graphfit.exceptions import ResumedFitWarning
 from tests.conftest import cookbook_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +97,7 @@ class KillerAnalysis(gf.ex.Analysis):
 
 @pytest.mark.slow
 def test_five_alike_datasets_compile_once_and_match_a_fresh_fit():
-    result_list = fit = gf.fit_each(factors(), nuts(), progress=False)
+    result_list = fit = gf.fit_each(factors(), nuts(), progressbar=False)
     assert isinstance(result_list, gf.ResultList)
     assert result_list.compile_count == 1
     assert result_list.stats["compiles"] == 1
@@ -141,7 +142,7 @@ def test_structures_are_compiled_once_each_and_relations_fit_on_their_own():
         gf.AnalysisFactor(m, a, name=n)
         for m, a, n in zip(models, analyses, ["a", "b", "narrow", "c", "line"], strict=True)
     ]
-    result_list = gf.fit_each(mixed, gf.MAP(random_seed=1), progress=False)
+    result_list = gf.fit_each(mixed, gf.MAP(random_seed=1), progressbar=False)
     assert result_list.compile_count == 3
     assert [round(r.max_log_likelihood_instance.centre) for r in result_list[:4]] == [
         40,
@@ -151,7 +152,7 @@ def test_structures_are_compiled_once_each_and_relations_fit_on_their_own():
     ]
     assert round(result_list["line"].max_log_likelihood_instance.gaussian.sigma) == 10
     # a second call in the same process reuses the compiled structures
-    again = gf.fit_each(mixed[:2], gf.MAP(random_seed=1), progress=False)
+    again = gf.fit_each(mixed[:2], gf.MAP(random_seed=1), progressbar=False)
     assert again.compile_count == 0
 
 
@@ -163,7 +164,7 @@ def test_a_failing_dataset_is_recorded_and_the_others_kept():
         )
         for k, (d, n) in enumerate(data)
     ]
-    result_list = gf.fit_each(factors_, gf.MAP(random_seed=1), progress=False)
+    result_list = gf.fit_each(factors_, gf.MAP(random_seed=1), progressbar=False)
     assert [f.name for f in result_list.failed] == ["epoch_1"]
     failed = result_list["epoch_1"]
     assert isinstance(failed, gf.FailedResult) and failed.failed and failed.index == 1
@@ -182,7 +183,7 @@ def test_a_failing_dataset_is_recorded_and_the_others_kept():
 
 
 def test_joint_only_features_raise_clear_errors():
-    result_list = gf.fit_each(factors(CENTRES[:1]), gf.MAP(random_seed=1), progress=False)
+    result_list = gf.fit_each(factors(CENTRES[:1]), gf.MAP(random_seed=1), progressbar=False)
     for call in (
         lambda: result_list.joint_log_likelihood(),
         lambda: result_list.max_log_likelihood_index,
@@ -223,8 +224,8 @@ def test_thread_pool_and_progress_bar(capsys):
     assert [round(r.max_log_likelihood_instance.centre) for r in result_list] == [40, 45, 50]
     err = capsys.readouterr().err
     assert "fit_each" in err and "3/3" in err
-    assert "failed=0, finished=3, remaining=0" in err
-    gf.fit_each(factors(CENTRES[:1]), gf.MAP(random_seed=1), progress=False)
+    assert "3/3 [" in err and "<00:00" in err and "0 failed]" in err  # done, time left, failed
+    gf.fit_each(factors(CENTRES[:1]), gf.MAP(random_seed=1), progressbar=False)
     assert capsys.readouterr().err == ""
 
 
@@ -236,7 +237,7 @@ def test_local_process_pool_compiles_once_per_structure_or_per_spawned_worker(mo
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setattr(executors, "POOL_START_METHOD", start)
     result_list = run_with_timeout(
-        lambda: gf.fit_each(factors(CENTRES[:4]), nuts(), executor=2, progress=False), 600
+        lambda: gf.fit_each(factors(CENTRES[:4]), nuts(), executor=2, progressbar=False), 600
     )
     assert result_list.failed == []
     if start == "fork":
@@ -264,7 +265,7 @@ def test_local_process_pool_survives_a_killed_worker(monkeypatch):
         for k, (d, n) in enumerate(data)
     ]
     result_list = run_with_timeout(
-        lambda: gf.fit_each(factors_, gf.MAP(random_seed=1), executor=2, progress=False), 600
+        lambda: gf.fit_each(factors_, gf.MAP(random_seed=1), executor=2, progressbar=False), 600
     )
     assert [f.name for f in result_list.failed] == ["e1"]
     assert type(result_list["e1"].error).__name__ == "BrokenProcessPool"
@@ -303,7 +304,7 @@ def test_dask_cluster_with_a_worker_killed_mid_fit(monkeypatch):
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
-            return gf.fit_each(factors_, nuts(), executor=client.get_executor(), progress=False)
+            return gf.fit_each(factors_, nuts(), executor=client.get_executor(), progressbar=False)
 
     result_list = run_with_timeout(run, 900)
     assert [f.name for f in result_list.failed] == ["e1"], [f.traceback for f in result_list.failed]
@@ -328,9 +329,9 @@ def test_dask_cluster_with_a_worker_killed_mid_fit(monkeypatch):
         gf.fit_each(factors_[:1], gf.MAP(), executor=executor)
 
 
-def test_each_dataset_gets_its_own_named_search():
+def test_each_dataset_gets_its_own_named_search(tmp_path):
     """The hook for output folders: a named search fits each dataset under its own name."""
-    search = gf.MAP(name="survey", path_prefix="runs", progressbar=True)
+    search = gf.MAP(name="survey", path_prefix="runs", progressbar=True, output_path=tmp_path)
     own = independent_fits.dataset_search(search, "epoch_3")
     assert (own.name, own.path_prefix, own.progressbar) == (
         "epoch_3",
@@ -348,9 +349,7 @@ def test_each_dataset_gets_its_own_named_search():
     assert not any("epoch" in name for name in names)  # nothing specific to the dataset
 
 
-def test_named_fits_are_saved_as_they_finish_and_a_rerun_fits_only_what_is_missing(
-    tmp_path, caplog
-):
+def test_named_fits_are_saved_as_they_finish_and_a_rerun_fits_only_what_is_missing(tmp_path):
     """With a named search each dataset gets its own output folder; rerunning loads the
     finished ones and fits only the dataset that failed before."""
     data = [gf.ex.simulate_gaussian_dataset(centre=c, seed=k) for k, c in enumerate(CENTRES[:3])]
@@ -363,16 +362,19 @@ def test_named_fits_are_saved_as_they_finish_and_a_rerun_fits_only_what_is_missi
             for k, (d, n) in enumerate(data)
         ]
         search = gf.MAP(random_seed=1, name="epochs", path_prefix="run", output_path=tmp_path)
-        return gf.fit_each(factors_, search, progress=False)
+        return gf.fit_each(factors_, search, progressbar=False)
 
     first = run(poisoned=1)
     assert [f.name for f in first.failed] == ["epoch_1"]
     saved = {p.parent.parent.name for p in (tmp_path / "run" / "epochs").glob("*/*/COMPLETED")}
     assert saved == {"epoch_0", "epoch_2"}  # the failed dataset wrote nothing
-    with caplog.at_level("WARNING", logger="graphfit"):
+    with pytest.warns(ResumedFitWarning) as caught:  # carried back and warned once, per category
         second = run(poisoned=None)
     assert not second.failed
-    loaded = [r.getMessage() for r in caplog.records if "loaded the finished fit" in r.getMessage()]
+    (loaded,) = [str(w.message) for w in caught if w.category is ResumedFitWarning]
+    assert loaded.startswith("fit_each: ResumedFitWarning in 2 of 3 datasets: epoch_0 (graphfit: ")
+    assert "loaded the finished fit" in loaded
+    loaded = [m for _, category, m in second.warnings if category == "ResumedFitWarning"]
     assert len(loaded) == 2
     assert [any(f"epoch_{k}" in m for m in loaded) for k in range(3)] == [True, False, True]
     saved = {p.parent.parent.name for p in (tmp_path / "run" / "epochs").glob("*/*/COMPLETED")}
@@ -421,7 +423,9 @@ def test_warnings_of_the_fits_come_back_once_per_category_naming_the_datasets():
         r"epoch_5 \(detector D is saturated\), epoch_6 \(detector E{288}\.\.\.\), \.\.\. and 2 "
         r"more$",
     ) as record:
-        result_list = gf.fit_each(warning_factors(detectors), gf.MAP(random_seed=1), progress=False)
+        result_list = gf.fit_each(
+            warning_factors(detectors), gf.MAP(random_seed=1), progressbar=False
+        )
     assert len(record) == 1  # the fits' own warnings were caught, not shown
     assert result_list.failed == []
     assert result_list.warnings[0] == ("epoch_1", "DetectorWarning", "detector A is saturated")
@@ -431,12 +435,12 @@ def test_warnings_of_the_fits_come_back_once_per_category_naming_the_datasets():
     # the caller's filters apply where the fits run: ignored is ignored ...
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DetectorWarning)
-        quiet = gf.fit_each(warning_factors(["A"]), gf.MAP(random_seed=1), progress=False)
+        quiet = gf.fit_each(warning_factors(["A"]), gf.MAP(random_seed=1), progressbar=False)
     assert quiet.warnings == [] and quiet.failed == []
     # ... and an error is an error: that dataset's fit fails with it
     with warnings.catch_warnings():
         warnings.simplefilter("error", DetectorWarning)
-        strict = gf.fit_each(warning_factors([None, "A"]), gf.MAP(random_seed=1), progress=False)
+        strict = gf.fit_each(warning_factors([None, "A"]), gf.MAP(random_seed=1), progressbar=False)
     assert [f.name for f in strict.failed] == ["epoch_1"]
     assert strict["epoch_1"].message == "DetectorWarning: detector A is saturated"
 
@@ -453,7 +457,7 @@ def test_convergence_warnings_from_pool_workers_reach_the_caller_naming_the_data
         r"for: .*\), epoch_1 \(.*\), epoch_2 \(.*\), epoch_3 \(.*bulk ESS below 400 for: .*\)$",
     ) as record:
         result_list = run_with_timeout(
-            lambda: gf.fit_each(factors(CENTRES[:4]), search, executor=2, progress=False), 600
+            lambda: gf.fit_each(factors(CENTRES[:4]), search, executor=2, progressbar=False), 600
         )
     # Python 3.12+ also warns that the pool forks a process with threads (graphfit forks on
     # purpose on Linux, see pool_start_method): that warning is Python's, not a fit's

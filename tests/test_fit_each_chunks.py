@@ -60,7 +60,7 @@ def test_chunks_keep_input_order_and_per_dataset_failures(capsys):
     assert result_list.compile_count == 1  # one process: one compile for the structure
     assert result_list.stats["fit_seconds"] > 0 and result_list.stats["fit_cpu_seconds"] > 0
     err = capsys.readouterr().err
-    assert "5/5" in err and "failed=2, finished=3, remaining=0" in err
+    assert "5/5" in err and "2 failed" in err
 
 
 def test_automatic_chunksize_and_bad_chunksize():
@@ -76,11 +76,11 @@ def test_automatic_chunksize_and_bad_chunksize():
     with ThreadPoolExecutor(3) as pool:
         assert independent_fits._worker_count(pool) == 3
         result_list = gf.fit_each(
-            poisoned_factors(set())[:3], gf.MAP(random_seed=1), executor=pool, progress=False
+            poisoned_factors(set())[:3], gf.MAP(random_seed=1), executor=pool, progressbar=False
         )
     assert result_list.stats["chunksize"] == 1 and result_list.failed == []
     # in this process the chunk size does not apply
-    sequential = gf.fit_each(poisoned_factors(set())[:2], gf.MAP(random_seed=1), progress=False)
+    sequential = gf.fit_each(poisoned_factors(set())[:2], gf.MAP(random_seed=1), progressbar=False)
     assert sequential.stats["chunksize"] == 1
     factor = poisoned_factors(set())[0]
     for bad in (0, -1, 2.5, True, "4"):
@@ -128,7 +128,7 @@ def test_fits_run_with_one_blas_thread_and_the_limits_are_restored():
     for executor in (None, ThreadPoolExecutor(2)):
         ThreadCountAnalysis.seen = []
         result_list = gf.fit_each(
-            factors_, gf.MAP(random_seed=1), executor=executor, progress=False
+            factors_, gf.MAP(random_seed=1), executor=executor, progressbar=False
         )
         assert result_list.failed == []
         assert ThreadCountAnalysis.seen and set(ThreadCountAnalysis.seen) == {1}
@@ -156,7 +156,7 @@ def test_process_pool_retries_each_dataset_of_a_chunk_whose_worker_died(monkeypa
     # (on Linux), then chunks [e1, e2], [e3]: e1 kills the worker running e1 and e2
     result_list = run_with_timeout(
         lambda: gf.fit_each(
-            factors_, gf.MAP(random_seed=1), executor=2, chunksize=2, progress=False
+            factors_, gf.MAP(random_seed=1), executor=2, chunksize=2, progressbar=False
         ),
         600,
     )
@@ -211,7 +211,7 @@ def test_a_worker_deaf_to_sigterm_does_not_hang_the_retries_after_another_died(m
     ]
     result_list = run_with_timeout(
         lambda: gf.fit_each(
-            factors_, gf.MAP(random_seed=1), executor=2, chunksize=1, progress=False
+            factors_, gf.MAP(random_seed=1), executor=2, chunksize=1, progressbar=False
         ),
         120,
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import graphfit as gf
+from graphfit.exceptions import ResumedFitWarning
 from graphfit.io.layout import FILE_HASHES, METADATA, METADATA_HASH
 from graphfit.io.output import fit_folder
 from graphfit.io.verify import seal
@@ -251,13 +252,29 @@ def test_a_fit_moved_into_another_identifiers_folder_is_refused_on_resume(saved,
 
 
 def test_a_folder_saved_without_hashes_loads_and_resumes(saved, tmp_path):
-    """Folders written before the hashes existed are read with the hash checks skipped."""
+    """Folders written before the hashes existed (format version 1) are read with the hash
+    checks skipped."""
     folder = copy_fit(saved, "pair", tmp_path)
-    edit_metadata(folder, lambda m: [m.pop(FILE_HASHES), m.pop(METADATA_HASH)])
+    edit_metadata(
+        folder, lambda m: [m.pop(FILE_HASHES), m.pop(METADATA_HASH), m.update(format_version=1)]
+    )
     loaded = gf.load_result(folder)
     assert loaded[1].idata.posterior.equals(saved[1]["pair"][1].idata.posterior)
-    again = fit(tmp_path / "root", "pair", PAIR)
+    with pytest.warns(ResumedFitWarning, match="loaded the finished fit"):
+        again = fit(tmp_path / "root", "pair", PAIR)
     assert again.resumed and again.output_folder == folder
+
+
+def test_a_current_folder_with_its_hashes_removed_is_refused(saved, tmp_path):
+    folder = copy_fit(saved, "pair", tmp_path)
+    edit_metadata(folder, lambda m: [m.pop(FILE_HASHES), m.pop(METADATA_HASH)])
+    with pytest.raises(
+        gf.ResultLoadError,
+        match=r"graphfit\.json' is in result format version 2, whose folders hold the SHA-256 of "
+        r"their files and metadata \(sha256, metadata_sha256\), but it has neither: they were "
+        r"removed\. Delete the result folder and fit again\.$",
+    ):
+        gf.load_result(folder)
 
 
 def test_hashes_without_the_metadata_hash_are_refused(saved, tmp_path):

@@ -48,7 +48,7 @@ def test_acceptance_centre_at_time_one_and_a_half():
     search = gf.NUTS(
         draws=1000, tune=500, chains=2, cores=1, sampler="nutpie", random_seed=1, progressbar=False
     )
-    fits = gf.fit_each(time_factors(), search, progress=False)
+    fits = gf.fit_each(time_factors(), search, progressbar=False)
     assert fits.failed == [] and fits.compile_count == 1  # the fixed time does not split them
     idata = gf.interpolate(fits, covariate="time", at=[0.5, 1.5])
     centre = idata.posterior["gaussian.centre"].sel(covariate=1.5)
@@ -102,7 +102,7 @@ def test_spline_interpolator_reproduces_a_cubic():
 
 
 def test_interpolate_posteriors_of_map_fits():
-    fits = gf.fit_each(time_factors(), gf.MAP(random_seed=1), progress=False)
+    fits = gf.fit_each(time_factors(), gf.MAP(random_seed=1), progressbar=False)
     posterior = gf.interpolate(fits, covariate=TIMES, at=[0.0, 0.5, 2.0]).posterior
     centre = posterior["gaussian.centre"].isel(chain=0, draw=0).values
     fitted = [float(r.idata.posterior["gaussian.centre"].values.ravel()[0]) for r in fits]
@@ -157,7 +157,7 @@ def test_bad_input_errors():
 
 
 def test_interpolate_bad_input_errors():
-    fits = gf.fit_each(time_factors(), gf.MAP(random_seed=1), progress=False)
+    fits = gf.fit_each(time_factors(), gf.MAP(random_seed=1), progressbar=False)
     with pytest.raises(gf.InterpolationError, match="got 3 results but 2 covariate values"):
         gf.interpolate(fits, covariate=[0.0, 1.0], at=0.5)
     with pytest.raises(gf.InterpolationError, match=r"duplicate value 1\.0 at positions 1 and 2"):

@@ -81,7 +81,7 @@ CHILD = textwrap.dedent(
             factors = [factor(k, 100.0 + k) for k in range(5 if mode == "pool" else 4)]
             executor = 2 if mode == "pool" else None
             try:
-                result_list = gf.fit_each(factors, search, executor, progress=False, chunksize=1)
+                result_list = gf.fit_each(factors, search, executor, progressbar=False, chunksize=1)
             except gf.FitInterrupted as error:
                 for entry in error.results:
                     status = entry.message if getattr(entry, "failed", False) else "finished"
@@ -352,7 +352,7 @@ def test_fit_each_raises_fit_interrupted_with_the_finished_fits(tmp_path):
         r"error\.results\)\. Rerun the same call to fit only the rest: the finished fits are "
         r"saved and loaded\.$",
     ) as caught:
-        gf.fit_each(factors, search, progress=False)
+        gf.fit_each(factors, search, progressbar=False)
     results = caught.value.results
     assert isinstance(caught.value, KeyboardInterrupt)
     assert isinstance(results, gf.IndependentResultList)

@@ -62,10 +62,10 @@ CHILD = textwrap.dedent(
             f = factor(0)
             slow.fit(model=f.prior_model, analysis=f.analysis)
         elif mode == "pool":
-            gf.fit_each([factor(k) for k in range(3)], slow, 2, progress=False, chunksize=1)
+            gf.fit_each([factor(k) for k in range(3)], slow, 2, progressbar=False, chunksize=1)
         else:
             results = gf.fit_each([factor(k) for k in range(3)], gf.MAP(random_seed=1), 2,
-                                  progress=False, chunksize=1)
+                                  progressbar=False, chunksize=1)
             print("DONE", len(results.succeeded), flush=True)
     """
 )

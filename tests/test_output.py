@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +21,7 @@ import pytest
 
 import graphfit as gf
 from graphfit.backend import stack
+from graphfit.exceptions import ResumedFitWarning
 from graphfit.io.identifier import fit_identity
 from graphfit.io.layout import FORMAT_VERSION, MARKER, METADATA
 from graphfit.io.output import fit_folder
@@ -237,16 +238,20 @@ def test_identifier_changes_with_prior_data_and_settings():
 # -- resuming -----------------------------------------------------------------------------------
 
 
-def test_rerun_loads_the_finished_fit_instead_of_sampling(nuts_fit, caplog):
+def test_rerun_loads_the_finished_fit_instead_of_sampling(nuts_fit):
     root, _, first = nuts_fit
     graph = identical_graph()  # new objects, same model and data
     rerun = search(
         random_seed=None, name="identical", path_prefix="cookbook/runs", output_path=root,
         **NUTS_SETTINGS,
     )  # fmt: skip
-    with caplog.at_level(logging.WARNING, logger="graphfit"):
+    loaded = (  # a warning (which a notebook shows), not a log record
+        rf"^graphfit: loaded the finished fit from {re.escape(str(first.output_folder))} instead "
+        r"of fitting again \(same model, data and search settings\)\. Delete that folder to fit "
+        r"again\.$"
+    )
+    with pytest.warns(ResumedFitWarning, match=loaded):
         second = rerun.fit(model=graph.global_prior_model, analysis=graph)
-    assert f"loaded the finished fit from {first.output_folder}" in caplog.text
     assert second.resumed and not first.resumed
     # no seed was given, so identical draws prove nothing was sampled again
     assert second.idata.posterior.equals(first.idata.posterior)
@@ -260,7 +265,7 @@ def test_rerun_loads_the_finished_fit_instead_of_sampling(nuts_fit, caplog):
     ]
 
 
-def test_single_analysis_resumes_as_a_result(tmp_path, caplog):
+def test_single_analysis_resumes_as_a_result(tmp_path):
     data, noise_map = gf.ex.simulate_gaussian_dataset(seed=3)
 
     def fit():
@@ -268,17 +273,17 @@ def test_single_analysis_resumes_as_a_result(tmp_path, caplog):
         return search_.fit(model=cookbook_model(), analysis=gf.ex.Analysis(data, noise_map))
 
     first = fit()
-    with caplog.at_level(logging.WARNING, logger="graphfit"):
+    with pytest.warns(ResumedFitWarning, match="loaded the finished fit"):
         second = fit()
     assert isinstance(second, gf.Result) and second.result_list.resumed
-    assert "loaded the finished fit" in caplog.text
     assert second.max_log_likelihood_instance.centre == first.max_log_likelihood_instance.centre
 
 
 def test_changed_prior_fits_into_a_new_folder(tmp_path, map_root):
     _, reference = map_root
     copy_result(reference.output_folder, tmp_path / "fit")
-    first = map_fit(small_graph(), tmp_path)
+    with pytest.warns(ResumedFitWarning, match="loaded the finished fit"):
+        first = map_fit(small_graph(), tmp_path)
     second = map_fit(small_graph(centre_upper=90.0), tmp_path)
     assert first.resumed and not second.resumed
     assert second.output_folder.name != first.output_folder.name
@@ -288,14 +293,13 @@ def test_changed_prior_fits_into_a_new_folder(tmp_path, map_root):
     )
 
 
-def test_folder_without_marker_is_fitted_again(tmp_path, map_root, caplog):
+def test_folder_without_marker_is_fitted_again(tmp_path, map_root):
     _, reference = map_root
     folder = copy_result(reference.output_folder, tmp_path / "fit")
     (folder / MARKER).unlink()
     (folder / "joint.nc").write_bytes(b"half-written")
-    with caplog.at_level(logging.WARNING, logger="graphfit"):
-        result_list = map_fit(small_graph(), tmp_path)
-    assert not result_list.resumed and "loaded the finished fit" not in caplog.text
+    result_list = map_fit(small_graph(), tmp_path)  # a ResumedFitWarning would be an error
+    assert not result_list.resumed
     assert result_list.output_folder == folder and (folder / MARKER).is_file()
     assert gf.load_result(folder).idata.posterior.equals(reference.idata.posterior)
 
@@ -445,7 +449,7 @@ def test_loading_another_format_version_names_the_file(tmp_path, map_root):
     (folder / METADATA).write_text(json.dumps(metadata))
     message = (
         rf"graphfit.json' was written in result format version {FORMAT_VERSION + 1} .* reads "
-        rf"version {FORMAT_VERSION} only"
+        rf"versions 1 and {FORMAT_VERSION} only"
     )
     with pytest.raises(gf.ResultLoadError, match=message):
         gf.load_result(folder)

@@ -128,7 +128,7 @@ def test_fit_each_log_likelihood_equals_pymc_on_the_dataset_own_model():
     search = gf.NUTS(draws=30, tune=30, chains=2, cores=1, random_seed=2, progressbar=False)
     with warnings.catch_warnings():  # a short run: only its log-likelihood is checked here
         warnings.simplefilter("ignore", gf.ConvergenceWarning)
-        result_list = gf.fit_each(factors, search, progress=False)
+        result_list = gf.fit_each(factors, search, progressbar=False)
     assert result_list.compile_count == 1
     for factor, result in zip(factors, result_list, strict=True):
         own = gf.FactorGraphModel(factor).compile()  # a model of its own, data as constants
@@ -178,7 +178,7 @@ def test_fit_each_with_nutpie_compiles_no_c_code():
                          sampler="nutpie", progressbar=False)
         for executor in (None, 2):
             independent_fits.clear_cache()  # the pool's first fit compiles in this process
-            results = gf.fit_each(factors, search, executor=executor, progress=False)
+            results = gf.fit_each(factors, search, executor=executor, progressbar=False)
             assert results.failed == [] and results.compile_count == 1, results.stats
         print("C MODULE CACHE LOADED:", cmodule._module_cache is not None)
         """

@@ -174,10 +174,11 @@ def test_split_is_the_same_whichever_way_the_model_was_compiled(identical_fit):
 
 def test_one_result_type_subclasses_only_add():
     """``IndependentResultList`` and ``LoadedResultList`` are ``ResultList`` without some joint
-    parts: they override nothing of the base but their constructor and repr (what needs a
+    parts: they override nothing of the base but their constructor and reprs (what needs a
     missing part raises through ``ResultList.require``), and their entries are plain
     ``Result`` objects or failures."""
-    allowed = {"__init__", "__repr__", "__doc__", "__module__", "__abstractmethods__", "_abc_impl"}
+    allowed = {"__init__", "__repr__", "_repr_html_", "__doc__", "__module__"}
+    allowed |= {"__abstractmethods__", "_abc_impl"}
     for kind in (gf.IndependentResultList, gf.LoadedResultList):
         overridden = sorted((set(vars(kind)) & set(vars(gf.ResultList))) - allowed)
         assert overridden == [], (kind.__name__, overridden)

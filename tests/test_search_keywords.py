@@ -7,8 +7,10 @@ import warnings
 import pytest
 
 import graphfit as gf
+from graphfit.exceptions import ResumedFitWarning
 from graphfit.io.identifier import fit_identity, search_settings
 from graphfit.search.keywords import settle_keywords
+from graphfit.search.smc import default_cores
 from tests.conftest import cookbook_model, identical_analyses, identical_graph
 
 PYAUTOFIT = (
@@ -103,7 +105,8 @@ def test_sampler_options_go_in_sampler_kwargs():
 
 def test_number_of_cores_becomes_cores():
     assert gf.NUTS(chains=4, number_of_cores=3).cores == 3
-    assert gf.NUTS(chains=4, number_of_cores=None).cores == 2  # the default, min(chains, 2)
+    # the default: the usable cores, at most one per chain
+    assert gf.NUTS(chains=4, number_of_cores=None).cores == default_cores(4)
     assert gf.SMC(number_of_cores=1).cores == 1
     assert gf.NUTS(cores=3, number_of_cores=3).cores == 3  # the same value twice is fine
     with pytest.raises(
@@ -200,7 +203,8 @@ def test_unique_tag_gives_its_own_output_folder(tmp_path):
         f.name for f in folders
     )
     assert "night_1" in (folders[1] / "search.json").read_text()
-    again = fit("night_1")
+    with pytest.warns(ResumedFitWarning, match="loaded the finished fit"):
+        again = fit("night_1")
     assert again.output_folder == folders[1]
     assert again[0].max_log_likelihood_instance.centre == pytest.approx(
         first[0].max_log_likelihood_instance.centre

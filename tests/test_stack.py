@@ -9,7 +9,7 @@ import xarray as xr
 
 import graphfit as gf
 from graphfit.backend import stack
-from graphfit.exceptions import ComparisonError
+from graphfit.exceptions import ComparisonError, ResumedFitWarning
 from tests import saved_fits
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "graphfit"
@@ -148,7 +148,8 @@ def test_a_fit_saved_on_either_stack_loads_and_resumes_on_this_one(written_on, t
         assert "dataset" not in own.dims
         assert stack.group(result.idata, "log_likelihood")["obs"].shape == (2, 30, 40)
 
-    again = saved_fits.fit(folder)  # the same graph and search: the saved fit, not a new one
+    with pytest.warns(ResumedFitWarning, match="loaded the finished fit"):
+        again = saved_fits.fit(folder)  # the same graph and search: the saved fit, not a new one
     assert again.resumed
     assert again.output_folder.name == identifier
     np.testing.assert_array_equal(saved_fits.shared_centre(again), draws)

@@ -25,12 +25,18 @@ Examples
 
 from __future__ import annotations
 
+import threading
+import warnings
+from collections.abc import Callable
 from importlib.metadata import version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.exceptions import ComparisonError
+from graphfit.exceptions import ComparisonError, PlotError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ARVIZ_1",
@@ -56,6 +62,7 @@ __all__ = [
     "rhat",
     "sampled_dataset",
     "set_group",
+    "summary",
     "to_datatree",
     "waic",
     "write_netcdf",
@@ -229,6 +236,43 @@ def ess(posterior: Any, method: str) -> Any:
     return az.ess(posterior, method=method)
 
 
+def summary(idata: Any, **kwargs: Any) -> pd.DataFrame:
+    """ArviZ's ``summary`` of ``idata``'s posterior (keyword arguments pass through), or, for
+    a point estimate, its values.
+
+    A posterior of one chain of one draw (``gf.MAP``'s optimum) has no spread, no interval and
+    no convergence figures: its table has one column, ``value``, unrounded (``round_to``
+    rounds it), one row per element as ArviZ labels them (``var_names``, ``filter_vars`` and
+    ``coords`` select them; ``kind`` is ignored), without the warnings ArviZ gives for the
+    statistics of a single draw.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphfit.backend import stack
+    >>> point = stack.from_arrays(posterior={"a": [[1.5]], "b": [[[2.0, 3.0]]]})
+    >>> stack.summary(point)
+          value
+    a       1.5
+    b[0]    2.0
+    b[1]    3.0
+    >>> draws = stack.from_arrays(posterior={"a": np.random.default_rng(0).normal(size=(2, 100))})
+    >>> "r_hat" in stack.summary(draws).columns
+    True
+    """
+    import arviz as az
+
+    posterior = group(idata, "posterior", None)
+    if posterior is None or posterior.sizes.get("chain", 1) * posterior.sizes.get("draw", 1) > 1:
+        return az.summary(idata, **kwargs)
+    kwargs = {"round_to": "none", **kwargs, "kind": "stats"}
+    # the standard deviation of one draw is 0 / 0: numpy warns, and the column is dropped
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table = az.summary(idata, **kwargs)
+    return table[["mean"]].rename(columns={"mean": "value"})
+
+
 def loo(idata: Any, var_name: str, pointwise: bool = False, **kwargs: Any) -> Any:
     """ArviZ's PSIS-LOO of the log-likelihood variable ``var_name`` of ``idata``: the stack's
     own ``ELPDData``."""
@@ -308,26 +352,68 @@ def figure_of(plot: Any) -> Any:
     return np.ravel(plot)[0].figure
 
 
-def plot_ppc(idata: Any, num_samples: int = 100, random_seed: int = 0, **kwargs: Any) -> Any:
+#: Held while ArviZ 1's plotting grid is redirected to a user's Axes (:func:`_onto_axes`).
+_GRID_LOCK = threading.Lock()
+
+
+def _onto_axes(ax: Any, draw: Callable[[], Any]) -> Any:
+    """Run ``draw`` (an arviz-plots function of one plot) with its new figure replaced by
+    ``ax``: arviz-plots takes no Axes, but asks its backend for a grid of plotting targets,
+    here ``ax`` alone."""
+    # import time: arviz-plots, ArviZ 1's plotting part, is loaded with arviz
+    import arviz_plots.backend.matplotlib as backend
+
+    def one_target(number: int, *args: Any, squeeze: bool = True, **kwargs: Any) -> Any:
+        if number != 1:
+            raise PlotError(
+                f"ArviZ's plot needs {number} Axes here; ax= takes one: leave it out to get a "
+                "new figure."
+            )
+        return ax.figure, (ax if squeeze else np.array([[ax]], dtype=object))
+
+    with _GRID_LOCK:
+        original = backend.create_plotting_grid
+        backend.create_plotting_grid = one_target
+        try:
+            return draw()
+        finally:
+            backend.create_plotting_grid = original
+
+
+def plot_ppc(
+    idata: Any, num_samples: int = 100, random_seed: int = 0, *, ax: Any = None, **kwargs: Any
+) -> Any:
     """Posterior predictive check of ``idata``: the observed data's distribution over
     ``num_samples`` replicated ones.
 
     ``az.plot_ppc`` on ArviZ 0.x, arviz-plots' ``plot_ppc_dist`` on ArviZ 1 (which picks its
     draws itself: ``random_seed`` applies to ArviZ 0.x only).  Keyword arguments pass through.
-    Returns the matplotlib ``Figure``.
+    Returns the matplotlib ``Figure``, or ``ax`` when given (the plot drawn on it).
     """
     import arviz as az
 
     if ARVIZ_1:
-        plot = az.plot_ppc_dist(idata, num_samples=num_samples, **kwargs)
+
+        def draw() -> Any:
+            return az.plot_ppc_dist(idata, num_samples=num_samples, **kwargs)
+
+        plot = draw() if ax is None else _onto_axes(ax, draw)
     else:
-        plot = az.plot_ppc(idata, num_pp_samples=num_samples, random_seed=random_seed, **kwargs)
-    return figure_of(plot)
+        plot = az.plot_ppc(
+            idata, num_pp_samples=num_samples, random_seed=random_seed, ax=ax, **kwargs
+        )
+    return figure_of(plot) if ax is None else ax
 
 
-def plot_compare(table: Any, **kwargs: Any) -> Any:
+def plot_compare(table: Any, *, ax: Any = None, **kwargs: Any) -> Any:
     """ArviZ's plot of a ``compare`` table (keyword arguments pass through); returns the
-    matplotlib ``Figure``."""
+    matplotlib ``Figure``, or ``ax`` when given (the plot drawn on it)."""
     import arviz as az
 
-    return figure_of(az.plot_compare(table, **kwargs))
+    if ax is None:
+        return figure_of(az.plot_compare(table, **kwargs))
+    if ARVIZ_1:
+        _onto_axes(ax, lambda: az.plot_compare(table, **kwargs))
+    else:
+        az.plot_compare(table, ax=ax, **kwargs)
+    return ax

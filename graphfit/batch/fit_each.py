@@ -76,6 +76,7 @@ from graphfit.batch.executors import (
     pool_start_method,
 )
 from graphfit.batch.fit_warnings import emit, portable_filters
+from graphfit.batch.progress import DatasetBar, progressbar_keyword
 from graphfit.batch.stopping import (
     INTERRUPTED,
     INTERRUPTED_IN_WORKER,
@@ -183,33 +184,14 @@ def _leaders(tasks: list[_Task]) -> list[_Task]:
     return sorted(leaders, key=lambda task: task.index)
 
 
-class _NoBar:
-    def set_postfix(self, **_: Any) -> None:
-        pass
-
-    def update(self, _: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return _NoBar()
-    # tqdm's text bar (on stderr) works in terminals and notebooks alike, without ipywidgets
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="fit_each", unit="dataset", leave=True)
-
-
 def fit_each(
     factors: Sequence[AnalysisFactor],
     search: Search,
     executor: int | Executor | None = None,
     *,
-    progress: bool = True,
+    progressbar: bool | None = None,
     chunksize: int | None = None,
+    progress: bool | None = None,
 ) -> IndependentResultList:
     """Fit every dataset on its own and return the results in input order.
 
@@ -239,9 +221,10 @@ def fit_each(
         fits one dataset at a time per process (the shared model holds one dataset's data).
         On Dask, ``client.run(gf.warm_worker)`` before fitting pays the workers' imports up
         front.
-    progress
-        Show a progress bar over datasets with the counts of finished, failed and remaining
-        fits.
+    progressbar
+        Show a progress bar over the datasets (default ``True``): how many are done and how
+        many failed, the time so far and tqdm's estimate of the time left (see
+        ``graphfit.batch.progress``).  The fits themselves show nothing.
     chunksize
         Datasets per task sent to the executor (fitted one after another by one worker, each
         written to its output folder as it finishes; the progress bar moves when a task
@@ -250,6 +233,9 @@ def fit_each(
         least 1, so tasks shrink towards the end and the workers finish together (see
         ``graphfit.batch.executors.auto_chunk_sizes``).  Ignored when ``executor`` is
         ``None``.
+    progress
+        The old name of ``progressbar``: accepted with a ``FutureWarning`` until the next
+        release (a ``TypeError`` with ``progressbar`` as well).
 
     Returns
     -------
@@ -288,13 +274,14 @@ def fit_each(
     ... ]
     >>> from graphfit.batch.fit_each import clear_cache
     >>> clear_cache()  # for the example: nothing compiled yet in this process
-    >>> result_list = gf.fit_each(factors, gf.MAP(random_seed=1), progress=False)
+    >>> result_list = gf.fit_each(factors, gf.MAP(random_seed=1), progressbar=False)
     >>> result_list.names, result_list.compile_count
     (['dataset_0', 'dataset_1', 'dataset_2'], 1)
     >>> [round(r.max_log_likelihood_instance.sigma) for r in result_list]
     [10, 10, 10]
     """
 
+    progressbar = progressbar_keyword(progressbar, progress)
     names = _check_inputs(factors, search)
     _check_chunksize(chunksize)
     pool, owned = _open_executor(executor, search)
@@ -305,15 +292,11 @@ def fit_each(
     ]
     outcomes: dict[int, _Outcome] = {}
     clock = time.perf_counter()
-    bar = _progress_bar(len(tasks), progress)
+    bar = DatasetBar(len(tasks), progressbar)
 
     def record(outcome: _Outcome) -> None:
         outcomes[outcome.index] = outcome
-        failed = sum(o.error is not None for o in outcomes.values())
-        bar.set_postfix(
-            finished=len(outcomes) - failed, failed=failed, remaining=len(tasks) - len(outcomes)
-        )
-        bar.update(1)
+        bar.done(failed=sum(o.error is not None for o in outcomes.values()))
 
     def here(selected: list[_Task]) -> None:
         """Fit ``selected`` in this process, one after another."""
@@ -377,7 +360,7 @@ def fit_each(
     return result_list
 
 
-def _close(spill: str | None, bar: Any, pools: list[Executor]) -> None:
+def _close(spill: str | None, bar: DatasetBar, pools: list[Executor]) -> None:
     """Remove the spill directory, close the progress bar, shut the pools down."""
     if spill is not None:
         shutil.rmtree(spill, ignore_errors=True)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphfit.exceptions import PlotError
+
+if TYPE_CHECKING:
+    import matplotlib.axes
+    import matplotlib.figure
 
 __all__ = ["plot_profile_1d"]
 
@@ -20,14 +24,14 @@ def plot_profile_1d(
     model_data: Any = None,
     title: str | None = None,
     ylabel: str = "Profile normalization",
-    ax: Any = None,
+    ax: matplotlib.axes.Axes | None = None,
     output_path: str | os.PathLike[str] | None = None,
     errors: Any = None,
     color: Any = "k",
     output_filename: str | None = None,
     **kwargs: Any,
-) -> Any:
-    """Plot a 1D profile (with error bars when ``noise_map`` is given) and return the Figure.
+) -> matplotlib.figure.Figure | matplotlib.axes.Axes:
+    """Plot a 1D profile (with error bars when ``noise_map`` is given), in a new figure or ``ax``.
 
     PyAutoFit's keywords work too: ``errors`` (the error bars), ``color``, and
     ``output_path`` with ``output_filename`` (saved as ``<output_path>/<output_filename>.png``).
@@ -43,7 +47,8 @@ def plot_profile_1d(
     title, ylabel
         Plot labels.
     ax
-        Matplotlib axes to draw on; a new figure by default.
+        Matplotlib Axes to draw on (e.g. one of the user's ``plt.subplots`` grid); a new figure
+        by default.
     output_path
         If given, the figure is saved there (PNG by extension); with ``output_filename``, the
         folder the PNG is saved in.
@@ -56,6 +61,11 @@ def plot_profile_1d(
     **kwargs
         Further matplotlib keywords for the data (``Axes.errorbar`` with error bars, else
         ``Axes.plot``), e.g. ``marker="o"`` or ``alpha=0.5``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The new Figure, or ``ax`` when one is given (the plot drawn on it).
 
     Raises
     ------
@@ -75,6 +85,11 @@ def plot_profile_1d(
     ...                                title="dataset 0", ylabel="Data Values", alpha=0.5)
     >>> figure.axes[0].get_title()
     'dataset 0'
+    >>> import matplotlib.pyplot as plt
+    >>> figure, axes = plt.subplots(1, 2)
+    >>> gf.ex.plot_profile_1d(range(len(data)), data, ax=axes[1], color="C2") is axes[1]
+    True
+    >>> plt.close("all")
     """
     if errors is not None and noise_map is not None:
         raise PlotError(
@@ -84,6 +99,7 @@ def plot_profile_1d(
     noise_map = errors if noise_map is None else noise_map
     import matplotlib.pyplot as plt
 
+    drawn_alone = ax is None
     if ax is None:
         figure, ax = plt.subplots(figsize=(6, 4))
     else:
@@ -108,4 +124,4 @@ def plot_profile_1d(
         output_path = os.path.join(folder, f"{output_filename}.png")
     if output_path is not None:
         figure.savefig(output_path, dpi=100, bbox_inches="tight")
-    return figure
+    return figure if drawn_alone else ax

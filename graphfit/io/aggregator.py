@@ -26,6 +26,7 @@ from graphfit.io.layout import MARKER, METADATA
 from graphfit.io.loading import load_result, read_metadata
 from graphfit.io.output import output_root
 from graphfit.io.saved_model import check_reference
+from graphfit.results.html import aggregator_html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -347,6 +348,9 @@ class Aggregator:
 
     def __repr__(self) -> str:
         return f"Aggregator({len(self)} fits under {str(self.root)!r})"
+
+    def _repr_html_(self) -> str:
+        return aggregator_html(self.table, self.root, self.skipped)
 
 
 _FIGURES = ["median", "lower", "upper", "r_hat", "ess_bulk"]

@@ -17,13 +17,18 @@ __all__ = [
     "METADATA_HASH",
     "MODEL_INFO",
     "MODEL_JSON",
+    "READ_FORMAT_VERSIONS",
     "SEARCH",
     "SUMMARY",
     "dataset_file",
 ]
 
-#: Version of the folder format; :func:`~graphfit.load_result` reads this version only.
-FORMAT_VERSION = 1
+#: Version of the folder format that graphfit writes.  Version 2 folders must hold the SHA-256
+#: hashes of their files and metadata (see :mod:`graphfit.io.verify`); version 1 folders were
+#: written before the hashes existed and are read with the hash checks skipped.
+FORMAT_VERSION = 2
+#: Folder format versions :func:`~graphfit.load_result` reads.
+READ_FORMAT_VERSIONS = (1, 2)
 #: Environment variable giving the output root when a search has no ``output_path``.
 ENV_VAR = "GRAPHFIT_OUTPUT_PATH"
 METADATA = "graphfit.json"

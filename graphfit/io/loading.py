@@ -28,10 +28,10 @@ from graphfit.backend import stack
 from graphfit.exceptions import ResultLoadError
 from graphfit.io.layout import (
     DIAGNOSTICS,
-    FORMAT_VERSION,
     JOINT,
     MARKER,
     METADATA,
+    READ_FORMAT_VERSIONS,
     SEARCH,
     SUMMARY,
     dataset_file,
@@ -46,6 +46,7 @@ from graphfit.io.verify import (
 )
 from graphfit.plan.fingerprint import data_fingerprint, model_hash
 from graphfit.results.diagnostics import Diagnostics
+from graphfit.results.html import result_list_html
 from graphfit.results.result_list import ResultList
 from graphfit.spec.factor_graph import FactorGraphModel, GlobalPriorModel, as_graph
 
@@ -124,11 +125,12 @@ def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
             f'{str(path)!r} is not a graphfit result description (no "format": "graphfit-result").'
         )
     version = metadata.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READ_FORMAT_VERSIONS or isinstance(version, bool):
+        readable = " and ".join(str(v) for v in READ_FORMAT_VERSIONS)
         raise ResultLoadError(
             f"{str(path)!r} was written in result format version {version!r} (by graphfit "
-            f"{metadata.get('graphfit_version', 'unknown')}); this graphfit reads version "
-            f"{FORMAT_VERSION} only. Refit, or load it with the graphfit version that wrote it."
+            f"{metadata.get('graphfit_version', 'unknown')}); this graphfit reads versions "
+            f"{readable} only. Refit, or load it with the graphfit version that wrote it."
         )
     if not (folder / MARKER).is_file():
         raise ResultLoadError(
@@ -399,3 +401,6 @@ class LoadedResultList(ResultList):
 
     def __repr__(self) -> str:
         return f"LoadedResultList({len(self)} datasets from {str(self.folder)!r})"
+
+    def _repr_html_(self) -> str:
+        return result_list_html(self, summary=self.summary_table)

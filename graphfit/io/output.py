@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphfit.backend import stack
-from graphfit.exceptions import ResultLoadError, SearchError
+from graphfit.exceptions import ResultLoadError, ResumedFitWarning, SearchError
 from graphfit.io.identifier import fit_identity
 from graphfit.io.layout import (
     DATASETS,
@@ -186,7 +186,8 @@ def is_complete(folder: str | os.PathLike[str]) -> bool:
 
 
 def resume(folder: pathlib.Path, graph: FactorGraphModel) -> ResultList | None:
-    """Load the finished fit in ``folder`` (saying so in the log), or ``None`` if unfinished.
+    """Load the finished fit in ``folder`` (saying so with a
+    :class:`~graphfit.exceptions.ResumedFitWarning`), or ``None`` if unfinished.
 
     A folder marked finished whose posterior is incomplete (non-finite draws, or fewer
     chains or draws than its ``search.json`` asks for: a fit stopped early and saved by an
@@ -223,10 +224,11 @@ def resume(folder: pathlib.Path, graph: FactorGraphModel) -> ResultList | None:
             stacklevel=3,
         )
         return None
-    logger.warning(
-        "graphfit: loaded the finished fit from %s instead of fitting again (same model, data "
-        "and search settings). Delete that folder to fit again.",
-        folder,
+    warnings.warn(  # a warning, not a log record: a notebook shows it
+        f"graphfit: loaded the finished fit from {folder} instead of fitting again (same model, "
+        "data and search settings). Delete that folder to fit again.",
+        ResumedFitWarning,
+        stacklevel=3,
     )
     result_list.resumed = True
     return result_list

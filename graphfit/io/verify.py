@@ -18,8 +18,9 @@ graphfit reads it, these functions check it:
   (:func:`verify_file`).  ``model.json`` and ``search.json`` are also checked against the model
   and search hashes the identifier is made of (:func:`check_description`).
 
-Folders written before the hashes existed (no ``sha256`` entry) pass the schema and path checks
-and are read with the hash checks skipped.  The hashes detect damage, edits and files copied
+Folders written before the hashes existed (format version 1, no ``sha256`` entry) pass the
+schema and path checks and are read with the hash checks skipped; a folder of a later version
+without its hashes is refused.  The hashes detect damage, edits and files copied
 between fits; they are not a signature (someone who rewrites the hashes too is not detected).
 """
 
@@ -393,6 +394,12 @@ def check_metadata(metadata: dict[str, Any], path: Path) -> dict[str, Any]:
         raise ResultLoadError(
             f"{where} is not a valid result description: it has no {missing} entry, which "
             f"graphfit writes together with {METADATA_HASH if sealed else FILE_HASHES}. {_REFIT}"
+        )
+    if not sealed and metadata.get("format_version") != 1:
+        raise ResultLoadError(
+            f"{where} is in result format version {metadata.get('format_version')!r}, whose "
+            f"folders hold the SHA-256 of their files and metadata ({FILE_HASHES}, "
+            f"{METADATA_HASH}), but it has neither: they were removed. {_REFIT}"
         )
     if sealed and metadata_digest(metadata) != metadata[METADATA_HASH]:
         raise ResultLoadError(

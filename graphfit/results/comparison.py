@@ -12,10 +12,12 @@ import numpy as np
 from graphfit.backend import stack
 from graphfit.exceptions import ComparisonError
 from graphfit.results.elpd import _dataset_elpd, joint_loo, joint_waic, result_loo, result_waic
+from graphfit.results.html import comparison_html
 from graphfit.results.result import Result
 from graphfit.results.result_list import ResultList
 
 if TYPE_CHECKING:
+    import matplotlib.axes
     import matplotlib.figure
     import pandas as pd
 
@@ -149,10 +151,44 @@ class Comparison:
         tables = {JOINT: self.joint, **self.datasets}
         return pd.concat(tables, names=["dataset", "model"])
 
-    def plot(self, **kwargs: Any) -> matplotlib.figure.Figure:
-        """ArviZ's ``plot_compare`` of the joint table (keyword arguments pass through to it);
-        returns the matplotlib Figure."""
-        return stack.plot_compare(self.joint, **kwargs)
+    def plot(
+        self, *, ax: matplotlib.axes.Axes | None = None, **kwargs: Any
+    ) -> matplotlib.figure.Figure | matplotlib.axes.Axes:
+        """ArviZ's ``plot_compare`` of the joint table (keyword arguments pass through to it).
+
+        Returns
+        -------
+        matplotlib.figure.Figure or matplotlib.axes.Axes
+            A new Figure, on either stack; with ``ax``, the plot is drawn on it and ``ax`` is
+            returned.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> import graphfit as gf
+        >>> analyses = [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]
+        >>> shared = gf.Model(gf.ex.Gaussian, normalization=25.0, sigma=10.0)
+        >>> own = gf.FactorGraphModel(*[gf.AnalysisFactor(shared.copy(), a) for a in analyses])
+        >>> own.factors[1].prior_model.centre = gf.UniformPrior(0.0, 100.0)
+        >>> one = gf.FactorGraphModel(*[gf.AnalysisFactor(shared, a) for a in analyses])
+        >>> graphs = {"shared centre": one, "own centres": own}
+        >>> search = gf.NUTS(draws=1000, tune=500, chains=2, random_seed=1, progressbar=False)
+        >>> fits = {
+        ...     label: search.fit(model=graph.global_prior_model, analysis=graph)
+        ...     for label, graph in graphs.items()
+        ... }
+        >>> comparison = gf.compare(fits)
+        >>> figure, (left, right) = plt.subplots(1, 2)
+        >>> comparison.plot(ax=right) is right
+        True
+        >>> plt.close("all")
+        """
+        return stack.plot_compare(self.joint, ax=ax, **kwargs)
+
+    def _repr_html_(self) -> str:
+        return comparison_html(self)
 
 
 def compare(fits: dict[str, Any], ic: str = "loo", **kwargs: Any) -> Comparison:

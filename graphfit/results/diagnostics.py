@@ -1,5 +1,10 @@
 """Convergence checks run after every fit: R-hat, effective sample size and divergences.
 
+R-hat and the bulk and tail ESS are ArviZ's (``rhat``, ``ess``, called through
+:mod:`graphfit.backend.stack` on either stack); graphfit adds the rows per element, the
+thresholds and the messages.  (graphfit's former vectorised numpy copy of ArviZ's functions
+was only 1.1 to 1.6 times as fast on 10 to 2000 parameters: ``benchmarks/diagnostics.py``.)
+
 Problems are never hidden: each becomes a :class:`ConvergenceWarning` naming the parameter (and
 the dataset, for per-dataset parameters), and the full table is kept on the results.  A check
 that could not be made is never silent either: a posterior of one chain has no R-hat, and one
@@ -105,12 +110,12 @@ class Diagnostics:
 def diagnostics_table(posterior: Any, var_names: Sequence[str]) -> pd.DataFrame:
     """Rank-normalised split R-hat, bulk ESS and tail ESS of every element of ``var_names``.
 
-    The same statistics as ``az.summary(..., kind="diagnostics")`` (Vehtari et al. 2021:
-    R-hat is the larger of the bulk and folded split R-hat of the rank-normalised draws; bulk
-    ESS uses the rank-normalised split chains; tail ESS is the smaller ESS of the indicators
-    of the 5% and 95% quantiles), computed for all elements of a variable at once instead of
-    one element at a time, and not rounded.  Rows are labelled like ArviZ's summary
-    (``sigma[dataset_1]``).
+    ArviZ's ``rhat`` and ``ess`` (Vehtari et al. 2021; through :mod:`graphfit.backend.stack`,
+    on either stack, the tail ESS at the 5% and 95% quantiles), unrounded, one row per element
+    labelled like ArviZ's summary (``sigma[dataset_1]``).  A statistic that cannot be computed
+    is NaN, without a warning: R-hat of a single chain, both of fewer than 4 draws per chain,
+    and every statistic of an element with a non-finite draw (NaN or inf, undefined as in
+    ArviZ).
 
     Parameters
     ----------
@@ -135,172 +140,78 @@ def diagnostics_table(posterior: Any, var_names: Sequence[str]) -> pd.DataFrame:
     >>> list(table.index), bool((table["r_hat"] < 1.01).all())
     (['a[0]', 'a[1]'], True)
     """
-    labels, draws = _flatten(posterior, var_names)
-    return _table(labels, draws)
+    return _table(posterior, var_names)[0]
 
 
-def _flatten(posterior: Any, var_names: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Row labels (as ArviZ's summary) and the draws of every element, ``(element, chain,
-    draw)``."""
-    labels: list[str] = []
-    columns: list[np.ndarray] = []
-    for name in var_names:
-        array = posterior[name]
-        other = [d for d in array.dims if d not in ("chain", "draw")]
-        array = array.transpose("chain", "draw", *other)
-        values = np.asarray(array.values, dtype=float)
-        n_chain, n_draw = values.shape[:2]
-        columns.append(np.moveaxis(values.reshape(n_chain, n_draw, -1), 2, 0))
-        if not other:
-            labels.append(name)
-            continue
-        grids = np.meshgrid(*[array[d].values for d in other], indexing="ij")
-        for index in zip(*(g.ravel() for g in grids), strict=True):
-            labels.append(f"{name}[{', '.join(str(i) for i in index)}]")
-    if not columns:
-        return labels, np.empty((0, 0, 0))
-    return labels, np.ascontiguousarray(np.concatenate(columns, axis=0))
+def _elements(array: Any) -> tuple[list[str], list[str]]:
+    """The dims of ``array`` other than ``chain`` and ``draw``, and the row label of each of
+    its elements in their order (as ArviZ's summary: ``name[a, b]``)."""
+    other = [str(d) for d in array.dims if d not in ("chain", "draw")]
+    if not other:
+        return other, [str(array.name)]
+    grids = np.meshgrid(*[array[d].values for d in other], indexing="ij")
+    labels = [
+        f"{array.name}[{', '.join(str(i) for i in index)}]"
+        for index in zip(*(g.ravel() for g in grids), strict=True)
+    ]
+    return other, labels
 
 
-def _table(labels: list[str], draws: np.ndarray) -> pd.DataFrame:
+def _table(posterior: Any, var_names: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`diagnostics_table`, and the number of non-finite draws of each row."""
     import pandas as pd
+    import xarray as xr
 
+    columns = ["r_hat", "ess_bulk", "ess_tail"]
+    names = [name for name in var_names if posterior[name].size]
+    labels: list[str] = []
+    order: dict[str, list[str]] = {}
+    counts: list[np.ndarray] = []
+    clean = {}
+    for name in names:
+        array = posterior[name].astype(float)
+        other, rows = _elements(array)
+        labels += rows
+        order[name] = other
+        finite = np.isfinite(array)
+        counts.append(np.ravel((~finite).sum(("chain", "draw")).transpose(*other).values))
+        # ArviZ warns about NaN and gives inf meaningless figures: an element with a non-finite
+        # draw is computed as a constant (no warning), and its row set to NaN below
+        clean[name] = array.where(finite.all(("chain", "draw")), 0.0)
+    nonfinite = np.concatenate(counts) if counts else np.zeros(0, int)
     if not labels:
-        return pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"], dtype=float)
-    finite = np.isfinite(draws).all(axis=(1, 2))
-    # inf makes the statistics NaN or meaningless: compute them on finite rows only
-    clean = np.where(finite[:, None, None], draws, 0.0)
+        return pd.DataFrame(columns=columns, dtype=float), nonfinite
+    n_chains = posterior.sizes.get("chain", 1)
+    n_draws = posterior.sizes.get("draw", 1)
+    dataset = xr.Dataset(clean)
+    figures = {}
+    # ArviZ needs 2 chains for R-hat and 4 draws for both (and logs "Shape validation failed"
+    # otherwise); a constant element's R-hat is 0 / 0 (a numpy RuntimeWarning): NaN, quietly
     with np.errstate(all="ignore"):
-        table = pd.DataFrame(
-            {
-                "r_hat": _rhat_rank(clean),
-                "ess_bulk": _ess_bulk(clean),
-                "ess_tail": _ess_tail(clean),
-            },
-            index=labels,
-        )
-    table.loc[~finite] = np.nan  # undefined, as in ArviZ
-    return table
-
-
-def _split_chains(draws: np.ndarray) -> np.ndarray:
-    """(k, chain, draw) -> (k, 2 chain, draw // 2): first and last halves of every chain."""
-    half = draws.shape[2] // 2
-    return np.concatenate([draws[:, :, :half], draws[:, :, draws.shape[2] - half :]], axis=1)
-
-
-def _z_scale(draws: np.ndarray) -> np.ndarray:
-    """Normal scores of the pooled ranks of each variable (Blom's offset 3/8)."""
-    from scipy.special import ndtri
-    from scipy.stats import rankdata
-
-    k, n_chain, n_draw = draws.shape
-    size = n_chain * n_draw
-    ranks = rankdata(draws.reshape(k, size), method="average", axis=1)
-    return ndtri((ranks - 0.375) / (size + 0.25)).reshape(draws.shape)
-
-
-def _rhat(draws: np.ndarray) -> np.ndarray:
-    n_draw = draws.shape[2]
-    with np.errstate(all="ignore"):
-        between = n_draw * np.var(draws.mean(axis=2), axis=1, ddof=1)
-        within = np.var(draws, axis=2, ddof=1).mean(axis=1)
-        return np.sqrt((between / within + n_draw - 1) / n_draw)
-
-
-def _rhat_rank(draws: np.ndarray) -> np.ndarray:
-    out = np.full(draws.shape[0], np.nan)
-    if draws.shape[1] < 2 or draws.shape[2] < 4:
-        return out
-    split = _split_chains(draws)
-    median = np.median(split.reshape(split.shape[0], -1), axis=1)
-    folded = np.abs(split - median[:, None, None])
-    bulk, tail = _rhat(_z_scale(split)), _rhat(_z_scale(folded))
-    valid = ~np.isnan(draws).any(axis=(1, 2))
-    out[valid] = np.fmax(bulk, tail)[valid]
-    return out
-
-
-def _ess(draws: np.ndarray) -> np.ndarray:
-    """Effective sample size of each variable (Geyer's initial monotone sequence estimator)."""
-    k, n_chain, n_draw = draws.shape
-    out = np.full(k, np.nan)
-    total = n_chain * n_draw
-    centred = draws - draws.mean(axis=2, keepdims=True)
-    size = 1 << int(np.ceil(np.log2(2 * n_draw)))
-    spectrum = np.fft.rfft(centred, n=size, axis=2)
-    acov = np.fft.irfft(spectrum * np.conjugate(spectrum), n=size, axis=2)[..., :n_draw] / n_draw
-    mean_acov = acov.mean(axis=1)  # (k, draw)
-    mean_var = mean_acov[:, 0] * n_draw / (n_draw - 1.0)
-    var_plus = mean_var * (n_draw - 1.0) / n_draw
-    if n_chain > 1:
-        var_plus = var_plus + np.var(draws.mean(axis=2), axis=1, ddof=1)
-    with np.errstate(all="ignore"):
-        rho = 1.0 - (mean_var[:, None] - mean_acov) / var_plus[:, None]
-    spread = draws.max(axis=(1, 2)) - draws.min(axis=(1, 2))
-    for j in range(k):
-        if np.isnan(spread[j]):
+        if n_chains >= 2 and n_draws >= 4:
+            figures["r_hat"] = stack.rhat(dataset)
+        if n_draws >= 4:
+            figures["ess_bulk"] = stack.ess(dataset, "bulk")
+            figures["ess_tail"] = stack.ess(dataset, "tail")
+    data = {}
+    for column in columns:
+        if column not in figures:
+            data[column] = np.full(len(labels), np.nan)
             continue
-        if spread[j] < np.finfo(float).resolution:
-            out[j] = total
-            continue
-        out[j] = total / _tau(rho[j], n_draw, total)
-    return out
-
-
-def _tau(rho_all: np.ndarray, n_draw: int, total: int) -> float:
-    """Integrated autocorrelation time from autocorrelations ``rho_all`` (lag 0, 1, ...)."""
-    rho = np.zeros(n_draw)
-    rho[0] = even = 1.0
-    rho[1] = odd = rho_all[1]
-    # Geyer's initial positive sequence: sum pairs of lags while their sum stays positive.
-    t = 1
-    while t < n_draw - 3 and even + odd > 0.0:
-        even, odd = rho_all[t + 1], rho_all[t + 2]
-        if even + odd >= 0:
-            rho[t + 1], rho[t + 2] = even, odd
-        t += 2
-    max_t = t - 2
-    if even > 0:
-        rho[max_t + 1] = even
-    # Initial monotone sequence: pair sums may not increase.
-    t = 1
-    while t <= max_t - 2:
-        if rho[t + 1] + rho[t + 2] > rho[t - 1] + rho[t]:
-            rho[t + 1] = rho[t + 2] = (rho[t - 1] + rho[t]) / 2.0
-        t += 2
-    tau = -1.0 + 2.0 * rho[: max_t + 1].sum() + rho[max_t + 1 : max_t + 2].sum()
-    if np.isnan(rho).any():
-        return np.nan
-    return max(tau, 1.0 / np.log10(total))
-
-
-def _ess_bulk(draws: np.ndarray) -> np.ndarray:
-    if draws.shape[2] < 4:
-        return np.full(draws.shape[0], np.nan)
-    return _ess(_z_scale(_split_chains(draws)))
-
-
-def _ess_tail(draws: np.ndarray) -> np.ndarray:
-    if draws.shape[2] < 4:
-        return np.full(draws.shape[0], np.nan)
-    low, high = np.quantile(draws.reshape(draws.shape[0], -1), [0.05, 0.95], axis=1)
-    return np.fmin(
-        _ess(_split_chains((draws <= low[:, None, None]).astype(float))),
-        _ess(_split_chains((draws <= high[:, None, None]).astype(float))),
-    )
+        data[column] = np.concatenate(
+            [np.ravel(figures[column][name].transpose(*order[name]).values) for name in names]
+        ).astype(float)
+    table = pd.DataFrame(data, index=labels)
+    table.loc[nonfinite > 0] = np.nan  # undefined, as in ArviZ
+    return table, nonfinite
 
 
 def _fmt(rows: pd.Series, digits: int) -> str:
     return ", ".join(f"{name} ({value:.{digits}f})" for name, value in rows.items())
 
 
-def _nonfinite(labels: list[str], draws: np.ndarray) -> str:
+def _nonfinite(labels: Sequence[str], counts: np.ndarray, per_draw: int) -> str:
     """``"a (3 of 400 draws), b[x] (...)"`` for the elements with NaN or inf draws."""
-    if not labels:
-        return ""
-    per_draw = draws.shape[1] * draws.shape[2]
-    counts = per_draw - np.count_nonzero(np.isfinite(draws), axis=(1, 2))
     return ", ".join(
         f"{label} ({count} of {per_draw} draws)"
         for label, count in zip(labels, counts.tolist(), strict=True)
@@ -361,8 +272,7 @@ def check_convergence(
     sample chains >= 2 (e.g. gf.NUTS(chains=4)) to check that they agree'])
     """
     posterior = stack.group(idata, "posterior")
-    labels, draws = _flatten(posterior, var_names)
-    table = _table(labels, draws)
+    table, counts = _table(posterior, var_names)
     divergences = 0
     stats = stack.group(idata, "sample_stats", {})
     if "diverging" in stats:
@@ -371,7 +281,7 @@ def check_convergence(
     notes = []
     n_chains = posterior.sizes.get("chain", 1)
     n_draws = posterior.sizes.get("draw", 1)
-    nonfinite = _nonfinite(labels, draws)
+    nonfinite = _nonfinite(list(table.index), counts, n_chains * n_draws)
     if nonfinite:
         problems.append(
             f"non-finite draws (NaN or inf) for: {nonfinite}; a sampler stopped early (e.g. "

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphfit.exceptions import IndependentFitsError
+from graphfit.results.html import result_list_html
 from graphfit.results.result import Result
 from graphfit.results.result_list import ResultList
 
@@ -121,7 +122,7 @@ class IndependentResultList(ResultList):
     ...                       gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)), name=n)
     ...     for s, n in [(0, "a"), (1, "b")]
     ... ]
-    >>> result_list = gf.fit_each(factors, gf.MAP(random_seed=1), progress=False)
+    >>> result_list = gf.fit_each(factors, gf.MAP(random_seed=1), progressbar=False)
     >>> result_list
     ResultList(2 independent fits: a, b)
     >>> round(result_list["b"].max_log_likelihood_instance.centre), result_list.failed
@@ -163,3 +164,8 @@ class IndependentResultList(ResultList):
         if failed:
             text += f"; {len(failed)} failed: {', '.join(f.name for f in failed)}"
         return text + ")"
+
+    def _repr_html_(self) -> str:
+        count = len(self.warnings)
+        notes = [f"{count} warnings during the fits (result_list.warnings)"] if count else []
+        return result_list_html(self, notes=notes)

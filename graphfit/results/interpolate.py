@@ -403,7 +403,7 @@ def interpolate(
     ...         *gf.ex.simulate_gaussian_dataset(centre=c, seed=k)))
     ...     for k, c in enumerate([40.0, 50.0, 60.0])
     ... ]
-    >>> fits = gf.fit_each(factors, gf.MAP(random_seed=1), progress=False)
+    >>> fits = gf.fit_each(factors, gf.MAP(random_seed=1), progressbar=False)
     >>> posterior = gf.interpolate(fits, covariate=[0.0, 1.0, 2.0], at=[0.5, 1.5]).posterior
     >>> posterior["centre"].dims
     ('chain', 'draw', 'covariate')

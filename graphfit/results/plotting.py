@@ -9,8 +9,10 @@ percentiles), the data with error bars (the noise map) and the normalised residu
 ``(data - median model) / noise_map``.
 
 1D data (and scalars) are drawn as a curve over ``x`` with a residual panel below it; 2D data as
-three images (data, median model, normalised residuals).  Matplotlib is imported inside the
-functions.  :func:`save_fit_plots` writes one PNG per dataset (used for output folders).
+three images (data, median model, normalised residuals).  :func:`plot_fit` draws a new figure
+or into the user's Axes (``ax=`` one, ``axes=`` several); :mod:`graphfit.results.plot_grid`
+draws many datasets as small multiples, in pages.  Matplotlib is imported inside the functions.
+:func:`save_fit_plots` writes one PNG per dataset (used for output folders).
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from graphfit.exceptions import PlotError
 from graphfit.spec.analysis import Analysis, _definer
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    import matplotlib.axes
     import matplotlib.figure
 
     from graphfit.results.result import Result
@@ -39,11 +42,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FitBand",
+    "axes_array",
+    "draw_band_1d",
+    "draw_band_2d",
+    "draw_figure",
     "draw_fit",
     "fit_band",
     "plot_filename",
     "plot_fit",
-    "plot_fits",
     "save_fit_plots",
 ]
 
@@ -172,52 +178,105 @@ def fit_band(result: Result, draws: int = 200) -> FitBand:
     return FitBand(result.name, data, noise, median, lower, upper, len(indices), dims, x)
 
 
-def _draw_1d(band: FitBand, figure: matplotlib.figure.Figure | matplotlib.figure.SubFigure) -> None:
-    top, bottom = figure.subplots(
-        2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05}
+def _kwargs(defaults: dict[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**defaults, **(given or {})}
+
+
+def draw_band_1d(
+    band: FitBand,
+    ax: matplotlib.axes.Axes,
+    residual_ax: matplotlib.axes.Axes | None = None,
+    *,
+    legend: bool = True,
+    title: str | None = None,
+    data_kwargs: Mapping[str, Any] | None = None,
+    model_kwargs: Mapping[str, Any] | None = None,
+    band_kwargs: Mapping[str, Any] | None = None,
+) -> None:
+    """Draw a 1D band on ``ax`` (68% band, data with error bars, median model) and, when
+    given, the normalised residuals on ``residual_ax``.
+
+    ``data_kwargs`` go to ``Axes.errorbar`` (and the residual points' colour), ``model_kwargs``
+    to ``Axes.plot`` of the median, ``band_kwargs`` to ``Axes.fill_between`` (its colour
+    follows the model's).  ``title`` defaults to the dataset name.
+    """
+    model = _kwargs(
+        {"color": MODEL_COLOR, "linewidth": 1.5, "label": "posterior median model"}, model_kwargs
+    )
+    data = _kwargs(
+        {
+            "color": DATA_COLOR,
+            "linestyle": "none",
+            "marker": ".",
+            "markersize": 3,
+            "elinewidth": 0.8,
+            "label": "data",
+        },
+        data_kwargs,
+    )
+    shade = _kwargs(
+        {"color": model["color"], "alpha": 0.3, "linewidth": 0, "label": "68% band"}, band_kwargs
     )
     x = band.x
-    top.fill_between(
-        x, band.lower, band.upper, color=MODEL_COLOR, alpha=0.3, linewidth=0, label="68% band"
+    ax.fill_between(x, band.lower, band.upper, **shade)
+    ax.errorbar(x, band.data, yerr=band.noise_map, **data)
+    ax.plot(x, band.median, **model)
+    ax.set_title(band.name if title is None else title)
+    ax.set_ylabel("data")
+    if legend:
+        ax.legend(loc="best", fontsize="small")
+    if residual_ax is None:
+        ax.set_xlabel(band.dims[0])
+        return
+    if ax.get_shared_x_axes().joined(ax, residual_ax):
+        ax.tick_params(labelbottom=False)
+    else:
+        ax.set_xlabel(band.dims[0])
+    residual_ax.axhline(0.0, color="0.5", linewidth=0.8)
+    residual_ax.plot(
+        x, band.residuals, color=data["color"], linestyle="none", marker=".", markersize=3
     )
-    top.errorbar(
-        x,
-        band.data,
-        yerr=band.noise_map,
-        color=DATA_COLOR,
-        linestyle="none",
-        marker=".",
-        markersize=3,
-        elinewidth=0.8,
-        label="data",
-    )
-    top.plot(x, band.median, color=MODEL_COLOR, linewidth=1.5, label="posterior median model")
-    top.set_title(band.name)
-    top.set_ylabel("data")
-    top.legend(loc="best", fontsize="small")
-    top.tick_params(labelbottom=False)
-    bottom.axhline(0.0, color="0.5", linewidth=0.8)
-    bottom.plot(x, band.residuals, color=DATA_COLOR, linestyle="none", marker=".", markersize=3)
-    bottom.set_xlabel(band.dims[0])
-    bottom.set_ylabel("residual / noise")
+    residual_ax.set_xlabel(band.dims[0])
+    residual_ax.set_ylabel("residual / noise")
 
 
-def _draw_2d(band: FitBand, figure: matplotlib.figure.Figure | matplotlib.figure.SubFigure) -> None:
-    axes = figure.subplots(1, 3)
+def draw_band_2d(
+    band: FitBand,
+    axes: Sequence[matplotlib.axes.Axes],
+    *,
+    colorbar: bool = True,
+    titles: Sequence[str] = ("data", "posterior median model", "residual / noise"),
+    image_kwargs: Mapping[str, Any] | None = None,
+) -> None:
+    """Draw a 2D band as three images on ``axes``: the data, the median model (one colour scale,
+    ``image_kwargs`` to their ``Axes.imshow``) and the normalised residuals."""
     limits = {"vmin": float(np.min(band.data)), "vmax": float(np.max(band.data))}
     bound = float(np.max(np.abs(band.residuals)))
+    styles = _kwargs({"cmap": "viridis", "origin": "lower", **limits}, image_kwargs)
     panels = [
-        ("data", band.data, {"cmap": "viridis", **limits}),
-        ("posterior median model", band.median, {"cmap": "viridis", **limits}),
-        ("residual / noise", band.residuals, {"cmap": "RdBu_r", "vmin": -bound, "vmax": bound}),
+        (band.data, styles),
+        (band.median, styles),
+        (band.residuals, {"cmap": "RdBu_r", "origin": "lower", "vmin": -bound, "vmax": bound}),
     ]
-    for ax, (title, image, style) in zip(axes, panels, strict=True):
-        shown = ax.imshow(image, origin="lower", **style)
-        ax.set_title(title)
+    for ax, text, (image, style) in zip(axes, titles, panels, strict=True):
+        shown = ax.imshow(image, **style)
+        ax.set_title(text)
         ax.set_xlabel(band.dims[1])
         ax.set_ylabel(band.dims[0])
-        figure.colorbar(shown, ax=ax, shrink=0.8)
-    figure.suptitle(band.name)
+        if colorbar:
+            ax.figure.colorbar(shown, ax=ax, shrink=0.8)
+
+
+def draw_figure(band: FitBand, figure: Any, image_kwargs: Any = None, **style: Any) -> None:
+    """Draw ``band`` into an empty figure or subfigure: two panels for 1D data (the band and
+    the residuals; ``style``: :func:`draw_band_1d`'s keywords), three images for 2D data."""
+    if band.data.ndim == 1:
+        grid = {"height_ratios": [3, 1], "hspace": 0.05}
+        top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw=grid)
+        draw_band_1d(band, top, bottom, **style)
+    else:
+        draw_band_2d(band, figure.subplots(1, 3), image_kwargs=image_kwargs)
+        figure.suptitle(band.name)
 
 
 def _check_drawable(band: FitBand) -> None:
@@ -236,7 +295,7 @@ def draw_fit(
     """Draw ``result``'s fit into an existing figure or subfigure; returns the band drawn."""
     band = fit_band(result, draws)
     _check_drawable(band)
-    (_draw_1d if band.data.ndim == 1 else _draw_2d)(band, figure)
+    draw_figure(band, figure)
     return band
 
 
@@ -244,22 +303,79 @@ def _size(band_ndim: int) -> tuple[float, float]:
     return (6.0, 4.5) if band_ndim == 1 else (12.0, 3.6)
 
 
-def plot_fit(result: Result, draws: int = 200) -> matplotlib.figure.Figure:
-    """A matplotlib Figure of one dataset's fit (see the module docstring).
+def axes_array(axes: Any, owner: str) -> np.ndarray:
+    """``axes`` (one Axes, a sequence or an array of them) as an object array; an array given
+    is returned itself."""
+    import matplotlib.axes
 
-    1D data: an upper panel with the data and error bars, the posterior median model and its
-    68% band, titled by the dataset name, and a lower panel with the normalised residuals.
-    2D data: images of the data, the median model and the normalised residuals.
+    array = axes if isinstance(axes, np.ndarray) else np.empty(np.shape(axes), dtype=object)
+    if array is not axes:
+        array[...] = axes if array.ndim else np.asarray(axes, dtype=object)
+    bad = [type(a).__name__ for a in array.flat if not isinstance(a, matplotlib.axes.Axes)]
+    if bad or array.size == 0:
+        raise PlotError(
+            f"{owner}: axes must be matplotlib Axes (a sequence or an array of them, e.g. "
+            f"from plt.subplots), got {type(axes).__name__} holding {bad or 'nothing'}."
+        )
+    return array
+
+
+def plot_fit(
+    result: Result,
+    draws: int = 200,
+    *,
+    ax: matplotlib.axes.Axes | None = None,
+    axes: Sequence[matplotlib.axes.Axes] | np.ndarray | None = None,
+    legend: bool = True,
+    figsize: tuple[float, float] | None = None,
+    data_kwargs: Mapping[str, Any] | None = None,
+    model_kwargs: Mapping[str, Any] | None = None,
+    band_kwargs: Mapping[str, Any] | None = None,
+    image_kwargs: Mapping[str, Any] | None = None,
+) -> matplotlib.figure.Figure | matplotlib.axes.Axes | np.ndarray:
+    """Plot one dataset's fit (see the module docstring), in a new figure or in given axes.
+
+    Parameters
+    ----------
+    result
+        The dataset's result.
+    draws
+        Number of evenly spaced posterior samples the model band is computed from.
+    ax
+        One Axes to draw 1D data in: the data with error bars, the posterior median model
+        and its 68% band, titled by the dataset name (no residual panel).
+    axes
+        Several Axes: two for 1D data (the band, then the normalised residuals), three for 2D
+        data (the data, the median model and the normalised residuals, with colour bars).
+    legend
+        Whether the band's panel gets a legend (1D data).
+    figsize
+        Size of the new figure (without ``ax`` or ``axes``).
+    data_kwargs, model_kwargs, band_kwargs
+        Matplotlib keywords of the data (``Axes.errorbar``), the median model (``Axes.plot``)
+        and the band (``Axes.fill_between``; its colour follows the model's), for 1D data.
+    image_kwargs
+        Matplotlib keywords of the data and model images (``Axes.imshow``), for 2D data.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.axes.Axes or numpy.ndarray
+        Without ``ax`` or ``axes``: a new Figure (1D data: the band above and the residuals
+        below; 2D data: three images with colour bars, the dataset name as its title).  With
+        ``ax``: that Axes.  With ``axes``: the Axes as an array (the array itself when one was
+        given).
 
     Raises
     ------
     PlotError
-        When the analysis has no ``observation()`` or the data have more than two dims.
+        When the analysis has no ``observation()``, the data have more than two dims, both
+        ``ax`` and ``axes`` are given, or their number does not fit the data.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
     >>> import graphfit as gf
     >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
     >>> result = gf.MAP(random_seed=1).fit(
@@ -268,39 +384,49 @@ def plot_fit(result: Result, draws: int = 200) -> matplotlib.figure.Figure:
     >>> figure = plot_fit(result)
     >>> [ax.get_title() for ax in figure.axes]
     ['dataset_0', '']
+    >>> figure, (left, right) = plt.subplots(1, 2)
+    >>> plot_fit(result, ax=right, model_kwargs={"color": "C0"}) is right
+    True
+    >>> right.get_title(), right.get_lines()[-1].get_color()
+    ('dataset_0', 'C0')
+    >>> plt.close("all")
     """
     import matplotlib.pyplot as plt
 
+    if ax is not None and axes is not None:
+        raise PlotError("plot_fit: give ax (one Axes) or axes (several), not both.")
     band = fit_band(result, draws)
     _check_drawable(band)
-    figure = plt.figure(figsize=_size(band.data.ndim), layout="constrained")
-    (_draw_1d if band.data.ndim == 1 else _draw_2d)(band, figure)
-    return figure
-
-
-def plot_fits(
-    result_list: ResultList | Sequence[Result], draws: int = 200, ncols: int = 3
-) -> matplotlib.figure.Figure:
-    """One figure with every dataset's fit plot, ``ncols`` to a row (a subfigure each)."""
-    import matplotlib.pyplot as plt
-
-    results = list(result_list)
-    if isinstance(ncols, bool) or not isinstance(ncols, int | np.integer) or ncols < 1:
-        raise PlotError(f"plot_fits: ncols must be an integer >= 1, got {ncols!r}.")
-    bands = [fit_band(r, draws) for r in results]
-    for band in bands:
-        _check_drawable(band)
-    ncols = min(int(ncols), len(bands))
-    nrows = -(-len(bands) // ncols)
-    width, height = max(_size(b.data.ndim) for b in bands)
-    if any(b.data.ndim == 2 for b in bands):
-        ncols = 1
-        nrows = len(bands)
-    figure = plt.figure(figsize=(width * ncols, height * nrows), layout="constrained")
-    cells = figure.subfigures(nrows, ncols, squeeze=False).ravel()
-    for cell, band in zip(cells, bands, strict=False):
-        (_draw_1d if band.data.ndim == 1 else _draw_2d)(band, cell)
-    return figure
+    style = {"data_kwargs": data_kwargs, "model_kwargs": model_kwargs, "band_kwargs": band_kwargs}
+    style["legend"] = legend
+    if ax is None and axes is None:
+        size = _size(band.data.ndim) if figsize is None else figsize
+        figure = plt.figure(figsize=size, layout="constrained")
+        draw_figure(band, figure, image_kwargs=image_kwargs, **style)
+        return figure
+    needed = 2 if band.data.ndim == 1 else 3
+    if ax is not None:
+        if band.data.ndim == 2:
+            raise PlotError(
+                f"plot_fit: dataset {band.name!r} holds 2D data, drawn as three images: give "
+                "axes=(data_ax, model_ax, residual_ax) instead of ax."
+            )
+        draw_band_1d(band, axes_array(ax, "plot_fit").item(), None, **style)
+        return ax
+    array = axes_array(axes, "plot_fit")
+    if array.size != needed:
+        raise PlotError(
+            f"plot_fit: dataset {band.name!r} holds {band.data.ndim}D data, drawn on {needed} "
+            f"Axes ({'band, residuals' if needed == 2 else 'data, model, residuals'}); got "
+            f"{array.size}."
+        )
+    flat = list(array.flat)
+    if needed == 2:
+        draw_band_1d(band, flat[0], flat[1], **style)
+    else:
+        titles = (f"{band.name}: data", "posterior median model", "residual / noise")
+        draw_band_2d(band, flat, titles=titles, image_kwargs=image_kwargs)
+    return array
 
 
 def plot_filename(name: str) -> str:
@@ -351,7 +477,7 @@ def save_fit_plots(
             filename = filename.removesuffix(".png") + f"_{result.index}.png"
         used.add(filename)
         figure = matplotlib.figure.Figure(figsize=_size(band.data.ndim), layout="constrained")
-        (_draw_1d if band.data.ndim == 1 else _draw_2d)(band, figure)
+        draw_figure(band, figure)
         path = folder / filename
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{filename}.", suffix=".tmp")
         try:

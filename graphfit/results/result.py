@@ -18,6 +18,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     import arviz as az
+    import matplotlib.axes
     import matplotlib.figure
     import pandas as pd
 
@@ -30,6 +31,7 @@ from graphfit.backend.predictive import OBS, dataset_posterior_predictive
 from graphfit.exceptions import SamplesError
 from graphfit.results import elpd
 from graphfit.results.chaining import PASSING_SIGMA, centred_model
+from graphfit.results.html import result_html
 from graphfit.results.plotting import plot_fit
 from graphfit.results.samples import Samples, dataset_samples
 
@@ -254,10 +256,10 @@ class Result:
         return self.prior_model.instance_from(values, np)
 
     def summary(self, **kwargs: Any) -> pd.DataFrame:
-        """``az.summary`` of this dataset's posterior (keyword arguments pass through)."""
-        import arviz as az
-
-        return az.summary(self.idata, **kwargs)
+        """``az.summary`` of this dataset's posterior (keyword arguments pass through); for a
+        point estimate (``gf.MAP``), its values in one column (see
+        :func:`graphfit.backend.stack.summary`)."""
+        return stack.summary(self.idata, **kwargs)
 
     def posterior_predictive(self, random_seed: int | None = 0) -> az.InferenceData:
         """This dataset's ``InferenceData`` with a ``posterior_predictive`` group.
@@ -287,18 +289,32 @@ class Result:
 
         return dataset_posterior_predictive(self, random_seed)
 
-    def plot_ppc(self, num_samples: int = 100, random_seed: int = 0) -> matplotlib.figure.Figure:
+    def plot_ppc(
+        self,
+        num_samples: int = 100,
+        random_seed: int = 0,
+        *,
+        ax: matplotlib.axes.Axes | None = None,
+        **kwargs: Any,
+    ) -> matplotlib.figure.Figure | matplotlib.axes.Axes:
         """A posterior predictive check of this dataset: the distribution of its observed data
         over ``num_samples`` replicated datasets drawn by :meth:`posterior_predictive`.
 
         ArviZ draws it (``az.plot_ppc`` on ArviZ 0.x, ``az.plot_ppc_dist`` on ArviZ 1), so it
         looks the same as calling that function on :meth:`posterior_predictive`'s result;
-        returns the matplotlib Figure on either.
+        further keywords pass through to it.
+
+        Returns
+        -------
+        matplotlib.figure.Figure or matplotlib.axes.Axes
+            A new Figure on either stack; with ``ax``, the plot is drawn on it and ``ax`` is
+            returned.
 
         Examples
         --------
         >>> import matplotlib
         >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
         >>> import graphfit as gf
         >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
         >>> result = gf.MAP(random_seed=1).fit(
@@ -307,21 +323,44 @@ class Result:
         >>> figure = result.plot_ppc(num_samples=1)
         >>> len(figure.axes)
         1
+        >>> figure, (left, right) = plt.subplots(1, 2)
+        >>> result.plot_ppc(num_samples=1, ax=right) is right
+        True
+        >>> plt.close("all")
         """
         predictive = self.posterior_predictive(random_seed)
-        return stack.plot_ppc(predictive, num_samples=num_samples, random_seed=random_seed)
+        return stack.plot_ppc(
+            predictive, num_samples=num_samples, random_seed=random_seed, ax=ax, **kwargs
+        )
 
-    def plot_fit(self, draws: int = 200) -> matplotlib.figure.Figure:
-        """A matplotlib Figure of the fit: data with error bars, the posterior median model
-        and its 68% band, and the normalised residuals below.
+    def plot_fit(
+        self,
+        draws: int = 200,
+        *,
+        ax: matplotlib.axes.Axes | None = None,
+        axes: Any = None,
+        **kwargs: Any,
+    ) -> matplotlib.figure.Figure | matplotlib.axes.Axes | np.ndarray:
+        """The fit: data with error bars, the posterior median model and its 68% band, and
+        the normalised residuals below, in a new figure or in the user's Axes.
 
         The model data are computed with numpy on ``draws`` evenly spaced posterior samples
-        (see :mod:`graphfit.results.plotting`); 2D data are drawn as images.
+        (see :mod:`graphfit.results.plotting`); 2D data are drawn as images.  ``ax`` (one
+        Axes) takes the band without residuals; ``axes`` two Axes (band, residuals) or three
+        for 2D data.  Further keywords (``legend``, ``figsize``, ``data_kwargs``,
+        ``model_kwargs``, ``band_kwargs``, ``image_kwargs``) are those of
+        :func:`graphfit.results.plotting.plot_fit`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure or matplotlib.axes.Axes or numpy.ndarray
+            A new Figure; with ``ax``, that Axes; with ``axes``, the Axes as an array.
 
         Examples
         --------
         >>> import matplotlib
         >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
         >>> import graphfit as gf
         >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
         >>> result = gf.MAP(random_seed=1).fit(
@@ -329,9 +368,13 @@ class Result:
         ... )
         >>> len(result.plot_fit().axes)
         2
+        >>> figure, axes = plt.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+        >>> result.plot_fit(axes=axes) is axes
+        True
+        >>> plt.close("all")
         """
 
-        return plot_fit(self, draws)
+        return plot_fit(self, draws, ax=ax, axes=axes, **kwargs)
 
     def loo(self, pointwise: bool = False, **kwargs: Any) -> az.ELPDData:
         """PSIS-LOO of this dataset's observed points (``az.loo`` on its log-likelihood only).
@@ -348,3 +391,6 @@ class Result:
     def __repr__(self) -> str:
         parameters = list(stack.group(self.idata, "posterior").data_vars)
         return f"Result(name={self.name!r}, parameters={parameters})"
+
+    def _repr_html_(self) -> str:
+        return result_html(self)

@@ -38,7 +38,9 @@ from graphfit.backend import stack
 from graphfit.backend.predictive import joint_posterior_predictive
 from graphfit.results import elpd
 from graphfit.results.evidence import LogEvidence
-from graphfit.results.plotting import plot_fits, save_fit_plots
+from graphfit.results.html import result_list_html
+from graphfit.results.plot_grid import plot_fits
+from graphfit.results.plotting import save_fit_plots
 from graphfit.results.populations import population_draw, sample_index
 from graphfit.results.result import Result
 from graphfit.results.samples import Samples, joint_samples
@@ -262,12 +264,12 @@ class ResultList(Sequence[Result]):
 
     def summary(self, **kwargs: Any) -> pd.DataFrame:
         """``az.summary`` of the joint posterior; without one (independent fits), of every
-        finished fit, rows labelled ``<dataset>/<parameter>``."""
-        import arviz as az
+        finished fit, rows labelled ``<dataset>/<parameter>``.  For a point estimate
+        (``gf.MAP``), the values in one column (see :func:`graphfit.backend.stack.summary`)."""
         import pandas as pd
 
         if self.idata is not None:
-            return az.summary(self.idata, **kwargs)
+            return stack.summary(self.idata, **kwargs)
         frames = []
         for result in self.succeeded:
             frame = result.summary(**kwargs)
@@ -296,10 +298,43 @@ class ResultList(Sequence[Result]):
 
         return joint_posterior_predictive(self, random_seed)
 
-    def plot_fits(self, draws: int = 200, ncols: int = 3) -> matplotlib.figure.Figure:
-        """One matplotlib Figure with every dataset's :meth:`Result.plot_fit`, in a grid."""
+    def plot_fits(
+        self, draws: int = 200, ncols: int | None = None, **kwargs: Any
+    ) -> matplotlib.figure.Figure | list[matplotlib.figure.Figure] | np.ndarray:
+        """Every dataset's fit: in one figure, in pages, or in the user's Axes.
 
-        return plot_fits(self, draws, ncols)
+        Up to six datasets to a figure get :meth:`Result.plot_fit`'s two panels each, three to
+        a row; more are small multiples (one panel each, with the dataset name and its
+        reduced chi-square).  Keywords (``per_page``, ``page``, ``axes``, ``compact``,
+        ``residuals``, ``sharey``, ``figsize``, ``data_kwargs``, ``model_kwargs``,
+        ``band_kwargs``, ``image_kwargs``) are those of
+        :func:`graphfit.results.plot_grid.plot_fits`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure or list of matplotlib.figure.Figure or numpy.ndarray
+            One Figure; with ``per_page`` (and no ``page``) a list of Figures, one per page;
+            with ``axes``, the Axes as an array (the array given).
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> analyses = [gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=s)) for s in (0, 1)]
+        >>> graph = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses])
+        >>> result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
+        >>> figure, axes = plt.subplots(1, 2, sharey=True)
+        >>> result_list.plot_fits(axes=axes) is axes
+        True
+        >>> [len(figure.axes) for figure in result_list.plot_fits(per_page=1)]
+        [2, 2]
+        >>> plt.close("all")
+        """
+
+        return plot_fits(self, draws, ncols, **kwargs)
 
     def save_plots(
         self,
@@ -402,3 +437,6 @@ class ResultList(Sequence[Result]):
 
     def __repr__(self) -> str:
         return f"ResultList({len(self)} datasets: {', '.join(self.names)})"
+
+    def _repr_html_(self) -> str:
+        return result_list_html(self)

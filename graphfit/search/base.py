@@ -22,6 +22,7 @@ from graphfit.exceptions import SearchError
 from graphfit.io.output import check_label, fit_folder, resume, save_result
 from graphfit.results.diagnostics import ESS_MIN, RHAT_MAX, check_convergence
 from graphfit.results.result_list import ResultList
+from graphfit.search.progress import StageReporter, StageTimings
 from graphfit.spec.factor_graph import as_graph
 
 if TYPE_CHECKING:
@@ -336,7 +337,10 @@ class Search:
     random_seed
         Seed for everything random in the search.
     progressbar
-        Show progress while working.
+        Show progress: a line per stage of the fit (building the model, compiling it, finding
+        start values, sampling, post-processing, saving) with its time, updated in place in a
+        terminal or notebook (see :mod:`graphfit.search.progress`), and the sampler's own
+        progress bar.  ``False``: nothing is written.
 
     Examples
     --------
@@ -397,20 +401,29 @@ class Search:
                 return loaded[0] if single else loaded
         start = time.perf_counter()
         freeze_at_exit()
-        # one fit at a time of a model shared by graphs of one structure, which holds one
-        # graph's data at a time (see graphfit.backend.structures)
-        with LOCK:
-            with paused_gc():
-                compiled = graph.compile()
-            self._timings = {"build": time.perf_counter() - start}
-            idata, diagnostics = self._run(compiled)
-        self._timings["total"] = time.perf_counter() - start
-        result_list = ResultList(graph, compiled, idata, diagnostics)
-        result_list.timings = dict(self._timings)
-        if folder is not None:
-            result_list.output_folder = save_result(
-                result_list, folder, search=self, identity=identity, single=single
-            )
+        # the stages' times, each reported as it begins and ends (graphfit.search.progress)
+        timings = self._timings = StageTimings(StageReporter(self.progressbar))
+        try:
+            timings.begin("build")
+            # one fit at a time of a model shared by graphs of one structure, which holds one
+            # graph's data at a time (see graphfit.backend.structures)
+            with LOCK:
+                with paused_gc():
+                    compiled = graph.compile()
+                timings["build"] = time.perf_counter() - start
+                idata, diagnostics = self._run(compiled)
+            timings["total"] = time.perf_counter() - start
+            result_list = ResultList(graph, compiled, idata, diagnostics)
+            result_list.timings = dict(timings)
+            if folder is not None:
+                timings.begin("save")
+                result_list.output_folder = save_result(
+                    result_list, folder, search=self, identity=identity, single=single
+                )
+            timings.close(total=time.perf_counter() - start)
+        finally:
+            timings.close()
+            self._timings = dict(timings)  # a plain dict: the search pickles as before
         return result_list[0] if single else result_list
 
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Any]:

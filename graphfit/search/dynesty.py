@@ -278,7 +278,9 @@ class DynestyStatic(Search):
         if missing:
             raise SearchError(
                 f"DynestyStatic: free variable(s) {sorted(missing)} of the compiled model have no "
-                "graphfit prior; nested sampling supports graphs of priors and relations only."
+                "graphfit prior (e.g. the gap variable of an assertion between parameters, such "
+                "as model.sigma < model.centre); nested sampling supports graphs of priors and "
+                "relations only: fit with gf.SMC, which also gives the log evidence."
             )
         transform, layout = prior_transform(groups)
         loglike = _loglike_function(model, layout)

@@ -91,7 +91,7 @@ class FitInterrupted(KeyboardInterrupt):
     ...     for s in range(3)
     ... ]
     >>> try:
-    ...     result_list = gf.fit_each(factors, gf.MAP(random_seed=1), progress=False)
+    ...     result_list = gf.fit_each(factors, gf.MAP(random_seed=1), progressbar=False)
     ... except gf.FitInterrupted as interrupt:  # Ctrl-C: keep what finished
     ...     result_list = interrupt.results
     >>> issubclass(gf.FitInterrupted, KeyboardInterrupt), len(result_list.succeeded)

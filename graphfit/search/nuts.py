@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import logging
 import os
 import threading
 import time
@@ -17,7 +16,7 @@ from graphfit.backend import stack
 from graphfit.backend.marginal import draw_marginalized
 from graphfit.backend.pointwise import python_default
 from graphfit.backend.variables import prior_constants_mode
-from graphfit.exceptions import SearchError
+from graphfit.exceptions import SamplerFallbackWarning, SearchError
 from graphfit.search.adaptation import TARGET_ACCEPT, check_target_accept, choose
 from graphfit.search.base import Search, check_fit, finish_idata, paused_gc, positive_int
 from graphfit.search.interrupts import check_complete, interruptible, watched_context
@@ -30,7 +29,7 @@ from graphfit.search.modes import (
     separated_modes,
 )
 from graphfit.search.nutpie_model import compile_nutpie
-from graphfit.search.smc import SMC
+from graphfit.search.smc import SMC, default_cores
 from graphfit.search.start import cached_start_finder
 from graphfit.util import one_thread
 
@@ -43,8 +42,6 @@ if TYPE_CHECKING:
     from graphfit.results.diagnostics import Diagnostics
 
 __all__ = ["NUTS"]
-
-logger = logging.getLogger("graphfit")
 
 SAMPLERS = ("pymc", "nutpie", "numpyro")
 _EXTRA = {"nutpie": ("nutpie", "nutpie"), "numpyro": ("numpyro", "jax")}
@@ -64,8 +61,8 @@ class NUTS(Search):
     chains
         Number of chains (at least 2 for R-hat).
     cores
-        Chains run in parallel: processes (PyMC's sampler) or threads (nutpie); default
-        ``min(chains, 2)``.  PyAutoFit's ``number_of_cores`` sets it too.
+        Chains run in parallel: processes (PyMC's sampler) or threads (nutpie); default: the
+        cores this process may use, at most ``chains``; PyAutoFit's ``number_of_cores`` sets it.
     random_seed
         Seed of the start search and the sampler.
     name, path_prefix, output_path, unique_tag
@@ -73,7 +70,8 @@ class NUTS(Search):
         instead of sampling when rerun; ``unique_tag`` is part of the identifier (see
         :class:`~graphfit.search.base.Search`).
     progressbar
-        Show the sampler's progress bar.
+        Show the fit's stages with their times (see :mod:`graphfit.search.progress`) and the
+        sampler's progress bar.
     sampler
         ``"auto"`` (the default: nutpie when it is installed, else PyMC's sampler; nutpie was
         the fastest in ``benchmarks/`` from 3 to 1000 datasets), ``"pymc"`` (PyMC's own NUTS),
@@ -137,7 +135,7 @@ class NUTS(Search):
         self.tune = positive_int("NUTS", "tune", tune, 0)
         self.chains = positive_int("NUTS", "chains", chains, 1)
         self.cores = (
-            min(self.chains, 2) if cores is None else positive_int("NUTS", "cores", cores, 1)
+            default_cores(self.chains) if cores is None else positive_int("NUTS", "cores", cores, 1)
         )
         if sampler == "auto":
             sampler = "nutpie" if importlib.util.find_spec("nutpie") is not None else "pymc"
@@ -172,14 +170,14 @@ class NUTS(Search):
         rng = self._rng()
         requested = self.sampler_kwargs.get("target_accept", self.target_accept)
         self._accept, reason = choose(requested, compiled)
-        logger.info("NUTS: %s", reason)
+        self._timings.note(f"NUTS {reason}")  # shown with the stages, logged at INFO
         # numpy code (finite-difference gradients) runs in Python: only PyMC's sampler calls it
         sampler = "pymc" if compiled.finite_differences else self.sampler
         precompiled, logp_grad, setup = None, None, 0.0
         if sampler == "nutpie":
             # compile nutpie first and let the start search use its log density and gradient,
             # instead of compiling a second function of the same graph
-            clock = time.perf_counter()
+            clock = self._timings.begin("compile")
             precompiled = _nutpie_model(target)
             logp_grad = precompiled.logp_func
             setup = time.perf_counter() - clock
@@ -189,11 +187,11 @@ class NUTS(Search):
         if sampler == "pymc" and set(self.sampler_kwargs) <= {"target_accept"}:
             # build PyMC's NUTS step first and let the start search use its compiled log density
             # and gradient (one compile instead of two); its mass matrix is set from the starts
-            clock = time.perf_counter()
+            clock = self._timings.begin("compile")
             with paused_gc():
                 step, logp_grad = self._pymc_step(model, rng, compile_kwargs)
             setup = time.perf_counter() - clock
-        clock = time.perf_counter()
+        clock = self._timings.begin("start")
         with paused_gc():
             finder = cached_start_finder(target, jacobian=True, logp_grad=logp_grad)
         with one_thread():  # small SciPy work: a multi-threaded BLAS only slows it
@@ -205,7 +203,7 @@ class NUTS(Search):
         starts = [finder.chain_starts(modes.optima[m], 1, rng)[0] for m in assignment]
         seed = int(rng.integers(2**31 - 1))
         self._timings["start"] = time.perf_counter() - clock
-        clock = time.perf_counter()
+        clock = self._timings.begin("sample")  # the sampler draws its own progress bar
         if sampler == "pymc":
             initvals = [finder.free_values(x) for x in starts]
             if step is not None:
@@ -248,13 +246,13 @@ class NUTS(Search):
         """Black-box likelihoods have no gradient: sample with SMC instead (same draws and
         chains), saying so."""
 
-        logger.warning(
-            "NUTS: dataset(s) %s have a black-box likelihood (black_box = True), which has no "
-            "gradient, so NUTS cannot run; sampling with gf.SMC (pm.sample_smc, gradient-free) "
-            "instead, draws=%d, chains=%d. Use gf.SMC directly to choose its settings.",
-            ", ".join(compiled.black_box),
-            self.draws,
-            self.chains,
+        warnings.warn(  # a warning, not a log record: a notebook shows it
+            f"NUTS: dataset(s) {', '.join(compiled.black_box)} have a black-box likelihood "
+            "(black_box = True), which has no gradient, so NUTS cannot run; sampling with gf.SMC "
+            f"(pm.sample_smc, gradient-free) instead, draws={self.draws}, chains={self.chains}. "
+            "Use gf.SMC directly to choose its settings.",
+            SamplerFallbackWarning,
+            stacklevel=4,
         )
         smc = SMC(
             draws=max(self.draws, 2),

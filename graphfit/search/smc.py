@@ -29,7 +29,25 @@ if TYPE_CHECKING:
     from graphfit.backend.compiled import CompiledGraph
     from graphfit.results.diagnostics import Diagnostics
 
-__all__ = ["SMC"]
+__all__ = ["SMC", "default_cores"]
+
+
+def default_cores(chains: int) -> int:
+    """The default ``cores`` of a search that runs ``chains`` chains in parallel: the cores
+    this process may run on (``os.sched_getaffinity``, which a container's or a job
+    scheduler's CPU limit narrows, where the system has it; else ``os.cpu_count()``), at most
+    one per chain.
+
+    Examples
+    --------
+    >>> from graphfit.search.smc import default_cores
+    >>> default_cores(1)
+    1
+    >>> 1 <= default_cores(4) <= 4
+    True
+    """
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(int(chains), usable or 1))
 
 
 def _chain_rows(array: Any, chains: int) -> list[np.ndarray]:
@@ -97,7 +115,8 @@ class SMC(Search):
     name, path_prefix, progressbar, output_path, unique_tag
         As for :class:`~graphfit.search.base.Search`.
     cores
-        Processes to run chains in; default ``min(chains, 2)``.  PyAutoFit's
+        Processes to run chains in; default: the cores this process may use, at most
+        ``chains`` (``graphfit.search.smc.default_cores``).  PyAutoFit's
         ``number_of_cores`` sets it too.
     threshold
         Effective-sample-size fraction that sets each tempering step (PyMC's ``threshold``);
@@ -150,7 +169,7 @@ class SMC(Search):
         self.draws = positive_int("SMC", "draws", draws, 2)
         self.chains = positive_int("SMC", "chains", chains, 1)
         self.cores = (
-            min(self.chains, 2) if cores is None else positive_int("SMC", "cores", cores, 1)
+            default_cores(self.chains) if cores is None else positive_int("SMC", "cores", cores, 1)
         )
         if not 0.0 < float(threshold) < 1.0:
             raise SearchError(f"SMC: threshold must be in (0, 1), got {threshold!r}.")

@@ -161,7 +161,13 @@ class Array(AbstractModel):
         values = self.__dict__.get("_values")
         if values is not None and name in values:
             return values[name]
-        raise AttributeError(f"Array has no element '{name}'")
+        shape = self.__dict__.get("_shape")
+        if shape is None:  # not built yet (copy, unpickling): no elements to name
+            raise AttributeError(f"Array has no element '{name}'")
+        raise AttributeError(
+            f"gf.Array of shape {shape} has no element '{name}'; get elements by index "
+            f"(array[0]) or by name ({self._key((0,) * len(shape))}, ...)."
+        )
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._values.values())

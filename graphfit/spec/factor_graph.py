@@ -389,6 +389,9 @@ class FactorGraphModel(ExpectationPropagation):
     def __repr__(self) -> str:
         return f"FactorGraphModel({len(self.factors)} factors: {', '.join(self.names)})"
 
+    def _repr_html_(self) -> str:
+        return call("graph_html", self)
+
 
 class GlobalPriorModel:
     """The joint model of a factor graph, as given to ``search.fit(model=...)``.
@@ -438,6 +441,9 @@ class GlobalPriorModel:
 
     def __repr__(self) -> str:
         return f"GlobalPriorModel({self.graph!r}, free parameters: {self.prior_count})"
+
+    def _repr_html_(self) -> str:
+        return call("graph_html", self.graph)
 
 
 def as_graph(model: Any, analysis: Any) -> tuple[FactorGraphModel, bool]:

@@ -225,6 +225,9 @@ class AbstractModel(ModelAPI):
         self.check_complete()
         return call("model_info", self)
 
+    def _repr_html_(self) -> str:
+        return call("model_html", self)
+
     def copy(self) -> AbstractModel:
         """A copy whose nested models are copies and whose priors are the same objects.
 

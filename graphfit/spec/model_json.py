@@ -204,7 +204,10 @@ def _read_prior(d: Mapping[str, Any], loaded: dict[Any, Prior], where: str) -> P
     if "class_path" in d:
         kind = import_class(d["class_path"])
         if not issubclass(kind, Prior):
-            raise ModelInputError(f"from_dict: {where}: {d['class_path']!r} is not a prior kind.")
+            raise ModelInputError(
+                f"from_dict: {where}: {d['class_path']!r} is not a prior kind: the class "
+                f"{kind.__name__} is not a subclass of gf.Prior."
+            )
     else:
         kind = kinds[d["type"]]
     reserved = ("type", "id", "name", "class_path", *_PYAUTOFIT_PRIOR_KEYS)
@@ -222,16 +225,20 @@ def _read_prior(d: Mapping[str, Any], loaded: dict[Any, Prior], where: str) -> P
     return prior
 
 
-def _set(model: Any, arguments: Any, loaded: dict[Any, Prior], where: str) -> None:
-    if not isinstance(arguments, Mapping):
-        raise ModelInputError(f"from_dict: {where}.arguments must be a dictionary.")
+def _set(model: Any, arguments: Mapping[str, Any], loaded: dict[Any, Prior], where: str) -> None:
     for name, value in arguments.items():
         setattr(model, name, _decode(value, loaded, f"{where}.{name}"))
 
 
 def _read_model(d: Mapping[str, Any], loaded: dict[Any, Prior], where: str) -> Any:
     kind = d["type"]
-    arguments = dict(d.get("arguments") or {})
+    arguments = d.get("arguments") or {}
+    if not isinstance(arguments, Mapping):
+        raise ModelInputError(
+            f"from_dict: {where}.arguments must be a dictionary of argument name -> value, got "
+            f"{type(arguments).__name__}."
+        )
+    arguments = dict(arguments)
     if kind in ("model", "instance"):
         model = KINDS["model"](import_class(d.get("class_path", "")))
     elif kind == "collection":

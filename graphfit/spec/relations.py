@@ -226,7 +226,10 @@ class Relation(Expression):
 
     def __init__(self, op: str, operands: tuple[Expression | float, ...]) -> None:
         if op not in _BINARY and op != "neg" and op not in FUNCTIONS:
-            raise RelationError(f"unknown relation operation {op!r}")
+            raise RelationError(
+                f"Relation: op must be one of {', '.join([*_BINARY, 'neg', *FUNCTIONS])}, got "
+                f"{op!r}."
+            )
         self.op = op
         self.operands = tuple(as_operand(o, context=f"relation '{op}'") for o in operands)
 
