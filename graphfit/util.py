@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +21,7 @@ __all__ = [
     "numpy_array_to_json",
     "one_thread",
     "package_version",
+    "user_stacklevel",
 ]
 
 
@@ -122,3 +124,27 @@ def package_version() -> str:
         return version("graphfit")
     except PackageNotFoundError:
         return "0.0.0"
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn``, called right here, that points at the first
+    frame outside graphfit: the user's line that started the work (a ``search.fit`` call, say),
+    however deep in graphfit the warning is raised.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from graphfit.util import user_stacklevel
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("note", UserWarning, stacklevel=user_stacklevel())
+    >>> caught[0].filename.endswith("util.py")
+    False
+    """
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)  # the caller of this function, the frame that calls warnings.warn
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level

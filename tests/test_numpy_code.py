@@ -112,8 +112,10 @@ def test_numpy_code_has_the_gradient_of_the_same_model_written_with_xp():
     numpy_graph = gf.FactorGraphModel(
         gf.AnalysisFactor(_gaussian_model(), ChiSquaredAnalysis(data, noise))
     )
-    with pytest.warns(gf.NumpyLikelihoodWarning, match=r"dataset\(s\) 'dataset_0': Chi"):
+    with pytest.warns(gf.NumpyLikelihoodWarning, match=r"dataset\(s\) 'dataset_0': Chi") as got:
         numpy_model = numpy_graph.compile().model
+    # the notice points at the user's line, not at graphfit's code
+    assert [w.filename for w in got] == [__file__]
     exact = gf.Model(gf.ex.Gaussian)
     exact.centre = gf.UniformPrior(0.0, 60.0)
     exact.normalization = gf.UniformPrior(0.0, 50.0)

@@ -32,6 +32,7 @@ from graphfit.backend.tensor_namespace import pytensor_namespace
 from graphfit.exceptions import DataError, FactorGraphError, GraphfitError, for_dataset
 from graphfit.spec.analysis import call_log_likelihood
 from graphfit.spec.black_box import is_black_box
+from graphfit.util import user_stacklevel
 
 __all__ = [
     "NODE_LIMIT",
@@ -185,7 +186,7 @@ def warn_numpy_path(names: str, analysis: Any, reason: str) -> None:
         "written so, or has no useful gradient (a simulator, a jump), sets black_box = True on "
         "its class and is fitted without gradients.",
         NumpyLikelihoodWarning,
-        stacklevel=2,
+        stacklevel=user_stacklevel(),  # the user's line, not graphfit's
     )
 
 
