@@ -4,6 +4,8 @@ File names are fixed by this layout: a loader derives every path from it (never 
 stored in a file), so a folder's files are always read from inside the folder.
 """
 
+from graphfit.results.posterior_stats import HDI_PROB  # the summaries' interval, kept here too
+
 __all__ = [
     "DATASETS",
     "DIAGNOSTICS",
@@ -44,8 +46,6 @@ DIAGNOSTICS = "diagnostics.csv"
 FILE_HASHES = "sha256"
 #: Key of the metadata holding the SHA-256 of the metadata's other fields.
 METADATA_HASH = "metadata_sha256"
-#: Probability mass of the highest-density intervals in summaries.
-HDI_PROB = 0.94
 
 
 def dataset_file(index: int) -> str:

@@ -79,6 +79,7 @@ from graphfit.io.loading import (
     read_metadata,
 )
 from graphfit.io.verify import file_hashes, seal, verify_file
+from graphfit.results.posterior_stats import posterior_stats
 from graphfit.util import package_version
 
 if TYPE_CHECKING:
@@ -270,26 +271,22 @@ def parameter_table(idata: az.InferenceData) -> pd.DataFrame:
 
     posterior = stack.group(idata, "posterior")
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    sampled = chains * draws > 2
     mixed = chains > 1 and draws >= 4
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        hdi = stack.hdi_bounds(posterior, HDI_PROB) if sampled else None
         rhat = stack.rhat(posterior) if mixed else None
         ess_bulk = stack.ess(posterior, "bulk") if mixed else None
         ess_tail = stack.ess(posterior, "tail") if mixed else None
+    figures = posterior_stats(posterior, list(posterior.data_vars))
     rows: dict[str, dict[str, Any]] = {}
     for name, array in posterior.data_vars.items():
         dims = [d for d in array.dims if d not in ("chain", "draw")]
         shape = [array.sizes[d] for d in dims]
-        stats = {
-            "mean": array.mean(("chain", "draw")).values,
-            "sd": array.std(("chain", "draw"), ddof=1 if chains * draws > 1 else 0).values,
-            "median": array.median(("chain", "draw")).values,
-        }
-        lower = hdi[0][name].values if hdi is not None else stats["median"]
-        upper = hdi[1][name].values if hdi is not None else stats["median"]
-        stats["hdi_3%"], stats["hdi_97%"] = lower, upper
+        own = figures[name]
+        stats = {key: own[key].values for key in ("mean", "sd", "median")}
+        # no interval from 2 draws or fewer: the median stands for both bounds
+        stats["hdi_3%"] = (own["median"] if own["lower"] is None else own["lower"]).values
+        stats["hdi_97%"] = (own["median"] if own["upper"] is None else own["upper"]).values
         for key, table in (("r_hat", rhat), ("ess_bulk", ess_bulk), ("ess_tail", ess_tail)):
             stats[key] = table[name].values if table is not None else np.full(shape, np.nan)
         for position in np.ndindex(*shape):

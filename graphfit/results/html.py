@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ import numpy as np
 from graphfit.backend import stack
 from graphfit.plan.html import MAX_ROWS, Cell, frame, table
 from graphfit.results.diagnostics import ESS_MIN, RHAT_MAX, Diagnostics, diagnostics_table
+from graphfit.results.posterior_stats import posterior_stats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["aggregator_html", "comparison_html", "dataset_rows", "result_html", "result_list_html"]
 
-#: Probability of the highest-density interval shown (ArviZ's and the saved summary's).
-HDI_PROB = 0.94
 #: Most datasets whose parameter tables are shown (each in a folded section).
 MAX_DETAILS = 20
 
@@ -86,25 +84,11 @@ def _divergences(count: int) -> Cell:
 
 
 def _variable_stats(posterior: Any, names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Mean, sd, median and 94% HDI bounds of each variable (arrays over its other dims)."""
-    n = posterior.sizes["chain"] * posterior.sizes["draw"]
-    hdi = None
-    if n > 2 and names:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            hdi = stack.hdi_bounds(posterior[list(names)], HDI_PROB)
-    out = {}
-    for name in names:
-        array = posterior[name]
-        figures = {
-            "mean": array.mean(("chain", "draw")),
-            "sd": array.std(("chain", "draw"), ddof=1 if n > 1 else 0),
-            "median": array.median(("chain", "draw")),
-            "lower": None if hdi is None else hdi[0][name],
-            "upper": None if hdi is None else hdi[1][name],
-        }
-        out[name] = {key: _by_dataset(value) for key, value in figures.items()}
-    return out
+    """Mean, sd, median and 94% HDI bounds of each variable (a float, or one per dataset)."""
+    return {
+        name: {key: _by_dataset(value) for key, value in figures.items()}
+        for name, figures in posterior_stats(posterior, names).items()
+    }
 
 
 def _by_dataset(array: Any) -> float | dict[str, float] | None:

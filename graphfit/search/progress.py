@@ -174,10 +174,9 @@ class StageReporter:
         if not self.enabled or key not in STAGES:
             return
         with self._lock:
-            if self._stage == key:
-                self._end(None)
-            else:
-                self._end(None)
+            began = self._stage == key
+            self._end(None)  # the current stage: ``key`` itself if it was said to begin
+            if not began:
                 self._stage = key
                 self._end(seconds)
         if key in FOLLOWS:
