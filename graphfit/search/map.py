@@ -31,13 +31,14 @@ class MAP(Search):
     log-likelihood, so result instances and plots work as for a sampled fit.  There are no
     uncertainties and no convergence diagnostics (``result_list.diagnostics`` is ``None``).
 
-    A table of the values: ``graphfit.backend.stack.summary(result.idata)`` gives one column,
-    ``value``, one row per parameter, without a warning.  ``az.summary(result.idata)`` is
-    ArviZ's summary of a one-draw posterior and is left as ArviZ makes it: its ``mean`` is the
-    optimum and every other column (sd, interval, MCSE, ESS, R-hat) is NaN, since one draw has
-    none of them; ArviZ 0.x also warns about it (numpy runtime warnings and "Shape
-    validation failed").  graphfit does not pad the posterior with copies of the optimum to
-    quieten it: that would show a spread of zero and an R-hat as if the fit had been sampled.
+    A table of the values: ``result.summary()`` (:func:`graphfit.backend.stack.summary`) gives
+    one column, ``value``, one row per parameter, without a warning.
+    ``az.summary(result.idata)`` is ArviZ's summary of a one-draw posterior and is left as
+    ArviZ makes it: its ``mean`` is the optimum and every other column (sd, interval, MCSE,
+    ESS, R-hat) is NaN, since one draw has none of them; ArviZ 0.x also warns about it
+    (numpy runtime warnings and "Shape validation failed").  graphfit does not pad the
+    posterior with copies of the optimum to quieten it: that would show a spread of zero and
+    an R-hat as if the fit had been sampled.
 
     Parameters
     ----------
@@ -61,8 +62,7 @@ class MAP(Search):
     ... )
     >>> round(result.max_log_likelihood_instance.centre)
     50
-    >>> from graphfit.backend import stack
-    >>> table = stack.summary(result.idata)
+    >>> table = result.summary()
     >>> list(table.columns), list(table.index)
     (['value'], ['centre', 'normalization', 'sigma'])
     """
