@@ -1,10 +1,14 @@
 """Shared fixtures: simulated cookbook datasets with known truth, and fits run once per session.
 
 Every fit uses real PyMC sampling with fixed seeds.  The fits are session-scoped so that each
-cookbook problem is sampled once and checked by several tests.
+cookbook problem is sampled once and checked by several tests.  The full fits (4 chains of 1000
+draws) serve the recovery tests, marked slow; the fast tier's tests of a result's structure use
+``small_identical_fit``.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import matplotlib
 import numpy as np
@@ -105,6 +109,19 @@ def search(**kwargs) -> gf.NUTS:
 def identical_fit() -> gf.ResultList:
     graph = identical_graph()
     return search().fit(model=graph.global_prior_model, analysis=graph)
+
+
+@pytest.fixture(scope="session")
+def small_identical_fit() -> gf.ResultList:
+    """The identical datasets' joint fit from a short NUTS run (2 chains of 200 draws, one
+    process): for tests of a NUTS result's structure and of what is computed from its draws
+    (splits, LOO, deferred log-likelihoods), not of recovery, which use ``identical_fit``."""
+    graph = identical_graph()
+    with warnings.catch_warnings():  # a short run: its low ESS is said, and not what is tested
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        return search(draws=200, tune=200, chains=2, cores=1).fit(
+            model=graph.global_prior_model, analysis=graph
+        )
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,32 @@ def fit(graph, chains=2):
         )
 
 
+def short_fit(graph):
+    """2 chains of 100 draws: enough to check what every draw must satisfy, not the shape of
+    the posterior (the slow tests below)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        return search(draws=100, tune=100, chains=2, cores=1).fit(
+            model=graph.global_prior_model, analysis=graph
+        )
+
+
+def test_every_draw_satisfies_a_number_bound_and_a_greater_than_b():
+    model = gf.Model(Level)
+    cut = float(level_analysis(2.0, 0).data.mean()) + 0.1
+    model.add_assertion(model.level > cut)
+    result = short_fit(gf.FactorGraphModel(gf.AnalysisFactor(model, level_analysis(2.0, 0))))
+    assert result[0].idata.posterior["level"].values.min() > cut
+    graph = two_levels(lambda a, b: a > b, truths=(0.1, 0.0))
+    result_list = short_fit(graph)
+    posterior = result_list.idata.posterior
+    assert (posterior["a"] - posterior["b"]).values.min() > 0
+    # every dataset's own view has its level as usual
+    assert list(result_list[1].idata.posterior.data_vars) == ["level"]
+    np.testing.assert_array_equal(result_list[1].idata.posterior["level"], posterior["b"])
+
+
+@pytest.mark.slow
 def test_a_number_bound_gives_the_truncated_posterior():
     model = gf.Model(Level)
     analysis = level_analysis(2.0, 0)
@@ -170,6 +196,7 @@ def test_a_number_bound_gives_the_truncated_posterior():
     assert float(result.diagnostics.table["r_hat"].max()) <= 1.01
 
 
+@pytest.mark.slow
 def test_a_greater_than_b_gives_the_truncated_joint_posterior():
     graph = two_levels(lambda a, b: a > b, truths=(0.1, 0.0))
     result_list = fit(graph)

@@ -25,9 +25,9 @@ def linear_fit() -> tuple[gf.ResultList, list[np.ndarray]]:
     ), ys
 
 
-def test_result_loo_is_az_loo_of_its_slice_of_the_joint_node(identical_fit):
-    joint = stack.group(identical_fit.idata, "log_likelihood")
-    for result in identical_fit:
+def test_result_loo_is_az_loo_of_its_slice_of_the_joint_node(small_identical_fit):
+    joint = stack.group(small_identical_fit.idata, "log_likelihood")
+    for result in small_identical_fit:
         own = stack.make_idata(
             posterior=stack.group(result.idata, "posterior"),
             log_likelihood=joint[["obs"]].sel(dataset=result.name),
@@ -47,10 +47,10 @@ def test_result_loo_is_az_loo_of_its_slice_of_the_joint_node(identical_fit):
         )
 
 
-def test_joint_loo_uses_every_point_of_every_dataset(identical_fit):
+def test_joint_loo_uses_every_point_of_every_dataset(small_identical_fit):
     # the identical fit is one vectorised node over all 300 points: az.loo on it is the joint
-    direct = az.loo(identical_fit.idata, var_name="obs", pointwise=True)
-    ours = identical_fit.loo(pointwise=True)
+    direct = az.loo(small_identical_fit.idata, var_name="obs", pointwise=True)
+    ours = small_identical_fit.loo(pointwise=True)
     assert ours.n_data_points == 300
     assert stack.elpd_total(ours) == pytest.approx(stack.elpd_total(direct), rel=1e-12)
     np.testing.assert_allclose(
@@ -59,17 +59,18 @@ def test_joint_loo_uses_every_point_of_every_dataset(identical_fit):
     points = stack.elpd_pointwise(ours)["point"].values
     assert list(points[:2]) == ["dataset_0[0]", "dataset_0[1]"]
     # per-dataset LOO values add up to the joint one
-    assert sum(stack.elpd_total(r.loo()) for r in identical_fit) == pytest.approx(
+    assert sum(stack.elpd_total(r.loo()) for r in small_identical_fit) == pytest.approx(
         stack.elpd_total(ours), abs=0.5
     )
     if not stack.ARVIZ_1:  # ArviZ 1 has no WAIC
-        assert stack.elpd_total(identical_fit.waic()) == pytest.approx(
-            stack.elpd_total(az.waic(identical_fit.idata, var_name="obs", pointwise=True)),
+        assert stack.elpd_total(small_identical_fit.waic()) == pytest.approx(
+            stack.elpd_total(az.waic(small_identical_fit.idata, var_name="obs", pointwise=True)),
             rel=1e-12,
         )
 
 
 def test_leave_one_dataset_out_is_psis_on_summed_log_likelihood(identical_fit):
+    # the full fit: leaving out a whole dataset needs its 4000 draws for reliable Pareto k
     summed = stack.group(identical_fit.idata, "log_likelihood")["obs"].sum("x")
     direct = az.loo(
         stack.make_idata(
@@ -153,7 +154,7 @@ def test_compare_prefers_the_true_model():
         assert waic.best == "own intercepts" and waic.leave_one_dataset_out is None
 
 
-def test_compare_names_the_datasets_that_differ(identical_fit):
+def test_compare_names_the_datasets_that_differ(small_identical_fit):
     analyses = identical_analyses()[:2]
     model = gf.Model(gf.ex.Gaussian)
     graph = gf.FactorGraphModel(
@@ -166,7 +167,7 @@ def test_compare_names_the_datasets_that_differ(identical_fit):
         match=r"models 'A' and 'B' were fitted to different datasets: 'dataset_1', 'dataset_2' "
         r"only in 'A'; 'other' only in 'B'\.",
     ):
-        gf.compare({"A": identical_fit, "B": other})
+        gf.compare({"A": small_identical_fit, "B": other})
     with pytest.raises(
         gf.ComparisonError, match="needs posterior samples, but the fit holds 1 draw"
     ):
@@ -179,13 +180,13 @@ def test_compare_names_the_datasets_that_differ(identical_fit):
     ):
         single.result_list.leave_one_dataset_out()
     with pytest.raises(gf.ComparisonError, match=r"needs at least two fits to compare, got 1"):
-        gf.compare({"A": identical_fit})
+        gf.compare({"A": small_identical_fit})
     with pytest.raises(gf.ComparisonError, match=r"ic must be 'loo' or 'waic', got 'bic'"):
-        gf.compare({"A": identical_fit, "B": identical_fit}, ic="bic")
+        gf.compare({"A": small_identical_fit, "B": small_identical_fit}, ic="bic")
     with pytest.raises(
         gf.ComparisonError, match=r"one dataset \('dataset_0'\) of a joint fit of 3"
     ):
-        gf.compare({"A": identical_fit[0], "B": identical_fit})
+        gf.compare({"A": small_identical_fit[0], "B": small_identical_fit})
 
 
 def test_a_dataset_that_moves_the_posterior_warns_by_name():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import warnings
 
 import arviz as az
 import numpy as np
@@ -68,10 +69,10 @@ def assert_same_log_likelihood(lazy: az.InferenceData, eager: az.InferenceData) 
 
 
 @pytest.fixture(scope="module")
-def lazy_and_eager(identical_fit):
-    """The session's NUTS fit (log-likelihood from pm.sample) and the same posterior with a
+def lazy_and_eager(small_identical_fit):
+    """The session's short NUTS fit (log-likelihood from pm.sample) and the same posterior with a
     deferred log-likelihood."""
-    return refinished(identical_fit, 0), identical_fit
+    return refinished(small_identical_fit, 0), small_identical_fit
 
 
 def test_deferred_equals_eager_joint_and_per_dataset(lazy_and_eager):
@@ -135,11 +136,15 @@ def test_threshold_is_the_number_of_values():
     assert source_of(above).computations == 0
 
 
-def test_default_threshold_keeps_small_fits_eager(identical_fit):
+def test_default_threshold_keeps_small_fits_eager(small_identical_fit):
     assert deferred.DEFER_LOG_LIKELIHOOD_SIZE == 100_000_000
     graph = identical_graph()
     result_list = gf.MAP(random_seed=1).fit(model=graph.global_prior_model, analysis=graph)
-    for idata in (result_list.idata, result_list[0].idata, refinished(identical_fit, NEVER).idata):
+    for idata in (
+        result_list.idata,
+        result_list[0].idata,
+        refinished(small_identical_fit, NEVER).idata,
+    ):
         assert deferred_source(idata.log_likelihood["obs"]) is None
     assert isinstance(result_list.idata.log_likelihood["obs"].variable._data, np.ndarray)
 
@@ -281,11 +286,14 @@ def test_fit_each_keeps_each_fits_data(monkeypatch):
 def test_nutpie_fit_defers_and_matches_the_eager_fit(monkeypatch):
     """End to end with nutpie, whose draws get their log-likelihood from finish_idata."""
     pytest.importorskip("nutpie")
-    graph = identical_graph()
-    eager = search(sampler="nutpie").fit(model=graph.global_prior_model, analysis=graph)
-    monkeypatch.setattr(deferred, "DEFER_LOG_LIKELIHOOD_SIZE", 0)
-    graph = identical_graph()
-    lazy = search(sampler="nutpie").fit(model=graph.global_prior_model, analysis=graph)
+    short = {"sampler": "nutpie", "draws": 100, "tune": 100, "chains": 2}
+    with warnings.catch_warnings():  # a short run: its low ESS is said, and not what is tested
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        graph = identical_graph()
+        eager = search(**short).fit(model=graph.global_prior_model, analysis=graph)
+        monkeypatch.setattr(deferred, "DEFER_LOG_LIKELIHOOD_SIZE", 0)
+        graph = identical_graph()
+        lazy = search(**short).fit(model=graph.global_prior_model, analysis=graph)
     source = source_of(lazy)
     assert source.computations == 0
     np.testing.assert_array_equal(

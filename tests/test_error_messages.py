@@ -187,17 +187,26 @@ def test_a_collection_component_name_may_not_start_with_an_underscore():
         collection._hidden = gf.Model(gf.ex.Gaussian)
 
 
+class Constant:
+    """A component without parameters."""
+
+    def value(self, xp):
+        return 1.0
+
+
 @pytest.mark.parametrize(
     ("get", "message"),
     [
         pytest.param(
             lambda: gf.Model(gf.ex.Gaussian).center,
-            r"^Gaussian model has no parameter 'center'",
+            r"^Gaussian model has no parameter 'center' \(did you mean 'centre'\?\); its "
+            r"parameters are: centre, normalization, sigma\.$",
             id="model",
         ),
         pytest.param(
             lambda: gf.Collection(gaussian=gf.Model(gf.ex.Gaussian)).gausian,
-            r"^Collection has no component 'gausian'",
+            r"^Collection has no component 'gausian' \(did you mean 'gaussian'\?\); its "
+            r"components are: gaussian\.$",
             id="collection",
         ),
         pytest.param(
@@ -208,8 +217,24 @@ def test_a_collection_component_name_may_not_start_with_an_underscore():
                 .instance_from({})
                 .gausian
             ),
-            r"^collection instance has no component 'gausian'",
+            r"^collection instance has no component 'gausian' \(did you mean 'gaussian'\?\); "
+            r"its components are: gaussian\.$",
             id="collection-instance",
+        ),
+        pytest.param(
+            lambda: gf.Collection(gf.ex.Gaussian, time=1.0).speed,
+            r"^Collection has no component 'speed'; its components are: 0, time\.$",
+            id="collection-no-close-name",
+        ),
+        pytest.param(
+            lambda: gf.Collection().gaussian,
+            r"^Collection has no component 'gaussian'; it has no components\.$",
+            id="empty-collection",
+        ),
+        pytest.param(
+            lambda: gf.Model(Constant).value,
+            r"^Constant model has no parameter 'value'; it has no parameters\.$",
+            id="model-of-a-class-without-parameters",
         ),
         pytest.param(
             lambda: gf.Array((2,), gf.UniformPrior(0.0, 1.0)).b,
@@ -222,6 +247,12 @@ def test_a_collection_component_name_may_not_start_with_an_underscore():
 def test_reading_a_missing_attribute_names_it(get, message):
     with pytest.raises(AttributeError, match=message):
         get()
+
+
+def test_a_missing_name_is_still_an_attribute_error_for_hasattr_and_getattr():
+    model = gf.Collection(gaussian=gf.Model(gf.ex.Gaussian))
+    assert not hasattr(model, "gausian") and not hasattr(model.gaussian, "center")
+    assert getattr(model.gaussian, "center", "default") == "default"
 
 
 def test_setting_an_array_element_by_a_wrong_name_says_how_to_set_one():

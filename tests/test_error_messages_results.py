@@ -102,9 +102,16 @@ def _quoted(path: Path) -> str:
         pytest.param(
             [[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]],
             0.5,
-            r"^interpolate: needs at least 2 covariate values in a 1D list, got 6 "
-            r"\(shape \(3, 2\)\)\.$",
+            r"^interpolate: covariate must be one value per result \(a 1-D sequence of 3 "
+            r"numbers\); got an array of shape \(3, 2\)\.$",
             id="covariate-2d",
+        ),
+        pytest.param(
+            np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]]),
+            0.5,
+            r"^interpolate: covariate must be one value per result \(a 1-D sequence of 3 "
+            r"numbers\); got an array of shape \(2, 3\)\.$",
+            id="covariate-2d-transposed",
         ),
         pytest.param(
             [0.0, np.nan, 2.0],
@@ -133,6 +140,21 @@ def _quoted(path: Path) -> str:
 def test_interpolate_names_a_bad_covariate_or_at(time_fits, covariate, at, message):
     with pytest.raises(gf.InterpolationError, match=message):
         gf.interpolate(time_fits, covariate=covariate, at=at)
+
+
+def test_an_interpolator_names_a_covariate_that_is_not_one_number_per_instance():
+    gaussian = gf.Model(gf.ex.Gaussian, centre=50.0, normalization=25.0, sigma=10.0)
+    instances = [
+        gf.Collection(gaussian=gaussian, time=np.array([t, t + 0.5])).instance_from({})
+        for t in TIMES
+    ]
+    interpolator = gf.LinearInterpolator(instances)
+    with pytest.raises(
+        gf.InterpolationError,
+        match=r"^LinearInterpolator: 'time' must be one value per instance \(a 1-D sequence of "
+        r"numbers\); got an array of shape \(3, 2\)\.$",
+    ):
+        interpolator[interpolator.time == 0.5]
 
 
 def test_interpolate_refuses_failed_fits():
@@ -221,13 +243,55 @@ def test_log_prior_list_of_a_hierarchical_fit_says_what_to_use():
         fit.samples.log_prior_list
 
 
-def test_population_of_a_graph_without_hierarchical_factors(saved):
+def test_population_of_a_graph_without_hierarchical_factors_says_how_to_get_one(saved):
     _, a, _ = saved
+    assert a.populations == {}
     with pytest.raises(
-        ValueError,
-        match=r"^the graph has 0 hierarchical factors; use result_list\.populations\[name\]$",
+        gf.FactorGraphError,
+        match=r"^population: the graph has no hierarchical factor, so the fit has no "
+        r"population; add a gf\.HierarchicalFactor to the graph "
+        r"\(gf\.FactorGraphModel\(\*factors, hierarchical_factor\)\) to fit one\.$",
     ):
         a.population
+    loaded = gf.load_result(a.output_folder, model=_graph())
+    with pytest.raises(gf.FactorGraphError, match=r"^population: the graph has no hierarchical"):
+        loaded.population
+
+
+def test_population_of_independent_fits_says_they_fit_none(time_fits):
+    with pytest.raises(
+        gf.IndependentFitsError,
+        match=r"^population: these are independent fits \(gf\.fit_each\), which fit no "
+        r"population; fit the datasets jointly, in a gf\.FactorGraphModel with a "
+        r"gf\.HierarchicalFactor, to get one\.$",
+    ):
+        time_fits.population
+
+
+def test_population_of_a_graph_with_two_hierarchical_factors_names_them():
+    models = [_model(), _model()]
+    populations = []
+    for name, parameter, upper in (("centres", "centre", 100.0), ("widths", "sigma", 30.0)):
+        population = gf.HierarchicalFactor(
+            gf.GaussianPrior,
+            name=name,
+            mean=gf.UniformPrior(0.0, upper),
+            sigma=gf.UniformPrior(0.0, 10.0),
+        )
+        for model in models:
+            population.add_drawn_variable(getattr(model, parameter))
+        populations.append(population)
+    graph = gf.FactorGraphModel(
+        *[gf.AnalysisFactor(m, _analysis(k)) for k, m in enumerate(models)], *populations
+    )
+    fit = _map().fit(model=graph.global_prior_model, analysis=graph)
+    assert sorted(fit.populations) == ["centres", "widths"]
+    with pytest.raises(
+        gf.FactorGraphError,
+        match=r"^population: the graph has 2 hierarchical factors \(centres, widths\); pick "
+        r"one by name: result_list\.populations\['centres'\]\.$",
+    ):
+        fit.population
 
 
 # -- io: loading a saved fit ------------------------------------------------------------------
@@ -271,10 +335,11 @@ def test_a_file_without_a_hash_in_a_folder_with_hashes_is_refused(saved, tmp_pat
 
 def test_a_missing_netcdf_file_is_named(saved, tmp_path):
     folder = _copy(saved, tmp_path)
-    (folder / "datasets" / "0000.nc").unlink()
+    (folder / "joint.nc").unlink()  # a fit's one NetCDF file (folder format 3)
     with pytest.raises(
         gf.ResultLoadError,
-        match=rf"^{_quoted(folder / 'datasets' / '0000.nc')} is missing from the result folder\.$",
+        match=rf"^{_quoted(folder / 'joint.nc')} is missing from the result folder\. Delete the "
+        r"result folder and fit again\.$",
     ):
         gf.load_result(folder)[0].idata
 

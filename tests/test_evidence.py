@@ -57,8 +57,8 @@ def test_log_evidence_survives_netcdf(smc_identical, tmp_path):
     assert LogEvidence.from_attrs(attrs) == smc_identical.log_evidence
 
 
-def test_nuts_has_no_log_evidence(identical_fit):
-    assert identical_fit.log_evidence is None
+def test_nuts_has_no_log_evidence(small_identical_fit):
+    assert small_identical_fit.log_evidence is None
 
 
 @pytest.mark.slow

@@ -45,7 +45,8 @@ def quiet(function, *args, **kwargs):
 
 
 def tiny_nuts(**kwargs) -> gf.NUTS:
-    return search(draws=200, tune=200, chains=2, **kwargs)
+    """Two short chains, one after the other in this process (no chain processes to start)."""
+    return search(draws=200, tune=200, chains=2, cores=1, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -51,9 +51,12 @@ def _ping() -> int:
     return os.getpid()
 
 
-def _open_executor(executor: Any, search: Search | None = None) -> tuple[Executor | None, bool]:
+def _open_executor(
+    executor: Any, search: Search | None = None, factors: Sequence[Any] = ()
+) -> tuple[Executor | None, bool]:
     """(executor to use, whether fit_each owns it and must shut it down); the pools started
-    here warm their workers for ``search``."""
+    here warm their workers for ``search`` (and start as :func:`pool_start_method` says for
+    ``search`` and ``factors``)."""
     if executor is None:
         return None, False
     if isinstance(executor, bool) or not isinstance(executor, int | np.integer | Executor):
@@ -84,7 +87,7 @@ def _open_executor(executor: Any, search: Search | None = None) -> tuple[Executo
         )
     import multiprocessing
 
-    context = multiprocessing.get_context(pool_start_method())
+    context = multiprocessing.get_context(pool_start_method(search, factors))
     pool = ProcessPoolExecutor(
         max_workers=int(executor),
         mp_context=context,
@@ -130,7 +133,20 @@ def _stop_pool(pool: Executor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def pool_start_method() -> str:
+def _in_main(factors: Sequence[Any]) -> bool:
+    """Whether an analysis or model class of ``factors`` is defined in ``__main__`` (a notebook
+    or a script): a spawned worker cannot unpickle it."""
+    for factor in factors:
+        classes = [
+            type(getattr(factor, "analysis", None)),
+            getattr(factor.prior_model, "cls", None),
+        ]
+        if any(getattr(cls, "__module__", None) == "__main__" for cls in classes):
+            return True
+    return False
+
+
+def pool_start_method(search: Search | None = None, factors: Sequence[Any] = ()) -> str:
     """How the local pools of ``fit_each(executor=n)`` start their worker processes.
 
     ``"fork"`` on Linux: a worker is a copy of this process, with PyMC imported and the models
@@ -138,14 +154,21 @@ def pool_start_method() -> str:
     structure here before the workers start), so the workers neither import nor compile, and the
     structure is compiled once in all.  ``"spawn"`` elsewhere (macOS and Windows, where forking
     a process that has loaded system frameworks or threads is unsafe): each worker imports and
-    compiles once.  Set ``graphfit.batch.executors.POOL_START_METHOD`` to ``"spawn"`` to use
-    fresh processes on Linux too.
+    compiles once.  ``"spawn"`` on Linux too when ``search`` samples with JAX
+    (``gf.NUTS(sampler="numpyro")``), or once JAX is imported in this process unless a class
+    of ``factors`` is defined in ``__main__`` (a notebook's classes, which a spawned worker
+    cannot import): JAX runs threads that a forked copy does not have, so a forked worker that
+    uses JAX can deadlock (JAX warns ``os.fork() was called``); spawned workers start JAX
+    afresh.  Set
+    ``graphfit.batch.executors.POOL_START_METHOD`` to ``"spawn"`` to use fresh processes on
+    Linux always.
 
     Examples
     --------
     >>> import sys
     >>> from graphfit.batch.fit_each import pool_start_method
-    >>> pool_start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
+    >>> linux = sys.platform.startswith("linux")
+    >>> pool_start_method() == ("fork" if linux and "jax" not in sys.modules else "spawn")
     True
     """
     import multiprocessing
@@ -153,7 +176,11 @@ def pool_start_method() -> str:
     if POOL_START_METHOD is not None:
         return POOL_START_METHOD
     linux = sys.platform.startswith("linux")
-    return "fork" if linux and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if not linux or "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    if getattr(search, "sampler", None) == "numpyro":
+        return "spawn"
+    return "spawn" if "jax" in sys.modules and not _in_main(factors) else "fork"
 
 
 def _worker_count(executor: Executor | int | None) -> int:
@@ -167,7 +194,7 @@ def _worker_count(executor: Executor | int | None) -> int:
         return workers
     client = getattr(executor, "_client", None)  # Dask's ClientExecutor
     try:
-        return max(1, sum(client.nthreads().values()))
+        return max(1, sum(client.nthreads().values()))  # type: ignore[union-attr]  # None: below
     except Exception:
         return 4
 

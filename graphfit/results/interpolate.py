@@ -45,12 +45,20 @@ METHODS = ("linear", "spline")
 # -- numbers ------------------------------------------------------------------------------------
 
 
-def check_covariate(values: Any, owner: str, field: str = "covariate") -> np.ndarray:
-    """``values`` as a float vector of at least 2 strictly increasing finite numbers."""
+def check_covariate(
+    values: Any, owner: str, field: str = "covariate", per: str = "result"
+) -> np.ndarray:
+    """``values`` as a float vector of at least 2 strictly increasing finite numbers, one per
+    ``per`` (a result, an instance)."""
     try:
         x = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         raise InterpolationError(f"{owner}: {field} must be numbers, got {values!r}.") from None
+    if x.ndim > 1:
+        raise InterpolationError(
+            f"{owner}: {field} must be one value per {per} (a 1-D sequence of numbers); got an "
+            f"array of shape {x.shape}."
+        )
     if x.ndim != 1 or x.size < 2:
         raise InterpolationError(
             f"{owner}: needs at least 2 {field} values in a 1D list, got {x.size} "
@@ -219,7 +227,7 @@ class Interpolator:
     def _values(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
         owner = type(self).__name__
         x = check_covariate(
-            [leaves[(query.name,)] for leaves in self._leaves], owner, f"'{query.name}'"
+            [leaves[(query.name,)] for leaves in self._leaves], owner, f"'{query.name}'", "instance"
         )
         at = _check_at(query.value, x, self.extrapolate, owner)
         if at.size != 1:
@@ -428,7 +436,8 @@ def interpolate(
         )
     if isinstance(covariate, str):
         name = covariate
-        covariate = [getattr(r.prior_model, name, None) for r in results]
+        # checked to be numbers on the next line
+        covariate = [getattr(r.prior_model, name, None) for r in results]  # type: ignore[misc]
         if not all(is_number(v) for v in covariate):
             raise InterpolationError(
                 f"{owner}: covariate={name!r} must name a fixed number of every result's "
@@ -440,6 +449,12 @@ def interpolate(
         raise InterpolationError(
             f"{owner}: covariate must be a list of numbers, got {covariate!r}."
         ) from None
+    shape: tuple[int, ...] = np.asarray(covariate, dtype=object).shape
+    if len(shape) > 1:
+        raise InterpolationError(
+            f"{owner}: covariate must be one value per result (a 1-D sequence of "
+            f"{len(results)} numbers); got an array of shape {shape}."
+        )
     if n_covariate != len(results):
         raise InterpolationError(
             f"{owner}: got {len(results)} results but {n_covariate} covariate values; give "

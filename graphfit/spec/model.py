@@ -8,7 +8,6 @@ structure and numbers only; :mod:`graphfit.backend.compile` turns them into PyMC
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from collections.abc import Iterator, Mapping
@@ -18,6 +17,8 @@ import numpy as np
 
 from graphfit.exceptions import ConstraintError, MissingPriorError, ModelAttributeError
 from graphfit.spec.model_api import ModelAPI
+from graphfit.spec.parameter_names import init_parameters as _init_parameters
+from graphfit.spec.parameter_names import missing_name
 from graphfit.spec.priors import Prior
 from graphfit.spec.relations import Assertion, Expression
 from graphfit.spec.services import call
@@ -31,21 +32,6 @@ Path = tuple[str, ...]
 def path_text(path: Path) -> str:
     """Dotted form of a model path: ``("gaussian", "sigma")`` -> ``"gaussian.sigma"``."""
     return ".".join(path)
-
-
-def _init_parameters(cls: type) -> tuple[str, ...]:
-    """Names of the parameters of ``cls.__init__`` (no ``self``, no ``*args``/``**kwargs``)."""
-    if cls.__init__ is object.__init__:
-        return ()
-    signature = inspect.signature(cls.__init__)
-    names = []
-    for index, parameter in enumerate(signature.parameters.values()):
-        if index == 0:  # self
-            continue
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        names.append(parameter.name)
-    return tuple(names)
 
 
 def _check_value(owner: str, name: str, value: Any) -> Any:
@@ -329,7 +315,7 @@ class Model(AbstractModel):
             return values[name]
         cls = self.__dict__.get("_cls")
         owner = cls.__name__ if cls is not None else "Model"
-        raise AttributeError(f"{owner} model has no parameter '{name}'")
+        raise missing_name(f"{owner} model", "parameter", name, values or ())
 
     def copy(self) -> Model:
         new = Model.__new__(Model)
@@ -373,7 +359,7 @@ class CollectionInstance:
         items = self.__dict__.get("_items", {})
         if name in items:
             return items[name]
-        raise AttributeError(f"collection instance has no component '{name}'")
+        raise missing_name("collection instance", "component", name, items)
 
     def __getitem__(self, key: int | str) -> Any:
         if isinstance(key, str):
@@ -472,7 +458,7 @@ class Collection(AbstractModel):
         values = self.__dict__.get("_values")
         if values is not None and name in values:
             return values[name]
-        raise AttributeError(f"Collection has no component '{name}'")
+        raise missing_name("Collection", "component", name, values or ())
 
     def __getitem__(self, key: int | str) -> Any:
         if isinstance(key, str):

@@ -1,0 +1,182 @@
+"""Tests that kill mutants mutmut found surviving in the identifier modules
+(docs/guides/testing.md): ``graphfit/io/identifier.py`` and ``graphfit/plan/fingerprint.py``.
+
+A rerun of a named fit loads the folder whose identifier matches, so a setting that changes the
+fit must change the identifier (or the rerun loads the other fit), a setting that does not change
+it must not (or the rerun fits again), and the identifier of a given model, data and search must
+stay the same from one graphfit version to the next (or earlier folders are no longer resumed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+import graphfit as gf
+from graphfit.io.identifier import fit_identity, search_settings
+from graphfit.plan.fingerprint import model_description
+
+
+def one_dataset_graph() -> gf.FactorGraphModel:
+    model = gf.Model(
+        gf.ex.Gaussian,
+        centre=gf.UniformPrior(0.0, 100.0),
+        normalization=gf.LogUniformPrior(0.01, 100.0, name="norm"),
+        sigma=10.0,
+    )
+    analysis = gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0))
+    return gf.FactorGraphModel(gf.AnalysisFactor(model, analysis))
+
+
+def identifier(search: object) -> str:
+    return fit_identity(one_dataset_graph(), search)["identifier"]
+
+
+def test_the_identifier_of_a_model_and_search_is_pinned():
+    # any change to the canonical forms (a key renamed, the class name or a setting dropped)
+    # changes every identifier, and folders saved by earlier versions stop being resumed; if
+    # such a change is meant, update these values and say so in CHANGELOG.md
+    identity = fit_identity(one_dataset_graph(), gf.MAP(random_seed=1))
+    assert identity["search"] == {
+        "search": "MAP",
+        "n_optimise": 4,
+        "n_random": 200,
+        "random_seed": 1,
+    }
+    assert identity["model"] == model_description(one_dataset_graph())
+    assert identity["search_hash"] == (
+        "8e4efbd27beab00b6588e3039f6027dc27d66e12ad26aa5aa0e703177180713a"
+    )
+    assert identity["model_hash"] == (
+        "faccd485e227bb5c07c6a51e6ebfae151b1e95e8275c782b49f1b6a8a99dfba1"
+    )
+    parts = {k: identity[k] for k in ("model_hash", "data_hash", "search_hash")}
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    assert identity["identifier"] == hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+SAME_FIT = {
+    "name": {"name": "other"},
+    "path_prefix": {"path_prefix": "runs"},
+    "progressbar": {"progressbar": True},
+    "plots": {"plots": True},
+}
+OTHER_FIT = {
+    "random_seed": {"random_seed": 2},
+    "unique_tag": {"unique_tag": "night_2"},
+    "n_random": {"n_random": 100},
+}
+
+
+@pytest.mark.parametrize("change", list(SAME_FIT), ids=list(SAME_FIT))
+def test_settings_that_do_not_change_the_fit_keep_the_identifier(change):
+    # `key not in SETTINGS_IGNORED` inverted or or-ed, `not key.startswith("_")` changed
+    assert identifier(gf.MAP(random_seed=1, **SAME_FIT[change])) == identifier(
+        gf.MAP(random_seed=1)
+    )
+
+
+@pytest.mark.parametrize("change", list(OTHER_FIT), ids=list(OTHER_FIT))
+def test_settings_that_change_the_fit_change_the_identifier(change):
+    # `settings = None`, `_jsonable(None)`, the unique_tag condition inverted
+    base = {"random_seed": 1, "unique_tag": "night_1"}
+    assert identifier(gf.MAP(**{**base, **OTHER_FIT[change]})) != identifier(gf.MAP(**base))
+
+
+def test_string_list_dict_and_array_settings_reach_the_identifier():
+    # _jsonable: strings, list items, dict keys and values, and arrays are each hashed
+    def nuts(**sampler_kwargs: object) -> gf.NUTS:
+        return gf.NUTS(random_seed=1, sampler="pymc", sampler_kwargs=sampler_kwargs)
+
+    base = identifier(nuts(jitter=[1, 2], initvals=np.array([1.0, 2.0])))
+    assert identifier(gf.NUTS(random_seed=1, sampler="nutpie")) != identifier(
+        gf.NUTS(random_seed=1, sampler="pymc")
+    )
+    assert identifier(nuts(jitter=[1, 3], initvals=np.array([1.0, 2.0]))) != base
+    assert identifier(nuts(jitter=[1, 2], initvals=np.array([1.0, 3.0]))) != base
+    assert identifier(nuts(other=[1, 2], initvals=np.array([1.0, 2.0]))) != base
+    assert identifier(nuts(jitter=[1, 2], initvals=np.array([1.0, 2.0]))) == base
+
+
+def test_a_search_subclass_with_equal_settings_has_its_own_identifier():
+    # {"search": type(search).__name__} -> type(None).__name__
+    class OtherMAP(gf.MAP):
+        pass
+
+    assert search_settings(OtherMAP(random_seed=1))["search"] == "OtherMAP"
+    assert identifier(OtherMAP(random_seed=1)) != identifier(gf.MAP(random_seed=1))
+
+
+class StepA:
+    """A stand-in for an object passed in a search's settings (a step method)."""
+
+
+class StepB:
+    """Another one."""
+
+
+def test_objects_and_arrays_in_settings_are_written_by_kind_and_content():
+    # _jsonable: {"value": qualname(value)} and {"array": array_digest(value)} (their keys are
+    # part of every identifier of a search with such settings, their contents tell them apart)
+    from graphfit.plan.fingerprint import array_digest
+
+    initvals = np.array([1.0, 2.0])
+    settings = search_settings(
+        gf.NUTS(random_seed=1, sampler="pymc", sampler_kwargs={"step": StepA(), "x": initvals})
+    )
+    assert settings["sampler_kwargs"] == {
+        "step": {"value": f"{__name__}.StepA"},
+        "x": {"array": array_digest(initvals)},
+    }
+    assert identifier(gf.NUTS(random_seed=1, sampler="pymc", sampler_kwargs={"step": StepA()})) != (
+        identifier(gf.NUTS(random_seed=1, sampler="pymc", sampler_kwargs={"step": StepB()}))
+    )
+
+
+def collection_graph(normalization: float) -> gf.FactorGraphModel:
+    slope = gf.GaussianPrior(10.0, 5.0, lower_limit=0.0)
+    model = gf.Model(
+        gf.ex.Gaussian, centre=gf.UniformPrior(0.0, 100.0), normalization=normalization
+    )
+    model.sigma = 2.0 * slope
+    analysis = gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0))
+    return gf.FactorGraphModel(gf.AnalysisFactor(gf.Collection(g=model), analysis))
+
+
+def test_a_collections_models_and_relations_are_described_in_full():
+    # fingerprint._encode: the "collection", "op" and "operands" keys, the items of a
+    # collection encoded as None; _number: an infinite limit written as repr(None)
+    description = model_description(collection_graph(2.0))
+    assert description["priors"][1]["arguments"] == {
+        "mean": 10.0,
+        "sigma": 5.0,
+        "lower_limit": 0.0,
+        "upper_limit": "inf",
+    }
+    assert description["factors"][0]["model"] == {
+        "collection": {
+            "g": {
+                "class": "graphfit.ex.components.Gaussian",
+                "parameters": {
+                    "centre": {"prior": 0},
+                    "normalization": 2.0,
+                    "sigma": {"op": "mul", "operands": [2.0, {"prior": 1}]},
+                },
+            }
+        }
+    }
+    search = gf.MAP(random_seed=1)
+    first = fit_identity(collection_graph(2.0), search)["identifier"]
+    assert fit_identity(collection_graph(3.0), search)["identifier"] != first
+
+
+def test_a_boolean_setting_reaches_the_identifier():
+    # fingerprint._number: `return bool(value)` -> `bool(None)` wrote every flag as false
+    def nuts(flag: bool) -> gf.NUTS:
+        return gf.NUTS(random_seed=1, sampler="pymc", sampler_kwargs={"discard_tuned": flag})
+
+    assert search_settings(nuts(True))["sampler_kwargs"] == {"discard_tuned": True}
+    assert identifier(nuts(False)) != identifier(nuts(True))

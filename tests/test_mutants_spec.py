@@ -1,0 +1,272 @@
+"""Tests that kill mutants mutmut found surviving in the spec modules (docs/guides/testing.md).
+
+Each test names the mutation it catches: a changed comparison, default or argument that the
+rest of the suite let through although it changes a fit (a prior's density or support, what a
+copied model shares with its original).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import graphfit as gf
+
+
+@pytest.mark.parametrize(
+    ("prior", "reference"),
+    [
+        (gf.UniformPrior(2.0, 6.0), stats.uniform(2.0, 4.0)),
+        (gf.LogUniformPrior(0.5, 8.0), stats.loguniform(0.5, 8.0)),
+    ],
+    ids=["UniformPrior", "LogUniformPrior"],
+)
+def test_the_density_includes_both_limits(prior, reference):
+    # `x >= lower` -> `x > lower`, `x <= upper` -> `x < upper`: PyMC's density (and SciPy's)
+    # is finite at the limits, where a start value clipped to the support lands
+    limits = np.array([prior.lower_limit, prior.upper_limit])
+    np.testing.assert_allclose(prior.logpdf(limits), reference.logpdf(limits), rtol=1e-12)
+    outside = np.array([prior.lower_limit - 1e-9, prior.upper_limit + 1e-9])
+    assert np.all(prior.logpdf(outside) == -np.inf)
+
+
+def test_log_gaussian_density_at_and_below_zero_is_minus_infinity():
+    # `x > 0` -> `x >= 0`: at zero the density would be nan (inf - inf), not -inf
+    prior = gf.LogGaussianPrior(mean=0.5, sigma=0.7)
+    assert prior.logpdf(0.0) == -np.inf
+    assert prior.logpdf(-1.0) == -np.inf
+    x = np.array([0.3, 1.0, 4.0])
+    reference = stats.lognorm(s=0.7, scale=math.exp(0.5)).logpdf(x)
+    np.testing.assert_allclose(prior.logpdf(x), reference, rtol=1e-12)
+
+
+def test_log_gaussian_support_and_defaults():
+    # `return 0.0, math.inf` -> `1.0, ...` moves the population grid and start clipping;
+    # `mean=0.0` -> `1.0` and `sigma=1.0` -> `2.0` change the prior a user asked for
+    assert gf.LogGaussianPrior().support() == (0.0, math.inf)
+    assert gf.LogGaussianPrior().values == {"mean": 0.0, "sigma": 1.0}
+    assert gf.LogGaussianPrior(mean=0.5, sigma=0.7, name="amp").name == "amp"
+
+
+@pytest.mark.parametrize("argument", ["mean", "sigma"])
+def test_log_gaussian_argument_errors_name_the_kind_and_argument(argument):
+    # check_number(kind, "mean", ...) -> check_number(None, ...) / (kind, None, ...)
+    with pytest.raises(gf.PriorError, match=rf"^LogGaussianPrior: {argument} "):
+        gf.LogGaussianPrior(**{argument: "wide"})
+
+
+def test_a_copied_collection_copies_its_models_and_shares_its_priors():
+    # Collection.copy: `v.copy() if isinstance(v, AbstractModel)` -> never / always copied
+    centre = gf.UniformPrior(0.0, 100.0)
+    collection = gf.Collection(gaussian=gf.Model(gf.ex.Gaussian, centre=centre), offset=centre)
+    copy = collection.copy()
+    assert copy.gaussian is not collection.gaussian
+    assert copy.gaussian.centre is centre and copy.offset is centre
+    copy.gaussian.sigma = gf.UniformPrior(1.0, 2.0)
+    assert collection.gaussian.sigma is not copy.gaussian.sigma
+    assert collection.total_free_parameters == 3  # centre (shared), normalization, sigma
+    assert copy.total_free_parameters == 3
+
+
+def test_a_copied_collection_keeps_its_assertions():
+    # Collection.copy: the "_assertions" attribute renamed, or read from a wrong key
+    collection = gf.Collection(first=gf.ex.Gaussian, second=gf.ex.Gaussian)
+    collection.add_assertion(collection.first.centre < collection.second.centre)
+    copy = collection.copy()
+    assert len(copy.assertions) == 1
+    assert repr(copy.assertions[0]) == repr(collection.assertions[0])
+
+
+class Shifted:
+    """A component holding another component (a nested model) and a shift."""
+
+    def __init__(self, profile: object, shift: float = 0.0) -> None:
+        self.profile, self.shift = profile, shift
+
+
+def test_a_copied_model_copies_nested_models_and_keeps_its_assertions():
+    # Model.copy: `v.copy() if isinstance(v, AbstractModel)` -> never copied; the
+    # "_assertions" attribute renamed or read from a wrong key (the copy fits unconstrained)
+    model = gf.Model(Shifted, profile=gf.Model(gf.ex.Gaussian), shift=gf.UniformPrior(0.0, 1.0))
+    model.add_assertion(model.profile.sigma > model.shift)
+    copy = model.copy()
+    assert copy.profile is not model.profile and copy.shift is model.shift
+    assert copy.profile.centre is model.profile.centre
+    copy.profile.centre = gf.UniformPrior(10.0, 20.0)
+    assert model.profile.centre is not copy.profile.centre
+    assert [repr(a) for a in copy.assertions] == [repr(a) for a in model.assertions]
+    assert len(copy.assertions) == 1
+
+
+MEAN = gf.UniformPrior(0.0, 100.0)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "error", "message"),
+    [
+        (
+            {"parametrization": "centered"},
+            gf.FactorGraphError,
+            "HierarchicalFactor: parametrization must be one of ",
+        ),
+        (
+            {"sigma": 5.0, "scale": 1.0},
+            gf.FactorGraphError,
+            "HierarchicalFactor(GaussianPrior): unknown argument(s) scale; it takes mean, sigma, "
+            "lower_limit, upper_limit.",
+        ),
+        (
+            {"sigma": "wide"},
+            gf.FactorGraphError,
+            "HierarchicalFactor: sigma must be a prior, a relation or a finite number, got 'wide'.",
+        ),
+        (
+            {"sigma": np.inf},
+            gf.FactorGraphError,
+            "HierarchicalFactor: sigma must be a prior, a relation or a finite number, got inf.",
+        ),
+        ({"sigma": 0.0}, gf.PriorError, "HierarchicalFactor: sigma = 0.0 must be > 0."),
+    ],
+    ids=["parametrization", "unknown", "not-a-number", "infinite", "zero-sigma"],
+)
+def test_a_population_with_bad_arguments_is_refused(parameters, error, message):
+    # each check of HierarchicalFactor.__init__: dropped (`unknown = None`, `or` for `and`,
+    # `sigma < 0`) or its message replaced by None
+    settings = {"mean": MEAN, **parameters}
+    with pytest.raises(error, match=f"^{re.escape(message)}"):
+        gf.HierarchicalFactor(gf.GaussianPrior, **settings)
+
+
+def test_a_truncated_population_needs_fixed_limits_and_takes_small_sigmas():
+    # `not isinstance(parameters[limit], numbers.Real)` inverted; `sigma <= 0` -> `sigma <= 1`
+    with pytest.raises(
+        gf.FactorGraphError,
+        match=re.escape(
+            "HierarchicalFactor(TruncatedGaussianPrior): upper_limit must be a fixed number, "
+            "got UniformPrior("
+        ),
+    ):
+        gf.HierarchicalFactor(
+            gf.TruncatedGaussianPrior,
+            mean=MEAN,
+            sigma=5.0,
+            lower_limit=0.0,
+            upper_limit=gf.UniformPrior(90.0, 110.0),
+        )
+    population = gf.HierarchicalFactor(
+        gf.TruncatedGaussianPrior, mean=MEAN, sigma=0.5, lower_limit=0.0, upper_limit=100.0
+    )
+    assert population.parameters["sigma"] == 0.5
+    assert population.data_strength_measured is False and population.grid is None
+
+
+def test_hyperpriors_of_a_relation_are_numbered():
+    # hyper_priors: `argument if value is prior else f"{argument}_{k}"` -> always `argument`
+    slope, offset = gf.UniformPrior(0.0, 1.0), gf.UniformPrior(0.0, 10.0)
+    population = gf.HierarchicalFactor(gf.GaussianPrior, mean=MEAN, sigma=slope * 2.0 + offset)
+    assert population.hyper_priors() == [("mean", MEAN), ("sigma_1", slope), ("sigma_2", offset)]
+
+
+def test_an_assertions_numpy_potential_is_zero_where_it_holds():
+    # Assertion.log_potential: np.where(holds, 0.0, -np.inf) with an argument replaced
+    low, high = gf.UniformPrior(0.0, 10.0), gf.UniformPrior(0.0, 10.0)
+    values = {low: np.array([1.0, 3.0, 2.0]), high: np.array([2.0, 2.0, 2.0])}
+    potential = (low < high).log_potential(values, np)
+    np.testing.assert_array_equal(potential, [0.0, -np.inf, -np.inf])
+
+
+def test_gaussian_defaults_names_and_limits():
+    # GaussianPrior: default mean/sigma changed, name dropped (also by TruncatedGaussianPrior),
+    # the no-room check `lower == inf or upper == -inf` -> `and`
+    assert gf.GaussianPrior().values == {
+        "mean": 0.0,
+        "sigma": 1.0,
+        "lower_limit": -np.inf,
+        "upper_limit": np.inf,
+    }
+    assert gf.GaussianPrior(name="a").name == "a"
+    assert gf.TruncatedGaussianPrior(0.0, 1.0, -1.0, 1.0, name="b").name == "b"
+    message = "GaussianPrior: lower_limit = inf and upper_limit = inf leave no room; "
+    with pytest.raises(gf.PriorError, match=f"^{re.escape(message)}"):
+        gf.GaussianPrior(0.0, 1.0, lower_limit=np.inf)
+    for argument in ("sigma", "upper_limit"):
+        with pytest.raises(gf.PriorError, match=rf"^GaussianPrior: {argument} "):
+            gf.GaussianPrior(**{argument: "wide"})
+
+
+def test_a_truncated_gaussian_density_includes_its_limits():
+    # GaussianPrior.logpdf: `x >= lower` -> `x > lower`, `x <= upper` -> `x < upper`
+    prior = gf.GaussianPrior(1.0, 2.0, lower_limit=0.0, upper_limit=3.0)
+    reference = stats.truncnorm(-0.5, 1.0, loc=1.0, scale=2.0)
+    limits = np.array([0.0, 3.0])
+    np.testing.assert_allclose(prior.logpdf(limits), reference.logpdf(limits), rtol=1e-12)
+
+
+def test_a_truncated_gaussian_quantile_far_in_the_tail_stays_inside_its_limits():
+    # GaussianPrior.ppf: the exact branch for a truncation of tiny mass (`tiny = ...`,
+    # `np.any(tiny)`, `np.where(tiny, exact, z)`) and the clip to [a, b]
+    q = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    ppf = gf.GaussianPrior.ppf(q, mean=0.0, sigma=1.0, lower_limit=40.0, upper_limit=41.0)
+    assert np.all(np.isfinite(ppf)) and np.all((ppf >= 40.0) & (ppf <= 41.0))
+    assert np.all(np.diff(ppf) > 0.0)
+    below = gf.GaussianPrior.ppf(q, mean=0.0, sigma=1.0, lower_limit=-41.0, upper_limit=-40.0)
+    np.testing.assert_allclose(below, -ppf[::-1], rtol=1e-9)
+    expected = stats.truncnorm(2.0, 3.0).ppf(q)
+    ppf = gf.GaussianPrior.ppf(q, mean=0.0, sigma=1.0, lower_limit=2.0, upper_limit=3.0)
+    np.testing.assert_allclose(ppf, expected, rtol=1e-9)
+
+
+def test_priors_batch_only_with_the_same_kind_and_left_out_arguments():
+    # Prior.batch_key: `left_out = None`, `v is None` -> `v is not None`, type(None)
+    key = gf.GaussianPrior(0.0, 1.0).batch_key()
+    assert key == gf.GaussianPrior(5.0, 2.0).batch_key()
+    assert key != gf.GaussianPrior(0.0, 1.0, lower_limit=0.0).batch_key()
+    assert (
+        gf.GaussianPrior(0.0, 1.0, lower_limit=0.0).batch_key()
+        != gf.GaussianPrior(0.0, 1.0, upper_limit=1.0).batch_key()
+    )
+    truncated = gf.TruncatedGaussianPrior(0.0, 1.0, -1.0, 1.0)
+    assert truncated.batch_key()[0] is gf.TruncatedGaussianPrior
+    assert truncated.batch_key() != gf.GaussianPrior(0.0, 1.0, -1.0, 1.0).batch_key()
+
+
+def test_an_assertion_between_relations_holds_with_numpy():
+    # Assertion._values / holds: the namespace passed on to the relations
+    low, high = gf.UniformPrior(0.0, 10.0), gf.UniformPrior(0.0, 10.0)
+    values = {low: np.array([1.0, 3.0]), high: np.array([2.0, 2.0])}
+    assertion = 2.0 * low < gf.math.exp(high) - 5.0  # exp(2) - 5 = 2.39
+    np.testing.assert_array_equal(assertion.holds(values, np), [True, False])
+    np.testing.assert_array_equal(assertion.log_potential(values, np), [0.0, -np.inf])
+
+
+def test_a_collection_instance_survives_pickling():
+    # CollectionInstance.__getattr__: `self.__dict__.get("_items", {})` -> None breaks the
+    # lookups pickle makes before the instance's state is set
+    import pickle
+
+    collection = gf.Collection(gaussian=gf.ex.Gaussian)
+    instance = collection.instance_from_prior_medians()
+    copy = pickle.loads(pickle.dumps(instance))
+    assert copy.gaussian.centre == instance.gaussian.centre
+
+
+def test_a_collection_names_the_position_of_a_bad_component():
+    # Collection.__init__: _check_value("Collection", str(index), ...) arguments replaced
+    with pytest.raises(gf.ModelAttributeError, match=r"^Collection\.1: got "):
+        gf.Collection(gf.ex.Gaussian, "not a component")
+
+
+def test_an_assertions_pytensor_potential_is_zero_where_it_holds():
+    # Assertion.log_potential with PyTensor: xp.switch(holds, 0.0, -inf), 0.0 -> 1.0
+    import pytensor.tensor as pt
+
+    from graphfit.backend.tensor_namespace import pytensor_namespace
+
+    low, high = gf.UniformPrior(0.0, 10.0), gf.UniformPrior(0.0, 10.0)
+    values = {low: pt.as_tensor(np.array([1.0, 3.0])), high: pt.as_tensor(np.array([2.0, 2.0]))}
+    potential = (low < high).log_potential(values, pytensor_namespace())
+    np.testing.assert_array_equal(potential.eval(), [0.0, -np.inf])
