@@ -90,6 +90,8 @@ nitpick_ignore = [
     ("py:class", "Executor"),
     # a model path (tuple of attribute names), the type alias in graphfit.spec.model's hints
     ("py:class", "Path"),
+    # each dimension's values for each dataset, the type alias in graphfit.backend.data_groups
+    ("py:class", "Coords"),
 ]
 
 # -- Notebooks (myst-nb) -----------------------------------------------------------------------
@@ -97,6 +99,9 @@ myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
 # "force": every build runs every notebook, so the site shows what the code does today.
 nb_execution_mode = os.environ.get("GRAPHFIT_DOCS_EXECUTE", "force")
+# The executed pages record the fits' stage lines: one line per finished stage, not a line
+# redrawn in place (which a recorded page would show once per redraw). The kernels inherit it.
+os.environ["GRAPHFIT_PROGRESS"] = "lines"
 if nb_execution_mode != "off" and not stack.ARVIZ_1:
     raise RuntimeError(
         "The tutorials call ArviZ 1's plots: build the docs on Python 3.12+ (PyMC 6 / ArviZ 1), "

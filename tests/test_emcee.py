@@ -107,6 +107,7 @@ def test_results_are_split_per_dataset_like_the_other_searches(cookbook_fit):
             "log_likelihood",
             "sample_stats",
             "observed_data",
+            "constant_data",
         ]
     )  # the order of the groups differs between ArviZ 0.x and 1
     posterior = stack.group(idata, "posterior")
@@ -248,7 +249,7 @@ def test_a_typo_fails_when_the_search_is_built():
     assert str(raised.value) == (
         "Emcee got an unknown keyword 'nwalker'; did you mean 'nwalkers'? Emcee takes nwalkers, "
         "nsteps, random_seed, name, path_prefix, progressbar, initializer, "
-        "auto_correlation_settings, output_path, unique_tag, sampler_kwargs; and PyAutoFit's "
+        "auto_correlation_settings, output_path, unique_tag, plots, sampler_kwargs; and PyAutoFit's "
         f"bookkeeping keywords {PYAUTOFIT}. Options of the sampler itself go in "
         "sampler_kwargs={...}."
     )

@@ -126,7 +126,7 @@ def test_five_alike_datasets_compile_once_and_match_a_fresh_fit():
     ll = fit[3].idata.log_likelihood["obs"].sum("x").mean().item()
     assert abs(ll - own.idata.log_likelihood["obs"].sum("x").mean().item()) < 2.0
     summary = result_list.summary(kind="stats")
-    assert "epoch_4/centre" in summary.index
+    assert "centre[epoch_4]" in summary.index
     tree = result_list.to_datatree()
     assert sorted(tree.children) == result_list.names
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 import graphfit as gf
+from graphfit.backend import stack
 from graphfit.exceptions import ResumedFitWarning
-from graphfit.io.layout import FILE_HASHES, METADATA, METADATA_HASH
+from graphfit.io.layout import FILE_HASHES, FORMAT_VERSION, METADATA, METADATA_HASH
 from graphfit.io.output import fit_folder
-from graphfit.io.verify import seal
+from graphfit.io.verify import file_hashes, seal
 
 
 def graph(seeds: tuple[int, ...]) -> gf.FactorGraphModel:
@@ -47,13 +48,15 @@ def saved(tmp_path_factory):
     return root, {"pair": fit(root, "pair", PAIR), "triple": fit(root, "triple", TRIPLE)}
 
 
-def copy_fit(saved, name: str, tmp_path: Path) -> Path:
-    """A copy of the saved fit ``name`` under ``tmp_path / "root"`` (same relative path)."""
+def copy_fit(saved, name: str, tmp_path: Path, version: int = FORMAT_VERSION) -> Path:
+    """A copy of the saved fit ``name`` under ``tmp_path / "root"`` (same relative path), in
+    folder format ``version`` (2: as graphfit wrote it before format 3, see
+    :func:`as_version_2`)."""
     root, results = saved
     folder = results[name].output_folder
     target = tmp_path / "root" / folder.relative_to(root)
     shutil.copytree(folder, target)
-    return target
+    return as_version_2(target) if version == 2 else target
 
 
 def edit_metadata(folder: Path, edit, reseal: bool = False) -> None:
@@ -62,6 +65,24 @@ def edit_metadata(folder: Path, edit, reseal: bool = False) -> None:
     if reseal:
         metadata = seal({k: v for k, v in metadata.items() if k != METADATA_HASH})
     (folder / METADATA).write_text(json.dumps(metadata))
+
+
+def as_version_2(folder: Path) -> Path:
+    """``folder`` rewritten as a format version 2 folder: each dataset's view also saved in
+    ``datasets/<k>.nc``, listed in ``dataset_files`` and hashed, and no split entries."""
+    (folder / "datasets").mkdir()
+    files = []
+    for k, result in enumerate(gf.load_result(folder)):
+        files.append(f"datasets/{k:04d}.nc")
+        stack.write_netcdf(result.idata, str(folder / files[-1]))
+
+    def edit(metadata):
+        del metadata["split"]
+        metadata.update(format_version=2, dataset_files=files)
+        metadata[FILE_HASHES].update(file_hashes(folder, files))
+
+    edit_metadata(folder, edit, reseal=True)
+    return folder
 
 
 def outside_copy(saved, tmp_path: Path, relative: str) -> Path:
@@ -80,8 +101,11 @@ def test_a_saved_fit_holds_the_hash_of_every_file_and_of_its_metadata(saved):
     folder = saved[1]["triple"].output_folder
     metadata = json.loads((folder / METADATA).read_text())
     assert sorted(metadata[FILE_HASHES]) == [
-        "datasets/0000.nc", "datasets/0001.nc", "datasets/0002.nc", "joint.nc", "model.info",
-        "model.json", "search.json", "summary.csv",
+        "joint.nc", "model.info", "model.json", "search.json", "summary.csv",
+    ]  # fmt: skip
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "COMPLETED", "graphfit.json", "joint.nc", "model.info", "model.json", "search.json",
+        "summary.csv",
     ]  # fmt: skip
     assert metadata[METADATA_HASH] == seal(metadata)[METADATA_HASH]
     loaded = gf.load_result(folder)
@@ -97,8 +121,10 @@ def test_a_saved_fit_holds_the_hash_of_every_file_and_of_its_metadata(saved):
 )
 @pytest.mark.parametrize("reseal", [False, True])
 def test_a_dataset_file_path_other_than_the_layouts_is_refused(saved, tmp_path, value, reseal):
-    folder = copy_fit(saved, "pair", tmp_path)
-    target = outside_copy(saved, tmp_path, "datasets/0001.nc")
+    folder = copy_fit(saved, "pair", tmp_path, version=2)
+    target = tmp_path / "outside" / "0001.nc"
+    target.parent.mkdir()
+    shutil.copy(folder / "datasets/0001.nc", target)
     value = str(target) if value == "ABSOLUTE" else value
     edit_metadata(folder, lambda m: m["dataset_files"].__setitem__(1, value), reseal=reseal)
     message = (
@@ -116,8 +142,10 @@ def test_a_dataset_file_path_other_than_the_layouts_is_refused(saved, tmp_path, 
 
 @pytest.mark.parametrize("relative", ["datasets/0001.nc", "joint.nc", "search.json"])
 def test_a_file_symlinked_outside_the_folder_is_refused(saved, tmp_path, relative):
-    folder = copy_fit(saved, "pair", tmp_path)
-    target = outside_copy(saved, tmp_path, relative)  # the same bytes: its hash would match
+    folder = copy_fit(saved, "pair", tmp_path, version=2 if "datasets" in relative else 3)
+    target = tmp_path / "outside" / Path(relative).name  # the same bytes: its hash would match
+    target.parent.mkdir()
+    shutil.copy(folder / relative, target)
     (folder / relative).unlink()
     (folder / relative).symlink_to(target)
     message = (
@@ -131,8 +159,23 @@ def test_a_file_symlinked_outside_the_folder_is_refused(saved, tmp_path, relativ
         fit(tmp_path / "root", "pair", PAIR)  # resuming
 
 
-def test_a_datasets_folder_symlinked_outside_is_refused(saved, tmp_path):
+@pytest.mark.parametrize("extra", ["plots/fit_dataset_0.png", "notes.txt"])
+def test_any_path_of_the_folder_symlinked_outside_is_refused(saved, tmp_path, extra):
+    """Every path in the folder is checked, not only the files the layout names."""
     folder = copy_fit(saved, "pair", tmp_path)
+    target = tmp_path / "outside.png"
+    target.write_bytes(b"")
+    (folder / extra).parent.mkdir(exist_ok=True)
+    (folder / extra).symlink_to(target)
+    with pytest.raises(
+        gf.ResultLoadError,
+        match=rf"': '{re.escape(extra)}' resolves to '{re.escape(str(target))}', outside the",
+    ):
+        gf.load_result(folder)
+
+
+def test_a_datasets_folder_symlinked_outside_is_refused(saved, tmp_path):
+    folder = copy_fit(saved, "pair", tmp_path, version=2)
     outside = tmp_path / "outside_datasets"
     shutil.move(folder / "datasets", outside)
     (folder / "datasets").symlink_to(outside, target_is_directory=True)
@@ -188,8 +231,9 @@ def test_the_joint_file_of_a_two_dataset_fit_under_a_three_dataset_graph_is_refu
 
 
 def test_a_dataset_file_copied_from_another_fit_is_refused(saved, tmp_path):
-    folder = copy_fit(saved, "triple", tmp_path)
-    shutil.copy(saved[1]["pair"].output_folder / "datasets/0001.nc", folder / "datasets/0001.nc")
+    folder = copy_fit(saved, "triple", tmp_path, version=2)
+    other = copy_fit(saved, "pair", tmp_path / "pair", version=2)
+    shutil.copy(other / "datasets/0001.nc", folder / "datasets/0001.nc")
     loaded = gf.load_result(folder)  # dataset files are read (and checked) when first used
     assert loaded[0].idata.posterior.equals(saved[1]["triple"][0].idata.posterior)
     message = MISMATCH.format(file=r"datasets/0001\.nc")
@@ -200,7 +244,7 @@ def test_a_dataset_file_copied_from_another_fit_is_refused(saved, tmp_path):
 
 
 def test_a_swapped_dataset_file_of_the_same_fit_is_refused(saved, tmp_path):
-    folder = copy_fit(saved, "pair", tmp_path)
+    folder = copy_fit(saved, "pair", tmp_path, version=2)
     shutil.copy(folder / "datasets/0000.nc", folder / "datasets/0001.nc")
     with pytest.raises(gf.ResultLoadError, match=MISMATCH.format(file=r"datasets/0001\.nc")):
         gf.load_result(folder)[1].idata
@@ -254,7 +298,7 @@ def test_a_fit_moved_into_another_identifiers_folder_is_refused_on_resume(saved,
 def test_a_folder_saved_without_hashes_loads_and_resumes(saved, tmp_path):
     """Folders written before the hashes existed (format version 1) are read with the hash
     checks skipped."""
-    folder = copy_fit(saved, "pair", tmp_path)
+    folder = copy_fit(saved, "pair", tmp_path, version=2)
     edit_metadata(
         folder, lambda m: [m.pop(FILE_HASHES), m.pop(METADATA_HASH), m.update(format_version=1)]
     )
@@ -270,7 +314,8 @@ def test_a_current_folder_with_its_hashes_removed_is_refused(saved, tmp_path):
     edit_metadata(folder, lambda m: [m.pop(FILE_HASHES), m.pop(METADATA_HASH)])
     with pytest.raises(
         gf.ResultLoadError,
-        match=r"graphfit\.json' is in result format version 2, whose folders hold the SHA-256 of "
+        match=rf"graphfit\.json' is in result format version {FORMAT_VERSION}, whose folders hold "
+        r"the SHA-256 of "
         r"their files and metadata \(sha256, metadata_sha256\), but it has neither: they were "
         r"removed\. Delete the result folder and fit again\.$",
     ):
@@ -378,8 +423,11 @@ def diagnostics(value):
         (diagnostics({"divergences": 0, "problems": [], "max_r_hat": "1.0"}),
          r"diagnostics\['max_r_hat'\] must be a number or null, got '1\.0'"),
         (without("loglike_names"), r"loglike_names is missing"),
-        (entry("dataset_files", ["datasets/0000.nc"]), r"it lists 1 dataset files for 2 "
-         r"datasets"),
+        (entry("split", []), r"it holds 0 split entries for 2 datasets \(one per dataset "
+         r"builds its view of joint\.nc\)\. Delete the result folder and fit again\.$"),
+        (without("split"), r"it holds no split entries for 2 datasets"),
+        (entry("split", [{"node": 1}]), r"split must be a list of split entries \(vars, node, "
+         r"dims, select\), got \[\{'node': 1\}\]"),
     ],
 )  # fmt: skip
 def test_a_wrong_json_type_is_a_result_load_error_and_skipped(saved, tmp_path, edit, message):

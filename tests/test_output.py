@@ -86,21 +86,14 @@ def test_named_fit_writes_the_folder_layout(nuts_fit):
     identifier = fit_identity(graph, search(random_seed=None, **NUTS_SETTINGS))["identifier"]
     folder = root / "cookbook" / "runs" / "identical" / identifier
     assert result_list.output_folder == folder
+    # one NetCDF file per fit, and no plots unless asked for
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
         MARKER,
-        "datasets",
-        "datasets/0000.nc",
-        "datasets/0001.nc",
-        "datasets/0002.nc",
         "diagnostics.csv",
         METADATA,
         "joint.nc",
         "model.info",
         "model.json",
-        "plots",
-        "plots/fit_dataset_0.png",
-        "plots/fit_dataset_1.png",
-        "plots/fit_dataset_2.png",
         "search.json",
         "summary.csv",
     ]
@@ -119,11 +112,26 @@ def test_named_fit_writes_the_folder_layout(nuts_fit):
     joint = stack.read_netcdf(folder / "joint.nc")
     assert joint.posterior.equals(result_list.idata.posterior)
     assert joint.log_likelihood.equals(result_list.idata.log_likelihood)
-    for k, result in enumerate(result_list):
-        saved = stack.read_netcdf(folder / "datasets" / f"{k:04d}.nc")
-        assert saved.posterior.equals(result.idata.posterior)
-        assert saved.observed_data.equals(result.idata.observed_data)
+    assert joint.constant_data.equals(result_list.idata.constant_data)
+    assert set(joint.fit_band.data_vars) == {"obs.median", "obs.lower", "obs.upper"}
+    loaded = gf.load_result(folder)  # each dataset's view built from joint.nc
+    for result, again in zip(result_list, loaded, strict=True):
+        assert again.idata.posterior.equals(result.idata.posterior)
+        assert again.idata.observed_data.equals(result.idata.observed_data)
+        assert again.idata.log_likelihood.equals(result.idata.log_likelihood)
+        assert again.idata.constant_data.equals(result.idata.constant_data)
     metadata = json.loads((folder / METADATA).read_text())
+    assert "dataset_files" not in metadata
+    assert metadata["split"][1] == {
+        "vars": [
+            ["centre", "centre", None],
+            ["normalization", "normalization", None],
+            ["sigma", "sigma", None],
+        ],
+        "node": "obs",
+        "dims": {"x": "x"},
+        "select": {"dataset": "dataset_1"},
+    }
     assert metadata["format_version"] == FORMAT_VERSION
     assert metadata["datasets"] == ["dataset_0", "dataset_1", "dataset_2"]
     assert metadata["diagnostics"]["divergences"] == result_list.diagnostics.divergences
@@ -134,11 +142,12 @@ def test_summary_csv_holds_each_datasets_parameters(nuts_fit):
     _, _, result_list = nuts_fit
     summary = pd.read_csv(result_list.output_folder / "summary.csv")
     assert list(summary.columns) == [
-        "dataset", "parameter", "mean", "sd", "median", "hdi_3%", "hdi_97%", "r_hat",
+        "dataset", "parameter", "label", "mean", "sd", "median", "hdi_3%", "hdi_97%", "r_hat",
         "ess_bulk", "ess_tail",
     ]  # fmt: skip
     assert list(summary["dataset"]) == [n for n in result_list.names for _ in range(3)]
     assert list(summary["parameter"]) == ["centre", "normalization", "sigma"] * 3
+    assert list(summary["label"].unique()) == list(az.summary(result_list.idata).index)
     centre = result_list.idata.posterior["centre"].values
     row = summary.iloc[0]
     assert row["median"] == pytest.approx(np.median(centre))
@@ -428,18 +437,24 @@ def test_loading_an_unfinished_result(tmp_path, map_root):
 
 def test_loading_a_truncated_netcdf_names_the_file(tmp_path, map_root):
     folder = copy_result(map_root[1].output_folder, tmp_path)
-    for relative in ("joint.nc", "datasets/0001.nc"):
-        path = folder / relative
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    path = folder / "joint.nc"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(
-        gf.ResultLoadError, match=r"joint.nc' could not be read as NetCDF; the file"
+        gf.ResultLoadError,
+        match=r"joint.nc' could not be read as NetCDF; the file is truncated or damaged "
+        r"\(.*\)\. Delete the result folder and fit again\.$",
+    ):
+        gf.load_result(folder)
+    path.unlink()
+    with pytest.raises(
+        gf.ResultLoadError,
+        match=r"joint.nc' is missing from the result folder\. Delete the result folder and fit "
+        r"again\.$",
     ):
         gf.load_result(folder)
     shutil.copy(map_root[1].output_folder / "joint.nc", folder / "joint.nc")
     loaded = gf.load_result(folder)
     assert loaded[0].idata.posterior.equals(map_root[1][0].idata.posterior)
-    with pytest.raises(gf.ResultLoadError, match=r"datasets/0001.nc' could not be read as NetCDF"):
-        loaded[1].idata
 
 
 def test_loading_another_format_version_names_the_file(tmp_path, map_root):
@@ -449,7 +464,7 @@ def test_loading_another_format_version_names_the_file(tmp_path, map_root):
     (folder / METADATA).write_text(json.dumps(metadata))
     message = (
         rf"graphfit.json' was written in result format version {FORMAT_VERSION + 1} .* reads "
-        rf"versions 1 and {FORMAT_VERSION} only"
+        rf"versions 1, 2 and {FORMAT_VERSION} only"
     )
     with pytest.raises(gf.ResultLoadError, match=message):
         gf.load_result(folder)
@@ -555,11 +570,19 @@ def test_aggregator_row_of_a_sampled_fit(nuts_fit):
     )
 
 
-def test_fit_plots_in_the_folder_are_the_datasets_fits(nuts_fit):
-    """Each PNG in plots/ is a real rendered figure of its dataset (not an empty file)."""
+def test_fit_plots_in_the_folder_are_the_datasets_fits(tmp_path):
+    """With plots=True, each PNG in plots/ is a real rendered figure of its dataset (not an
+    empty file), hashed with the other files; plots=False is the same fit (identifier)."""
     import matplotlib.image
 
-    _, _, result_list = nuts_fit
+    graph = small_graph()
+    result_list = map_fit(graph, tmp_path, plots=True)
+    assert result_list.output_folder.name == map_fit(graph, tmp_path / "other").output_folder.name
+    metadata = json.loads((result_list.output_folder / METADATA).read_text())
+    assert sorted(k for k in metadata["sha256"] if k.startswith("plots/")) == [
+        "plots/fit_dataset_0.png",
+        "plots/fit_dataset_1.png",
+    ]
     for result in result_list:
         path = result_list.output_folder / "plots" / f"fit_{result.name}.png"
         pixels = matplotlib.image.imread(path)
@@ -585,7 +608,7 @@ def test_a_dataset_that_cannot_be_drawn_does_not_stop_the_save(tmp_path, caplog)
         gf.AnalysisFactor(model, Likelihood(data, noise)),
     )
     with caplog.at_level("WARNING", logger="graphfit"):
-        result_list = gf.MAP(random_seed=0, name="mixed", output_path=tmp_path).fit(
+        result_list = gf.MAP(random_seed=0, name="mixed", output_path=tmp_path, plots=True).fit(
             model=graph.global_prior_model, analysis=graph
         )
     plots = sorted(p.name for p in (result_list.output_folder / "plots").iterdir())

@@ -49,6 +49,7 @@ def test_dataset_predictive_is_its_slice_of_the_joint_draws(variable_fit):
             "posterior_predictive",
             "log_likelihood",
             "observed_data",
+            "constant_data",
             "sample_stats",
         }
         draws = idata.posterior_predictive["obs"]
@@ -141,3 +142,19 @@ def test_map_result_has_one_predictive_draw():
     assert draws.shape == (1, 1, 100)
     residual = (draws.values.ravel() - fit_band(result).median) / noise_map
     assert np.std(residual) == pytest.approx(1.0, abs=0.25)
+
+
+def test_posterior_predictive_draws_log_no_pymc_record(caplog):
+    """PyMC logs "Sampling: [obs]" at INFO for each forward draw, which a notebook shows under
+    the cell: graphfit's draws leave it out, and leave PyMC's logger level as it was."""
+    import logging
+
+    analysis = gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0))
+    result = gf.MAP(random_seed=1).fit(model=gf.Model(gf.ex.Gaussian), analysis=analysis)
+    forward = logging.getLogger("pymc.sampling.forward")
+    before = forward.level
+    with caplog.at_level(logging.INFO):
+        draws = result.posterior_predictive()
+    assert "obs" in draws.posterior_predictive
+    assert not [r for r in caplog.records if r.name.startswith("pymc.sampling")]
+    assert forward.level == before

@@ -131,6 +131,22 @@ def test_in_a_terminal_the_stage_line_is_redrawn_in_place_and_the_sampler_draws_
     assert timings.reporter._thread is None  # nothing left running after the fit
 
 
+def test_graphfit_progress_lines_writes_one_line_per_stage_even_to_a_terminal(monkeypatch):
+    """Executed docs pages record the output: GRAPHFIT_PROGRESS=lines (docs/conf.py) gives one
+    line per finished stage, no line redrawn in place and no timer thread."""
+    monkeypatch.setenv("GRAPHFIT_PROGRESS", "lines")
+    out = Terminal()
+    timings = StageTimings(StageReporter(file=out))
+    timings.begin("compile")
+    assert timings.reporter._thread is None
+    time.sleep(2.5 * INTERVAL)
+    timings["compile"] = 1.0
+    timings.close(total=1.5)
+    text = out.getvalue()
+    assert "\r" not in text
+    assert [name for name, _ in stage_lines(text)] == ["compiling the model", "finished"]
+
+
 def test_a_reporter_that_is_off_writes_nothing_and_starts_no_thread():
     out = Terminal()
     timings = StageTimings(StageReporter(enabled=False, file=out))

@@ -31,6 +31,7 @@ def test_per_dataset_idata_structure(identical_fit):
             "posterior",
             "log_likelihood",
             "observed_data",
+            "constant_data",
             "sample_stats",
         }
         assert sorted(idata.posterior.data_vars) == ["centre", "normalization", "sigma"]
@@ -40,6 +41,9 @@ def test_per_dataset_idata_structure(identical_fit):
         assert idata.log_likelihood["obs"].shape == (4, 1000, 100)
         assert list(idata.observed_data.data_vars) == ["obs"]
         np.testing.assert_array_equal(idata.observed_data["obs"].values, analysis.data)
+        np.testing.assert_array_equal(idata.observed_data["x"].values, analysis.xvalues)
+        assert list(idata.constant_data.data_vars) == ["noise_map"]
+        np.testing.assert_array_equal(idata.constant_data["noise_map"].values, analysis.noise_map)
         assert "dataset" not in idata.posterior.dims
 
 
@@ -134,6 +138,7 @@ def test_to_datatree(variable_fit):
         "posterior",
         "log_likelihood",
         "observed_data",
+        "constant_data",
         "sample_stats",
     }
     np.testing.assert_array_equal(

@@ -239,7 +239,7 @@ def test_joint_samples_and_info(relational):
     ]
     posterior = relational.idata.posterior
     median = samples.median_pdf(as_dict=True)
-    assert median["gaussian.normalization.dataset_1"] == pytest.approx(
+    assert median["gaussian.normalization[dataset_1]"] == pytest.approx(
         float(posterior["gaussian.normalization"].sel(dataset="dataset_1").median())
     )
     assert median["gaussian.centre"] == relational[2].samples.median_pdf().gaussian.centre

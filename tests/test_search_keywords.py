@@ -32,7 +32,7 @@ def one_dataset() -> gf.FactorGraphModel:
             {"draw": 100},
             "NUTS got an unknown keyword 'draw'; did you mean 'draws'? NUTS takes draws, tune, "
             "chains, random_seed, name, path_prefix, progressbar, sampler, output_path, cores, "
-            "target_accept, unique_tag, sampler_kwargs; and PyAutoFit's bookkeeping keywords "
+            "target_accept, unique_tag, plots, sampler_kwargs; and PyAutoFit's bookkeeping keywords "
             f"{PYAUTOFIT}. Options of the sampler itself go in sampler_kwargs={{...}}.",
         ),
         (
@@ -40,14 +40,14 @@ def one_dataset() -> gf.FactorGraphModel:
             {"n_randoms": 10},
             "MAP got an unknown keyword 'n_randoms'; did you mean 'n_random'? MAP takes "
             "n_random, n_optimise, random_seed, name, path_prefix, progressbar, output_path, "
-            f"unique_tag; and PyAutoFit's bookkeeping keywords {PYAUTOFIT}.",
+            f"unique_tag, plots; and PyAutoFit's bookkeeping keywords {PYAUTOFIT}.",
         ),
         (
             gf.SMC,
             {"threshhold": 0.6},
             "SMC got an unknown keyword 'threshhold'; did you mean 'threshold'? SMC takes draws, "
             "chains, random_seed, name, path_prefix, progressbar, cores, threshold, "
-            "correlation_threshold, output_path, unique_tag, sampler_kwargs; and PyAutoFit's "
+            "correlation_threshold, output_path, unique_tag, plots, sampler_kwargs; and PyAutoFit's "
             f"bookkeeping keywords {PYAUTOFIT}. Options of the sampler itself go in "
             "sampler_kwargs={...}.",
         ),
@@ -56,7 +56,7 @@ def one_dataset() -> gf.FactorGraphModel:
             {"n_live": 100},
             "DynestyStatic got an unknown keyword 'n_live'; did you mean 'nlive'? DynestyStatic "
             "takes nlive, bound, sample, dlogz, maxcall, random_seed, name, path_prefix, "
-            "progressbar, output_path, unique_tag, walks, facc, slices, bootstrap, enlarge, "
+            "progressbar, output_path, unique_tag, plots, walks, facc, slices, bootstrap, enlarge, "
             "update_interval, first_update, fmove, max_move, maxiter, logl_max, sampler_kwargs; "
             f"and PyAutoFit's bookkeeping keywords {PYAUTOFIT}. Options of the sampler itself go "
             "in sampler_kwargs={...}.",

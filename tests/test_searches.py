@@ -76,6 +76,7 @@ def test_map_recovers_relational_truth():
             "posterior",
             "log_likelihood",
             "observed_data",
+            "constant_data",
             "sample_stats",
         }
     # the reported log-likelihood is the full Gaussian one at the optimum

@@ -125,7 +125,8 @@ def black_box_log_likelihood(
     import pytensor.tensor as pt
     from pytensor.graph.basic import Apply
 
-    Op = _numpy_code_op()
+    # a class made at run time (PyTensor is imported late): as a base class, mypy takes it as Any
+    Op: Any = _numpy_code_op()
     analysis = factor.analysis
     if not gradient and analysis.uses_observation():
         raise FactorGraphError(

@@ -212,6 +212,7 @@ def _build(
                 "obs" if len(batched) == 1 and len(members) == len(plan.names) else f"obs_{number}"
             )
             observations = checked[tuple(members)]
+            assert observations is not None  # `batched` holds the groups that batch
             if members[0] in depends:
                 summed = _vector_loglike(graph, plan, members, observations, tensors, vectors)
                 for i, k in enumerate(members):

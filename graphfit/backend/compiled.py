@@ -186,7 +186,4 @@ def prior_support(prior: Prior) -> tuple[float | None, float | None]:
 
 def joint_names(plan: GraphPlan) -> dict[Prior, str]:
     """Each prior's name in the joint model, ``name[dataset]`` for a per-dataset entry."""
-    return {
-        p: f"{ref.name}[{ref.dataset}]" if ref.dataset is not None else ref.name
-        for p, ref in plan.prior_refs.items()
-    }
+    return {p: ref.label for p, ref in plan.prior_refs.items()}

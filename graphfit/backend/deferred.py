@@ -209,7 +209,8 @@ def deferred_dataset(source: DeferredLogLikelihood, template: xr.Dataset) -> xr.
                 f"{old.shape}, the source expects dims {dims} shape {shape}"
             )
         data = indexing.CopyOnWriteArray(
-            indexing.LazilyIndexedArray(DeferredLogLikelihoodArray(source, name))
+            # as xarray's own backends wrap it; its annotation names only duck arrays
+            indexing.LazilyIndexedArray(DeferredLogLikelihoodArray(source, name))  # type: ignore[arg-type]
         )
         variables[name] = xr.Variable(dims, data, attrs=dict(old.attrs))
     return xr.Dataset(variables, coords=template.coords, attrs=dict(template.attrs))

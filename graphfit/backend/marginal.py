@@ -44,6 +44,8 @@ from graphfit.backend import stack
 if TYPE_CHECKING:
     import arviz as az
 
+    from graphfit.spec.priors import PopulationFamily, Prior
+
 __all__ = [
     "MarginalGroup",
     "cell_bounds",
@@ -55,6 +57,13 @@ __all__ = [
 _SQRT2 = float(np.sqrt(2.0))
 _LOG_HALF = float(np.log(0.5))
 _TINY = 1e-300
+
+
+def _family(distribution: type[Prior]) -> PopulationFamily:
+    """The population family of a population's ``distribution`` (a kind that has one)."""
+    family = distribution.population_family
+    assert family is not None, "HierarchicalFactor accepts only prior kinds with a family"
+    return family
 
 
 def _log_ndtr(z: Any) -> Any:
@@ -130,10 +139,10 @@ def _row(value: Any) -> Any:
     return pt.atleast_1d(pt.as_tensor(value))[None, :]
 
 
-def _space(distribution: type, values: np.ndarray) -> np.ndarray:
+def _space(distribution: type[Prior], values: np.ndarray) -> np.ndarray:
     """Values in the space where the population is Gaussian (log for a log-Gaussian one)."""
 
-    if distribution.population_family.log:
+    if _family(distribution).log:
         with np.errstate(divide="ignore"):
             return np.log(np.maximum(values, 0.0))
     return values
@@ -153,7 +162,7 @@ def cell_bounds(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def log_cell_terms(
-    distribution: type, args: dict[str, Any], edges: np.ndarray, loglike: Any
+    distribution: type[Prior], args: dict[str, Any], edges: np.ndarray, loglike: Any
 ) -> Any:
     """``log`` of each cell's share of ``integral L(theta) p(theta | args) dtheta``.
 
@@ -194,7 +203,7 @@ def log_cell_terms(
     loglike = pt.as_tensor(loglike)
     y_l, y_r = loglike[:-1], loglike[1:]
     y_first, y_last = loglike[:1], loglike[-1:]
-    if distribution.population_family.shape == "uniform":
+    if _family(distribution).shape == "uniform":
         low, high = _row(args["lower_limit"]), _row(args["upper_limit"])
         l0, r0 = edges[:-1, None], edges[1:, None]
         slope = (y_r - y_l) / (r0 - l0)
@@ -209,7 +218,7 @@ def log_cell_terms(
     l0, r0 = space[:-1, None], space[1:, None]
     tail_low, tail_high = np.array([[-np.inf]]), np.array([[np.inf]])
     norm = 0.0
-    if distribution.population_family.truncated:
+    if _family(distribution).truncated:
         lo, hi = float(args["lower_limit"]), float(args["upper_limit"])
         l1, r1 = np.clip(l0, lo, hi), np.clip(r0, lo, hi)
         tail_low, tail_high = np.array([[lo]]), np.array([[hi]])
@@ -265,7 +274,7 @@ def _exponential_inverse(lower: np.ndarray, upper: np.ndarray, slope: np.ndarray
 
 
 def draw_in_cells(
-    distribution: type,
+    distribution: type[Prior],
     args: dict[str, np.ndarray],
     lower: np.ndarray,
     upper: np.ndarray,
@@ -293,16 +302,16 @@ def draw_in_cells(
     True
     """
 
-    if distribution.population_family.shape == "uniform":
+    if _family(distribution).shape == "uniform":
         lo = np.maximum(lower, args["lower_limit"])
         hi = np.maximum(np.minimum(upper, args["upper_limit"]), lo)
         return _exponential_inverse(lo, hi, slope, u)
     mean, sigma = args["mean"], args["sigma"]
     shifted = mean + slope * sigma**2
-    if distribution.population_family.truncated:
+    if _family(distribution).truncated:
         lo, hi = args["lower_limit"], args["upper_limit"]
         return _gaussian_inverse(np.clip(lower, lo, hi), np.clip(upper, lo, hi), shifted, sigma, u)
-    if distribution.population_family.log:
+    if _family(distribution).log:
         return np.exp(
             _gaussian_inverse(_space(distribution, lower), np.log(upper), shifted, sigma, u)
         )
@@ -316,7 +325,7 @@ class MarginalGroup:
     #: Name of the drawn parameters' variable in the centred model (e.g. ``centre``).
     name: str
     #: The population's distribution class.
-    distribution: type
+    distribution: type[Prior]
     #: The grid's edges (``G + 1``).
     edges: np.ndarray
     #: Log of each cell's term, a tensor ``(G + 2, members)`` of the sampling model's variables.

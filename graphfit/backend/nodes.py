@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-def container(name: str, value: Any, dims: tuple[str, ...]) -> Any:
+def container(name: str, value: Any, dims: tuple[str, ...] | None) -> Any:
     """A ``pm.Data`` container of ``value``, its shape static in the graph.
 
     PyTensor's key of the compiled log density then holds the containers' shapes, not their
@@ -202,9 +202,10 @@ def tensor_context(
 
     def vector(priors: list[Prior]) -> Any:
         entries = [vectors.get(p) for p in priors]
-        if all(e is not None and e[0] is entries[0][0] for e in entries):
-            variable, _, size = entries[0]
-            index = [e[1] for e in entries]
+        found = [e for e in entries if e is not None]
+        if len(found) == len(entries) and all(e[0] is found[0][0] for e in found):
+            variable, _, size = found[0]
+            index = [e[1] for e in found]
             return variable if index == list(range(size)) else variable[np.asarray(index)]
         return pt.stack([pt.as_tensor(tensors[p]) for p in priors])
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import reduce
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -286,7 +286,10 @@ def vectorized_log_density(
     try:
         # a parameter check holds per vector: a switch to -inf, not one check for the batch
         terms = checks_to_switches(model.logp(jacobian=True, sum=False), model.check_bounds)
-        terms = vectorize_graph(terms, replace=dict(zip(values, batched, strict=True)))
+        # tensors in, tensors out (vectorize_graph's annotation says Variable)
+        terms = cast(
+            "list[Any]", vectorize_graph(terms, replace=dict(zip(values, batched, strict=True)))
+        )
         total = sum(t.sum(axis=tuple(range(1, t.ndim))) if t.ndim > 1 else t for t in terms)
         function = model.compile_fn(total, inputs=batched, point_fn=False, on_unused_input="ignore")
     except Exception:  # no batched form of some operation

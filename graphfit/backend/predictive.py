@@ -12,6 +12,9 @@ dataset has no posterior predictive and :class:`~graphfit.exceptions.PredictiveE
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
     import arviz as az
     import xarray as xr
 
-    from graphfit.backend.compiled import FactorNode
+    from graphfit.backend.compiled import CompiledGraph, FactorNode
     from graphfit.results.result import Result
     from graphfit.results.result_list import ResultList
 
@@ -35,6 +38,23 @@ OBS = "obs"
 
 #: Attribute of a ResultList holding its posterior predictive draws, by random seed.
 _CACHE = "_posterior_predictive_cache"
+
+
+#: PyMC's logger of forward sampling, which logs the variables it draws ("Sampling: [obs]").
+_FORWARD_LOGGER = "pymc.sampling.forward"
+
+
+@contextlib.contextmanager
+def _quiet_forward() -> Iterator[None]:
+    """PyMC's "Sampling: [obs]" record left out: graphfit names the draws itself, and a notebook
+    shows every INFO record of PyMC's logger (PyMC sets it to INFO when it samples)."""
+    logger = logging.getLogger(_FORWARD_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def node_slice(array: xr.DataArray, node: FactorNode) -> xr.DataArray:
@@ -80,15 +100,15 @@ def joint_posterior_predictive(
         return cache[random_seed]
     import pymc as pm
 
-    nodes = result_list.compiled.nodes
+    compiled: CompiledGraph = result_list.require("compiled", "posterior predictive draws")
+    nodes = compiled.nodes
     observed = list(dict.fromkeys(n.loglike_name for n in nodes if n.kind == "observed"))
     if not observed:
         raise PredictiveError(_custom_message(result_list, [n.name for n in nodes]))
-    compiled = result_list.compiled
-    with LOCK:  # the model may be shared with later fits: this fit's data in its containers
+    with LOCK, _quiet_forward():  # the model may be shared: this fit's data in its containers
         compiled.activate()
         predictive = pm.sample_posterior_predictive(
-            _trace(result_list.idata, compiled.data),
+            _trace(result_list.require("idata", "posterior predictive draws"), compiled.data),
             model=compiled.model,
             var_names=observed,
             random_seed=random_seed,
@@ -131,7 +151,8 @@ def dataset_posterior_predictive(result: Result, random_seed: int | None = 0) ->
     """
     import xarray as xr
 
-    node = result.result_list.compiled.nodes[result.index]
+    compiled: CompiledGraph = result.result_list.require("compiled", "posterior predictive draws")
+    node = compiled.nodes[result.index]
     if node.kind != "observed":
         raise PredictiveError(_custom_message(result.result_list, [result.name]))
     joint = joint_posterior_predictive(result.result_list, random_seed)

@@ -198,7 +198,7 @@ def sampled_dataset(arrays: dict[str, Any], coords: Any, dims: Any) -> Any:
 
         named = {"inference_library": pm, "sample_dims": sample_dims}
     else:
-        from arviz import dict_to_dataset
+        from arviz import dict_to_dataset  # type: ignore[no-redef, unused-ignore]  # per stack
 
         named = {"library": pm, "default_dims": sample_dims}
     return dict_to_dataset(arrays, dims=dims, coords=coords, skip_event_dims=True, **named)

@@ -294,10 +294,10 @@ def joint_structure(
             hash(vkey)
             medians = [p.median() for p in factor.prior_model.priors()]
             own = tuple(tuple(m * scale for m in medians) for scale in (1.0, 1.03))
-            probes, predicted = _probe(factor, own)
+            outcomes, predicted = _probe(factor, own)
         except Exception:  # user code failing on numpy floats: compile on its own
             return None, None, None
-        first = probes[0]
+        first = outcomes[0]
         if not isinstance(first, Observation) or first.distribution not in DISTRIBUTIONS:
             return None, None, None
         points.append(own)
@@ -357,6 +357,7 @@ def compile_joint(graph: FactorGraphModel, vectorize: bool = True) -> CompiledGr
     key, observations, probes = joint_structure(graph, vectorize, plan)
     if key is None:
         return compile_graph(graph, vectorize=vectorize)
+    assert observations is not None and probes is not None  # given with every key
     entries = _JOINT.get(key, [])
     template = next((c for p, c in entries if _same_predictions(graph, probes, p)), None)
     if template is None:

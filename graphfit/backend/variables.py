@@ -121,6 +121,7 @@ def bounded_transform(prior: Prior, bounds: dict[str, list[float]], name: str) -
             "widen the prior."
         )
     if prior.pymc_form().log_interval:
+        assert lower is not None and upper is not None  # a log-interval prior has both limits
         log_bounds = (pt.as_tensor(np.log(lower)), pt.as_tensor(np.log(upper)))
         return transforms.Chain(
             [transforms.log, transforms.Interval(bounds_fn=lambda *_: log_bounds)]

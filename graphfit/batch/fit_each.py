@@ -284,7 +284,7 @@ def fit_each(
     progressbar = progressbar_keyword(progressbar, progress)
     names = _check_inputs(factors, search)
     _check_chunksize(chunksize)
-    pool, owned = _open_executor(executor, search)
+    pool, owned = _open_executor(executor, search, factors)
     call, filters = uuid.uuid4().hex, portable_filters()
     tasks = [
         _Task(k, name, factor, search, call=call, filters=filters, origin=os.getpid())
@@ -310,13 +310,13 @@ def fit_each(
     spill = None
     fitting: list[int] = []  # the dataset being fitted in this process
     futures: dict[Future, list[_Task]] = {}  # submitted, outcomes not recorded yet
-    pools: list[Executor] = [pool] if owned else []  # the pools this call started
+    pools: list[Executor] = [pool] if owned and pool is not None else []  # started here
     try:
         if pool is None:
             here(tasks)
         else:
             remaining = tasks
-            if owned and pool_start_method() == "fork":
+            if owned and pool_start_method(search, factors) == "fork":
                 # fit each repeated structure's first dataset here: the forked workers then
                 # inherit its compiled model (and PyMC's imports) instead of compiling it each
                 warm_worker(search)
@@ -327,7 +327,14 @@ def fit_each(
             else:
                 sizes = [int(chunksize)] * math.ceil(len(remaining) / int(chunksize))
             size = max(sizes, default=1)
-            remake = (lambda: _open_executor(int(executor), search)[0]) if owned else None
+
+            def reopen() -> Executor:
+                """A new pool of the same workers as the one this call started."""
+                new, _ = _open_executor(executor, search, factors)
+                assert new is not None  # the arguments that opened a pool open one again
+                return new
+
+            remake = reopen if owned else None
 
             # workers that see this directory (on this machine) return outcomes through files
             spill = spill_directory()
@@ -429,12 +436,13 @@ def _run_on(
         # manager thread joins every worker while it holds the pool's lock (which submit
         # takes), and a worker that does not end on SIGTERM would hold both for ever.
         _stop_pool(pool)
+        assert remake is not None  # called only when there is a way to make a pool
         pools.append(remake())
         return pools[-1]
 
     if died and remake is not None:
         pool = replace()
-    for task, error in sorted(died, key=lambda pair: pair[0].index):
+    for task, first in sorted(died, key=lambda pair: pair[0].index):
         task = dataclasses.replace(task, attempt=task.attempt + 1)
         try:
             outcome = retry(task)
@@ -451,5 +459,5 @@ def _run_on(
                         raise
                     outcome = _lost(task, last)
             else:
-                outcome = _lost(task, again if _worker_died(again) else error)
+                outcome = _lost(task, again if _worker_died(again) else first)
         record(outcome)

@@ -195,7 +195,10 @@ def _run_task(task: _Task) -> _Outcome:
             try:
                 result_list = fit_dataset(task.search, task.factor, task.name)
             except Exception as error:
-                failure = (_portable(error), traceback.format_exc())
+                failure: tuple[BaseException, str] | None = (
+                    _portable(error),
+                    traceback.format_exc(),
+                )
             else:
                 failure = None
         if failure is not None:
@@ -220,7 +223,7 @@ def _run_task(task: _Task) -> _Outcome:
             timings=dict(result_list.timings),
             seconds=time.perf_counter() - clock,
             cpu_seconds=time.process_time() - cpu,
-            nodes=result_list.compiled.nodes,
+            nodes=result_list.require("compiled", "a fitted dataset's nodes").nodes,
             warnings=caught,
         )
 

@@ -105,11 +105,16 @@ class Analysis(_AnalysisBase):
         Collection's components."""
         return _profile(instance, self.xvalues, xp)
 
+    def coords(self) -> dict[str, Any]:
+        """The observed points are labelled by their x values."""
+        return {"x": self.xvalues}
+
     def vectorize_key(self) -> Any:
         """Analyses of data on the same x grid can be stacked."""
         return (type(self), self.data.shape, self.xvalues.tobytes())
 
-    def observation(self, instance: Any, xp: Any = np) -> GaussianObservation:
+    # RobustAnalysis, a subclass, returns a StudentTObservation
+    def observation(self, instance: Any, xp: Any = np) -> GaussianObservation | StudentTObservation:
         return GaussianObservation(
             model_data=self.model_data_from(instance, xp),
             data=self.data,
@@ -220,6 +225,10 @@ class HistogramAnalysis(_AnalysisBase):
         expected = _profile(instance, self.bin_centres, xp) * self.bin_widths
         return expected + self.background * self.bin_widths if self.background else expected
 
+    def coords(self) -> dict[str, Any]:
+        """The bins are labelled by their centres."""
+        return {"bin": self.bin_centres}
+
     def vectorize_key(self) -> Any:
         """Histograms with the same bins and background can be stacked."""
         return (type(self), self.bin_edges.tobytes(), self.background)
@@ -278,6 +287,10 @@ class ImagingAnalysis(_AnalysisBase):
             if hasattr(component, "image_from"):
                 total = total + component.image_from(self.x_grid, self.y_grid, xp=xp)
         return total
+
+    def coords(self) -> dict[str, Any]:
+        """The pixels are labelled by their ``y`` and ``x`` positions."""
+        return {"y": self.y_grid[:, 0], "x": self.x_grid[0]}
 
     def vectorize_key(self) -> Any:
         """Images of the same shape and pixel scale can be stacked."""

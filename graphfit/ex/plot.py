@@ -103,7 +103,7 @@ def plot_profile_1d(
     if ax is None:
         figure, ax = plt.subplots(figsize=(6, 4))
     else:
-        figure = ax.figure
+        figure = ax.figure.figure  # the root Figure, also for an Axes in a SubFigure
     x = np.asarray(list(xvalues), dtype=float)
     y = np.asarray(profile_1d, dtype=float)
     if noise_map is not None:

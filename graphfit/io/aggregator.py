@@ -26,6 +26,7 @@ from graphfit.io.layout import MARKER, METADATA
 from graphfit.io.loading import load_result, read_metadata
 from graphfit.io.output import output_root
 from graphfit.io.saved_model import check_reference
+from graphfit.plan.labels import legacy_label
 from graphfit.results.html import aggregator_html
 
 if TYPE_CHECKING:
@@ -97,12 +98,16 @@ class Aggregator:
         One row per fit: ``name``, ``path_prefix``, ``identifier``, ``search``, ``n_datasets``,
         ``datasets``, ``max_r_hat``, ``min_ess_bulk``, ``divergences`` (``NaN`` for an
         optimiser), then ``<parameter>_median``, ``<parameter>_lower`` and
-        ``<parameter>_upper`` (94% highest-density interval) for every parameter, named as in
-        the joint model (``centre``, ``dataset_0.sigma``), and ``path``.
+        ``<parameter>_upper`` (94% highest-density interval) for every parameter, labelled as
+        ``az.summary`` labels the joint fit (:mod:`graphfit.plan.labels`): ``centre_median``
+        for a shared parameter, ``sigma[dataset_0]_median`` for a per-dataset one; then
+        ``path``.  Folders of format versions 1 and 2 labelled a per-dataset value
+        ``dataset_0.sigma``: their labels are translated (``sigma[dataset_0]``).
     parameters
         The same figures in long form: one row per fit and parameter, with ``fit`` (the row of
-        ``table``), ``name``, ``identifier``, ``parameter``, ``dataset``, ``median``,
-        ``lower``, ``upper``, ``r_hat``, ``ess_bulk``.
+        ``table``), ``name``, ``identifier``, ``parameter`` (the label, ``sigma[dataset_0]``),
+        ``dataset`` (missing for a shared parameter), ``median``, ``lower``, ``upper``,
+        ``r_hat``, ``ess_bulk``.
 
     Examples
     --------
@@ -212,15 +217,14 @@ class Aggregator:
         if self._parameters is None:
             rows = []
             for k, (_, meta) in enumerate(self._records):
-                for label, figures in meta.get("parameters", {}).items():
-                    dataset, _, local = label.partition(".")
+                for label, dataset, figures in _parameters(meta):
                     rows.append(
                         {
                             "fit": k,
                             "name": meta.get("name"),
                             "identifier": meta.get("identifier"),
                             "parameter": label,
-                            "dataset": dataset if local and dataset in meta["datasets"] else None,
+                            "dataset": dataset,
                             **{key: figures.get(key) for key in _FIGURES},
                         }
                     )
@@ -265,8 +269,27 @@ class Aggregator:
     def query(self, expression: str) -> Aggregator:
         """The fits whose ``table`` row satisfies a ``pandas.DataFrame.query`` expression.
 
-        Column names with dots or other symbols need backticks:
-        ``agg.query("`dataset_0.sigma_median` > 5 and max_r_hat < 1.01")``.
+        Column names with brackets, dots or spaces need backticks:
+        ``agg.query("`sigma[dataset_0]_median` > 5 and max_r_hat < 1.01")``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import graphfit as gf
+        >>> model = gf.Model(gf.ex.Gaussian)
+        >>> factors = []
+        >>> for seed in (0, 1):
+        ...     own = model.copy()
+        ...     own.sigma = gf.UniformPrior(lower_limit=0.0, upper_limit=30.0)
+        ...     analysis = gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=seed))
+        ...     factors.append(gf.AnalysisFactor(own, analysis))
+        >>> graph = gf.FactorGraphModel(*factors)
+        >>> root = tempfile.mkdtemp()
+        >>> search = gf.MAP(random_seed=1, name="fit", output_path=root)
+        >>> result_list = search.fit(model=graph.global_prior_model, analysis=graph)
+        >>> agg = gf.Aggregator(root)
+        >>> len(agg.query("`sigma[dataset_1]_median` > 5 and centre_median > 40"))
+        1
         """
         if not len(self):
             return Aggregator._subset(self, [])
@@ -360,6 +383,26 @@ def _same(value: Any) -> Any:
     return value
 
 
+#: Folder format versions whose ``graphfit.json`` labels a per-dataset value
+#: ``<dataset>.<name>`` (:func:`graphfit.plan.labels.legacy_label`).
+_LEGACY_LABELS = (1, 2)
+
+
+def _parameters(meta: dict[str, Any]) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+    """``(label, dataset, figures)`` of each parameter in a fit's ``graphfit.json``, labelled
+    as in :mod:`graphfit.plan.labels` (the labels of older folders translated)."""
+    datasets = meta.get("datasets", [])
+    marked = meta.get("parameter_datasets")
+    legacy = not isinstance(marked, dict) and meta.get("format_version") in _LEGACY_LABELS
+    for label, figures in meta.get("parameters", {}).items():
+        if legacy:
+            label, dataset = legacy_label(label, datasets)
+        else:
+            dataset = marked.get(label) if isinstance(marked, dict) else None
+            dataset = dataset if dataset in datasets else None
+        yield label, dataset, figures
+
+
 def _root(value: str | os.PathLike[str] | None) -> Path:
     return output_root(value)
 
@@ -382,7 +425,7 @@ def _table(records: list[tuple[Path, dict[str, Any]]]) -> pd.DataFrame:
             "min_ess_bulk": figures.get("min_ess_bulk", np.nan),
             "divergences": figures.get("divergences", np.nan),
         }
-        for label, values in meta.get("parameters", {}).items():
+        for label, _, values in _parameters(meta):
             for key in ("median", "lower", "upper"):
                 column = f"{label}_{key}"
                 parameter_columns[column] = None

@@ -109,9 +109,8 @@ def _check_plan(plan: GraphPlan, idata: Any, folder: Path) -> None:
             ref.dataset is not None
             and ("dataset" not in array.dims or ref.dataset not in array["dataset"].values)
         ):
-            where = ref.name if ref.dataset is None else f"{ref.name}[{ref.dataset}]"
             raise ResultLoadError(
-                f"{str(folder)!r}: the model rebuilt from model.json has the variable {where}, "
+                f"{str(folder)!r}: the model rebuilt from model.json has the variable {ref.label}, "
                 "which joint.nc does not hold: the folder was written by another graphfit "
                 "version or changed since. Load it with its model: agg.load(k, model=...)."
             )
@@ -137,7 +136,7 @@ def saved_result_list(
         read_diagnostics(folder, metadata),
         names=metadata["datasets"],
         loglike_names=metadata["loglike_names"],
-        dataset_idata=lambda k: read_dataset(folder, k, metadata),
+        dataset_idata=lambda k: read_dataset(folder, k, metadata, idata),
         missing=functools.partial(needs_model, folder=folder),
         plan=plan,
     )

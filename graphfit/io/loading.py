@@ -48,6 +48,7 @@ from graphfit.plan.fingerprint import data_fingerprint, model_hash
 from graphfit.results.diagnostics import Diagnostics
 from graphfit.results.html import result_list_html
 from graphfit.results.result_list import ResultList
+from graphfit.results.split import dataset_view
 from graphfit.spec.factor_graph import FactorGraphModel, GlobalPriorModel, as_graph
 
 if TYPE_CHECKING:
@@ -126,7 +127,8 @@ def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
         )
     version = metadata.get("format_version")
     if version not in READ_FORMAT_VERSIONS or isinstance(version, bool):
-        readable = " and ".join(str(v) for v in READ_FORMAT_VERSIONS)
+        *first, last = (str(v) for v in READ_FORMAT_VERSIONS)
+        readable = f"{', '.join(first)} and {last}" if first else last
         raise ResultLoadError(
             f"{str(path)!r} was written in result format version {version!r} (by graphfit "
             f"{metadata.get('graphfit_version', 'unknown')}); this graphfit reads versions "
@@ -143,13 +145,16 @@ def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
 def read_netcdf(path: Path) -> az.InferenceData:
     """Read an ``InferenceData`` from NetCDF into memory, with a clear error for a bad file."""
     if not path.is_file():
-        raise ResultLoadError(f"{str(path)!r} is missing from the result folder.")
+        raise ResultLoadError(
+            f"{str(path)!r} is missing from the result folder. Delete the result folder and fit "
+            "again."
+        )
     try:
         return stack.read_netcdf(str(path))
     except (OSError, ValueError, KeyError) as error:
         raise ResultLoadError(
             f"{str(path)!r} could not be read as NetCDF; the file is truncated or damaged "
-            f"({type(error).__name__}: {error}). Delete the result folder and refit."
+            f"({type(error).__name__}: {error}). Delete the result folder and fit again."
         ) from None
 
 
@@ -226,9 +231,17 @@ def read_joint(folder: Path, metadata: dict[str, Any] | None = None) -> az.Infer
     return idata
 
 
-def read_dataset(folder: Path, index: int, metadata: dict[str, Any]) -> az.InferenceData:
-    """Dataset ``index``'s ``InferenceData`` (``datasets/<k>.nc``, the layout's name), verified
-    against its SHA-256 in ``metadata``."""
+def read_dataset(
+    folder: Path, index: int, metadata: dict[str, Any], joint: Any = None
+) -> az.InferenceData:
+    """Dataset ``index``'s ``InferenceData``: its view of the joint one (``joint``, else read
+    from ``joint.nc``), split by the entry saved for it in ``graphfit.json``
+    (:func:`graphfit.results.split.dataset_view`); in a folder of format version 1 or 2,
+    ``datasets/<k>.nc`` (the layout's name), verified against its SHA-256 in ``metadata``."""
+    if "split" in metadata:
+        if joint is None:
+            joint = read_joint(folder, metadata)
+        return dataset_view(joint, metadata["split"][index])
     relative = dataset_file(index)
     idata = read_netcdf(inside(folder, relative))
     verify_file(folder, relative, metadata)
@@ -247,7 +260,10 @@ def read_diagnostics(folder: Path, metadata: dict[str, Any]) -> Diagnostics | No
     try:
         table = pd.read_csv(path, index_col="parameter")
     except (OSError, ValueError) as error:
-        raise ResultLoadError(f"{str(path)!r} could not be read as CSV ({error}).") from None
+        raise ResultLoadError(
+            f"{str(path)!r} could not be read as CSV ({error}). Delete the result folder "
+            "and fit again."
+        ) from None
     table.index.name = None
     return Diagnostics(
         table=table,
@@ -384,12 +400,16 @@ class LoadedResultList(ResultList):
         self.output_folder = folder
 
     def _read_dataset(self, index: int) -> az.InferenceData:
-        """Dataset ``index``'s ``InferenceData``, read from ``datasets/<k>.nc``."""
-        return read_dataset(self.folder, index, self.metadata)
+        """Dataset ``index``'s ``InferenceData``, built from the joint one (read from
+        ``datasets/<k>.nc`` in a folder of format version 1 or 2)."""
+        return read_dataset(self.folder, index, self.metadata, self.idata)
 
     @cached_property
     def summary_table(self) -> pd.DataFrame:
-        """The saved per-dataset summary (``summary.csv``)."""
+        """The saved per-dataset summary (``summary.csv``): one row per dataset and parameter,
+        with ``dataset``, ``parameter`` (its name in the dataset's model), ``label`` (its
+        label in the joint fit, :mod:`graphfit.plan.labels`; folders of format versions 1 and
+        2 have no ``label``) and the posterior figures."""
         import pandas as pd
 
         path = inside(self.folder, SUMMARY)
@@ -397,7 +417,10 @@ class LoadedResultList(ResultList):
         try:
             return pd.read_csv(path)
         except (OSError, ValueError) as error:
-            raise ResultLoadError(f"{str(path)!r} could not be read as CSV ({error}).") from None
+            raise ResultLoadError(
+                f"{str(path)!r} could not be read as CSV ({error}). Delete the result folder "
+                "and fit again."
+            ) from None
 
     def __repr__(self) -> str:
         return f"LoadedResultList({len(self)} datasets from {str(self.folder)!r})"

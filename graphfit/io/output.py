@@ -7,21 +7,28 @@ else ``./output``; the identifier is a hash of the model, the data and the searc
 
 ==========================  ================================================================
 ``graphfit.json``           format version, name, identifier and hashes, dataset names and
-                            files, timings, convergence figures and every parameter's
+                            each one's split entry (how its view is selected from
+                            ``joint.nc``), timings, convergence figures and every parameter's
                             posterior median and 94% HDI (what :class:`~graphfit.Aggregator`
                             reads)
 ``model.info``              the model's ``info`` text
 ``model.json``              the canonical model description that was hashed
 ``search.json``             the search settings that were hashed
-``joint.nc``                the joint ``InferenceData`` (NetCDF)
-``datasets/<k>.nc``         each dataset's ``InferenceData`` (NetCDF), in dataset order
-``summary.csv``             per dataset and parameter: mean, sd, median, 94% HDI, R-hat, ESS
+``joint.nc``                the joint ``InferenceData`` (NetCDF), the only one: each
+                            dataset's view is built from it on load; its observed data are
+                            labelled by the analyses' coordinates, ``constant_data`` holds the
+                            noise maps and ``fit_band`` each dataset's fit plot (median model
+                            and 68% band), so a loaded fit redraws its plots
+``summary.csv``             per dataset and parameter (own name and joint label): mean, sd,
+                            median, 94% HDI, R-hat, ESS
 ``diagnostics.csv``         the convergence table (sampling searches only)
-``plots/``                  fit plots, one PNG per dataset
+``plots/``                  fit plots, one PNG per dataset, only with ``plots=True``
 ``COMPLETED``               the completion marker, written last
 ==========================  ================================================================
 
-``graphfit.json`` also holds the SHA-256 of every file above but the plots (``sha256``) and a
+Folders of format version 1 and 2 also hold ``datasets/<k>.nc``, a copy of each dataset's
+view; they still load.  ``graphfit.json`` also holds the SHA-256 of every file above
+(``sha256``) and a
 SHA-256 of its own other fields (``metadata_sha256``); loading and resuming check them (see
 :mod:`graphfit.io.verify`).
 
@@ -39,7 +46,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import pathlib
 import re
@@ -50,26 +56,23 @@ import warnings
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from graphfit.backend import stack
 from graphfit.exceptions import ResultLoadError, ResumedFitWarning, SearchError
 from graphfit.io.identifier import fit_identity
 from graphfit.io.layout import (
-    DATASETS,
     DIAGNOSTICS,
     ENV_VAR,
     FILE_HASHES,
     FORMAT_VERSION,
-    HDI_PROB,
     JOINT,
     MARKER,
     METADATA,
     MODEL_INFO,
     MODEL_JSON,
+    PLOTS,
     SEARCH,
+    SPLIT,
     SUMMARY,
-    dataset_file,
 )
 from graphfit.io.loading import (
     IncompleteResultWarning,
@@ -78,13 +81,15 @@ from graphfit.io.loading import (
     read_joint,
     read_metadata,
 )
+from graphfit.io.summaries import dataset_summary, parameter_table
+from graphfit.io.summaries import summary_json as _summary_json
 from graphfit.io.verify import file_hashes, seal, verify_file
-from graphfit.results.posterior_stats import posterior_stats
+from graphfit.results.fit_band import band_group
+from graphfit.results.split import FIT_BAND, split_entries
 from graphfit.util import package_version
 
 if TYPE_CHECKING:
     import arviz as az
-    import pandas as pd
 
     from graphfit.results.result_list import ResultList
     from graphfit.spec.factor_graph import FactorGraphModel
@@ -214,8 +219,11 @@ def resume(folder: pathlib.Path, graph: FactorGraphModel) -> ResultList | None:
     for relative in (MODEL_JSON, SUMMARY, DIAGNOSTICS, MODEL_INFO):
         if (folder / relative).exists() or relative in metadata.get(FILE_HASHES, {}):
             verify_file(folder, relative, metadata)
-    for k in range(len(metadata["datasets"])):
-        verify_file(folder, dataset_file(k), metadata)
+    for relative in metadata.get("dataset_files", []):  # format versions 1 and 2
+        verify_file(folder, relative, metadata)
+    for relative in metadata.get(FILE_HASHES, {}):  # every file; joint.nc when it is read
+        if relative != JOINT:
+            verify_file(folder, relative, metadata)
     try:
         result_list = load_result(folder, model=graph)
     except _IncompleteResult as error:
@@ -235,127 +243,6 @@ def resume(folder: pathlib.Path, graph: FactorGraphModel) -> ResultList | None:
     return result_list
 
 
-# -- summaries ---------------------------------------------------------------------------------
-
-
-def _finite(value: Any) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def parameter_table(idata: az.InferenceData) -> pd.DataFrame:
-    """Posterior summary of every posterior variable, one row per scalar element.
-
-    Rows are labelled like the joint model's names: ``centre`` for a scalar and
-    ``<dataset>.<variable>`` for an element of a per-dataset variable (``dataset_0.sigma``).
-    Columns: ``variable``, ``dataset``, ``mean``, ``sd``, ``median``, ``hdi_3%``, ``hdi_97%``
-    (94% highest-density interval), ``r_hat``, ``ess_bulk``, ``ess_tail`` (NaN when there are
-    too few chains or draws to compute them).
-
-    Examples
-    --------
-    >>> import numpy as np, xarray as xr
-    >>> from graphfit.backend import stack
-    >>> from graphfit.io.output import parameter_table
-    >>> rng = np.random.default_rng(0)
-    >>> posterior = xr.Dataset(
-    ...     {"c": (("chain", "draw"), rng.normal(size=(2, 100))),
-    ...      "s": (("chain", "draw", "dataset"), rng.normal(size=(2, 100, 2)))},
-    ...     coords={"dataset": ["a", "b"]},
-    ... )
-    >>> idata = stack.make_idata(posterior=posterior)
-    >>> list(parameter_table(idata).index)
-    ['c', 'a.s', 'b.s']
-    """
-    import pandas as pd
-
-    posterior = stack.group(idata, "posterior")
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    mixed = chains > 1 and draws >= 4
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = stack.rhat(posterior) if mixed else None
-        ess_bulk = stack.ess(posterior, "bulk") if mixed else None
-        ess_tail = stack.ess(posterior, "tail") if mixed else None
-    figures = posterior_stats(posterior, list(posterior.data_vars))
-    rows: dict[str, dict[str, Any]] = {}
-    for name, array in posterior.data_vars.items():
-        dims = [d for d in array.dims if d not in ("chain", "draw")]
-        shape = [array.sizes[d] for d in dims]
-        own = figures[name]
-        stats = {key: own[key].values for key in ("mean", "sd", "median")}
-        # no interval from 2 draws or fewer: the median stands for both bounds
-        stats["hdi_3%"] = (own["median"] if own["lower"] is None else own["lower"]).values
-        stats["hdi_97%"] = (own["median"] if own["upper"] is None else own["upper"]).values
-        for key, table in (("r_hat", rhat), ("ess_bulk", ess_bulk), ("ess_tail", ess_tail)):
-            stats[key] = table[name].values if table is not None else np.full(shape, np.nan)
-        for position in np.ndindex(*shape):
-            labels = [str(array[d].values[k]) for d, k in zip(dims, position, strict=True)]
-            dataset = None
-            if not dims:
-                label = str(name)
-            elif dims == ["dataset"]:
-                dataset = labels[0]
-                label = f"{dataset}.{name}"
-            else:
-                label = f"{name}[{', '.join(labels)}]"
-            row = {"variable": str(name), "dataset": dataset}
-            row.update({k: float(np.asarray(v)[position]) for k, v in stats.items()})
-            rows[label] = row
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "parameter"
-    return table
-
-
-def dataset_summary(result_list: ResultList, joint: pd.DataFrame) -> pd.DataFrame:
-    """Per-dataset summary: each dataset's parameters under its own names (``summary.csv``)."""
-    import pandas as pd
-
-    plan = result_list.compiled.plan
-    frames = []
-    for dataset, local_vars in zip(plan.names, plan.factor_vars, strict=True):
-        labels, names = [], []
-        for local, ref in local_vars:
-            label = ref.name if ref.dataset is None else f"{ref.dataset}.{ref.name}"
-            if label in joint.index:
-                labels.append(label)
-                names.append(local)
-        frame = joint.loc[labels].drop(columns=["variable", "dataset"])
-        frame.insert(0, "parameter", names)
-        frame.insert(0, "dataset", dataset)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _summary_json(joint: pd.DataFrame, diagnostics: Any) -> dict[str, Any]:
-    parameters = {
-        label: {
-            "median": _finite(row["median"]),
-            "lower": _finite(row["hdi_3%"]),
-            "upper": _finite(row["hdi_97%"]),
-            "mean": _finite(row["mean"]),
-            "sd": _finite(row["sd"]),
-            "r_hat": _finite(row["r_hat"]),
-            "ess_bulk": _finite(row["ess_bulk"]),
-        }
-        for label, row in joint.iterrows()
-    }
-    if diagnostics is None:
-        figures = None
-    else:
-        figures = {
-            "divergences": int(diagnostics.divergences),
-            "problems": list(diagnostics.problems),
-            "notes": list(diagnostics.notes),
-            "max_r_hat": _finite(diagnostics.max_rhat),
-            "min_ess_bulk": _finite(diagnostics.min_ess_bulk),
-            "min_ess_tail": _finite(diagnostics.table["ess_tail"].min())
-            if len(diagnostics.table)
-            else None,
-        }
-    return {"hdi_prob": HDI_PROB, "parameters": parameters, "diagnostics": figures}
-
-
 # -- writing -----------------------------------------------------------------------------------
 
 
@@ -365,6 +252,18 @@ def _write_json(path: Path, value: Any) -> None:
 
 def _write_netcdf(idata: az.InferenceData, path: Path) -> None:
     stack.write_netcdf(idata, str(path))
+
+
+def _with_bands(result_list: ResultList) -> az.InferenceData:
+    """The joint ``InferenceData`` as saved: with every dataset's fit band in its ``fit_band``
+    group (:func:`graphfit.results.fit_band.band_group`), so a loaded fit redraws its plots
+    without its model; ``result_list.idata`` itself is not changed."""
+    band = band_group(result_list)
+    idata = result_list.idata
+    if band is None:
+        return idata
+    names = [name for name in stack.group_names(idata) if name != FIT_BAND]
+    return stack.make_idata(**{name: stack.group(idata, name) for name in names}, fit_band=band)
 
 
 def _write_plots(result_list: ResultList, folder: Path) -> None:
@@ -425,23 +324,20 @@ def save_result(
     tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}{_TMP}{os.getpid()}-"))
     try:
         graph = result_list.graph
-        (tmp / MODEL_INFO).write_text(graph.info, encoding="utf-8")
+        (tmp / MODEL_INFO).write_text(graph.info, encoding="utf-8")  # type: ignore[union-attr]
         _write_json(tmp / MODEL_JSON, identity["model"])
         _write_json(tmp / SEARCH, identity["search"])
-        _write_netcdf(result_list.idata, tmp / JOINT)
-        (tmp / DATASETS).mkdir()
-        dataset_files = []
-        for k, result in enumerate(result_list):
-            relative = dataset_file(k)
-            _write_netcdf(result.idata, tmp / relative)
-            dataset_files.append(relative)
-        joint = parameter_table(result_list.idata)
+        _write_netcdf(_with_bands(result_list), tmp / JOINT)
+        joint = parameter_table(result_list.idata, result_list.names)
         dataset_summary(result_list, joint).to_csv(tmp / SUMMARY, index=False)
         diagnostics = result_list.diagnostics
         if diagnostics is not None:
-            diagnostics.table.to_csv(tmp / DIAGNOSTICS, index_label="parameter")
-        (tmp / "plots").mkdir()
-        _write_plots(result_list, tmp / "plots")
+            diagnostics.table.to_csv(tmp / DIAGNOSTICS, index_label="parameter")  # type: ignore[union-attr]
+        plots = []
+        if getattr(search, "plots", False):
+            (tmp / PLOTS).mkdir()
+            _write_plots(result_list, tmp / PLOTS)
+            plots = sorted(f"{PLOTS}/{path.name}" for path in (tmp / PLOTS).iterdir())
         metadata = {
             "format": "graphfit-result",
             "format_version": FORMAT_VERSION,
@@ -455,14 +351,14 @@ def save_result(
             "search": type(search).__name__,
             "single": bool(single),
             "datasets": list(result_list.names),
-            "dataset_files": dataset_files,
-            "loglike_names": list(result_list.compiled.loglike_names),
+            SPLIT: split_entries(result_list.require("compiled", "saving a fit")),
+            "loglike_names": list(result_list.compiled.loglike_names),  # type: ignore[union-attr]
             "timings": {k: float(v) for k, v in result_list.timings.items()},
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             **_summary_json(joint, diagnostics),
             FILE_HASHES: file_hashes(
                 tmp,
-                [MODEL_INFO, MODEL_JSON, SEARCH, JOINT, *dataset_files, SUMMARY, DIAGNOSTICS],
+                [MODEL_INFO, MODEL_JSON, SEARCH, JOINT, SUMMARY, DIAGNOSTICS, *plots],
             ),
         }
         _write_json(tmp / METADATA, seal(metadata))

@@ -4,9 +4,11 @@ A result folder can be edited, damaged, copied together from several fits or cra
 graphfit reads it, these functions check it:
 
 * **Paths.**  Every file is named by the folder layout (:mod:`graphfit.io.layout`), never by a
-  name stored in a file: ``dataset_files`` in ``graphfit.json`` must be exactly
-  ``datasets/0000.nc``, ``datasets/0001.nc``, ... (:func:`check_metadata`), and each file must
-  resolve inside the folder, so absolute paths, ``..`` and symlinks out are refused
+  name stored in a file: in a folder of format version 1 or 2, ``dataset_files`` in
+  ``graphfit.json`` must be exactly ``datasets/0000.nc``, ``datasets/0001.nc``, ...
+  (:func:`check_metadata`); a version 3 folder has one NetCDF file, ``joint.nc``, and each
+  dataset's split entry (``split``, checked against its schema).  Every path in the folder
+  must resolve inside it, so absolute paths, ``..`` and symlinks out are refused
   (:func:`inside`, :func:`check_paths`).
 * **Metadata.**  ``graphfit.json`` is checked against a schema (each entry's JSON type, the
   identifier being the hash of its model, data and search hashes) and against
@@ -14,7 +16,8 @@ graphfit reads it, these functions check it:
   dataset name, label or file hash is detected without opening any NetCDF file, which keeps
   :class:`~graphfit.Aggregator` listings quick.
 * **Files.**  ``graphfit.json`` holds the SHA-256 of every file the fit wrote (``sha256``, by
-  relative path; plots excepted); a file is hashed when it is read and refused if it differs
+  relative path, the plots included); a file is hashed when it is read (resuming a fit hashes
+  every file) and refused if it differs
   (:func:`verify_file`).  ``model.json`` and ``search.json`` are also checked against the model
   and search hashes the identifier is made of (:func:`check_description`).
 
@@ -46,7 +49,9 @@ from graphfit.io.layout import (
     METADATA_HASH,
     MODEL_INFO,
     MODEL_JSON,
+    PLOTS,
     SEARCH,
+    SPLIT,
     SUMMARY,
     dataset_file,
 )
@@ -159,17 +164,22 @@ def inside(folder: Path, relative: str) -> Path:
 
 
 def check_paths(folder: Path, metadata: dict[str, Any]) -> None:
-    """Refuse a folder any of whose files (or its ``datasets`` folder) leads outside it.
+    """Refuse a folder any of whose paths leads outside it.
 
-    Each file of the layout that exists, the dataset files included, is resolved with
+    Each file of the layout that exists (the dataset files of a version 1 or 2 folder
+    included) and every other path in the folder (the plots, anything added) is resolved with
     :func:`inside`; a missing file is left to the reader of that file.
     """
     names = [METADATA, MARKER, JOINT, SEARCH, MODEL_JSON, MODEL_INFO, SUMMARY, DIAGNOSTICS]
-    names += [DATASETS, *(dataset_file(k) for k in range(len(metadata["datasets"])))]
+    names += [PLOTS, DATASETS, *(dataset_file(k) for k in range(len(metadata["datasets"])))]
     for name in names:
         path = folder / name
         if path.is_symlink() or path.exists():
             inside(folder, name)
+    for directory in (folder, folder / PLOTS, folder / DATASETS):
+        if directory.is_dir() and not directory.is_symlink():
+            for path in directory.iterdir():
+                inside(folder, path.relative_to(folder).as_posix())
 
 
 # -- hashes -------------------------------------------------------------------------------------
@@ -276,6 +286,26 @@ def _mapping(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, dict) and all(check(v) for v in value.values())
 
 
+def _split_entry(entry: Any) -> bool:
+    """Whether ``entry`` is a dataset's split entry (see :mod:`graphfit.results.split`)."""
+    if not isinstance(entry, dict) or set(entry) != {"vars", "node", "dims", "select"}:
+        return False
+    names = _mapping(lambda v: isinstance(v, str))
+    return (
+        isinstance(entry["node"], str)
+        and names(entry["dims"])
+        and names(entry["select"])
+        and isinstance(entry["vars"], list)
+        and all(
+            isinstance(v, list)
+            and len(v) == 3
+            and _strings(v[:2])
+            and (v[2] is None or isinstance(v[2], str))
+            for v in entry["vars"]
+        )
+    )
+
+
 _Check = tuple[Callable[[Any], bool], str]
 _HEX64_CHECK: _Check = (lambda v: isinstance(v, str) and bool(_HEX64.match(v)), "64 hex digits")
 _OPTIONAL_NUMBER: _Check = (lambda v: v is None or _number(v), "a number or null")
@@ -295,7 +325,6 @@ _REQUIRED: dict[str, _Check] = {
         lambda v: _strings(v) and len(v) > 0 and len(set(v)) == len(v),
         "a non-empty list of distinct strings",
     ),
-    "dataset_files": _STRINGS,
     "loglike_names": _STRINGS,
     "parameters": (lambda v: isinstance(v, dict), "an object of parameters"),
 }
@@ -308,6 +337,12 @@ _OPTIONAL: dict[str, _Check] = {
     "hdi_prob": (_number, "a number"),
     "timings": (_mapping(_number), "an object of numbers"),
     "diagnostics": (lambda v: v is None or isinstance(v, dict), "an object or null"),
+    "dataset_files": _STRINGS,
+    SPLIT: (
+        lambda v: isinstance(v, list) and all(_split_entry(e) for e in v),
+        "a list of split entries (vars, node, dims, select)",
+    ),
+    "parameter_datasets": (_mapping(lambda v: isinstance(v, str)), "an object of strings"),
     FILE_HASHES: (_mapping(_HEX64_CHECK[0]), "an object of 64-hex-digit strings"),
     METADATA_HASH: _HEX64_CHECK,
 }
@@ -332,6 +367,7 @@ def _problems(metadata: dict[str, Any]) -> Iterable[tuple[str, str | None, Any]]
                     yield key, None, None
             elif not check(metadata[key]):
                 yield key, expected, metadata[key]
+    figures: Any  # each parameter's figures, then the diagnostics: JSON values
     for label, figures in metadata.get("parameters", {}).items():
         if not isinstance(figures, dict):
             yield f"parameters[{label!r}]", "an object of figures", figures
@@ -345,6 +381,28 @@ def _problems(metadata: dict[str, Any]) -> Iterable[tuple[str, str | None, Any]]
             yield f"diagnostics[{key!r}]", expected, figures[key]
         elif key not in figures and key in ("divergences", "problems"):
             yield f"diagnostics[{key!r}]", None, None
+
+
+def _check_dataset_files(metadata: dict[str, Any], where: str) -> None:
+    """A version 1 or 2 folder's ``dataset_files``: the layout's names, one per dataset."""
+    if "dataset_files" not in metadata:
+        raise ResultLoadError(
+            f"{where} is not a valid result description: dataset_files is missing. {_REFIT}"
+        )
+    files = metadata["dataset_files"]
+    if len(files) != len(metadata["datasets"]):
+        raise ResultLoadError(
+            f"{where} is not a valid result description: it lists {len(files)} dataset files "
+            f"for {len(metadata['datasets'])} datasets. {_REFIT}"
+        )
+    for k, value in enumerate(files):
+        if value != dataset_file(k):
+            raise ResultLoadError(
+                f"{where}: dataset_files[{k}] is {_short(value)}, not {dataset_file(k)!r}: a "
+                "result's files are named by the folder layout (datasets/0000.nc, "
+                "datasets/0001.nc, ... in dataset order) and lie inside its folder, so no "
+                "other path is read. The file was edited; delete the result folder and fit again."
+            )
 
 
 def check_metadata(metadata: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -367,20 +425,15 @@ def check_metadata(metadata: dict[str, Any], path: Path) -> dict[str, Any]:
             f"{where} is not a valid result description: {entry} {wrong}. The file was edited "
             "or damaged; delete the result folder and fit again."
         )
-    files = metadata["dataset_files"]
-    if len(files) != len(metadata["datasets"]):
+    datasets = len(metadata["datasets"])
+    if metadata.get("format_version") in (1, 2):
+        _check_dataset_files(metadata, where)
+    elif SPLIT not in metadata or len(metadata[SPLIT]) != datasets:
+        held = f"{len(metadata[SPLIT])}" if SPLIT in metadata else "no"
         raise ResultLoadError(
-            f"{where} is not a valid result description: it lists {len(files)} dataset files "
-            f"for {len(metadata['datasets'])} datasets. {_REFIT}"
+            f"{where} is not a valid result description: it holds {held} split entries for "
+            f"{datasets} datasets (one per dataset builds its view of joint.nc). {_REFIT}"
         )
-    for k, value in enumerate(files):
-        if value != dataset_file(k):
-            raise ResultLoadError(
-                f"{where}: dataset_files[{k}] is {_short(value)}, not {dataset_file(k)!r}: a "
-                "result's files are named by the folder layout (datasets/0000.nc, "
-                "datasets/0001.nc, ... in dataset order) and lie inside its folder, so no "
-                "other path is read. The file was edited; delete the result folder and fit again."
-            )
     parts = {key: metadata[key] for key in ("model_hash", "data_hash", "search_hash")}
     identifier = digest(canonical_json(parts))[:IDENTIFIER_LENGTH]
     if metadata["identifier"] != identifier:

@@ -17,6 +17,7 @@ their data, fail the check and are compiled one node per factor.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -158,6 +159,11 @@ def batched_instance(models: Sequence[AbstractModel], ctx: BatchContext) -> Any:
     return CollectionInstance(values)
 
 
+def _stacked(point: dict[Prior, float], priors: Sequence[Prior]) -> np.ndarray:
+    """The values of ``priors`` at ``point``, as one array."""
+    return np.asarray([point[p] for p in priors])
+
+
 def numpy_check(
     models: Sequence[AbstractModel],
     analyses: Sequence[Any],
@@ -180,8 +186,8 @@ def numpy_check(
             for p in priors.values()
         }
         ctx = BatchContext(
-            scalar=lambda p, point=point: point[p],
-            vector=lambda ps, point=point: np.asarray([point[p] for p in ps]),
+            scalar=point.__getitem__,
+            vector=functools.partial(_stacked, point),
             xp=np,
             ndim=ndim,
         )

@@ -91,7 +91,8 @@ def table(
     </tbody></table>
     """
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body, hidden = [], 0
+    body: list[str] = []
+    hidden = 0
     for row in rows:
         if len(body) == limit:
             hidden += 1
@@ -177,8 +178,8 @@ def model_html(model: AbstractModel) -> str:
                     kind = f"{type(prior).__name__} [{index[prior]}]"
                     rows.append([f"{dotted}: {names[prior]}", owner, kind, _prior_text(prior)])
         elif value is None:
-            missing = Cell("missing", "gf-fail", "neither a prior nor a value: assign one")
-            rows.append([dotted, owner, missing, ""])
+            unset = Cell("missing", "gf-fail", "neither a prior nor a value: assign one")
+            rows.append([dotted, owner, unset, ""])
         else:
             rows.append([dotted, owner, "fixed", repr(value)])
     missing = len(model.missing())
@@ -286,10 +287,7 @@ def graph_html(graph: FactorGraphModel) -> str:
             populations.append([hname, f"{kind} ({how})", arguments, range_label(drawn)])
         headers = ["hierarchical factor", "distribution", "arguments", "drawn in"]
         parts.append(table(headers, populations, caption="Populations"))
-    assertion_names = {
-        p: f"{ref.name}[{ref.dataset}]" if ref.dataset is not None else ref.name
-        for p, ref in plan.prior_refs.items()
-    }
+    assertion_names = {p: ref.label for p, ref in plan.prior_refs.items()}
     parts.append(_assertions(graph.assertions, assertion_names))
     subtitle = f"{len(graph.factors)} datasets · {len(plan.priors)} free parameters"
     return frame("FactorGraphModel", subtitle, *parts)

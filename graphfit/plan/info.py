@@ -194,10 +194,7 @@ def graph_info(graph: FactorGraphModel) -> str:
             label = f"{label} ({plan.names[owners[0]]})"
         rows.append((1, label, ""))
         rows.extend(_tree_rows(sections[owners], 2))
-    joint_names = {
-        p: f"{ref.name}[{ref.dataset}]" if ref.dataset is not None else ref.name
-        for p, ref in plan.prior_refs.items()
-    }
+    joint_names = {p: ref.label for p, ref in plan.prior_refs.items()}
     return f"Total Free Parameters = {len(plan.priors)}\n\n{_render(rows)}\n" + _assertion_text(
         graph.assertions, joint_names
     )

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from graphfit.plan.labels import parameter_label
 from graphfit.spec.model import AbstractModel, Path, path_text
 from graphfit.spec.priors import Prior
 from graphfit.spec.relations import Relation
@@ -37,6 +38,12 @@ class VarRef:
 
     name: str
     dataset: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The value's label in the joint posterior (``sigma[dataset_0]``, ``centre``): see
+        :mod:`graphfit.plan.labels`."""
+        return parameter_label(self.name, *(() if self.dataset is None else (self.dataset,)))
 
 
 @dataclass
@@ -139,26 +146,25 @@ def plan_graph(graph: FactorGraphModel) -> GraphPlan:
         leaf_maps = [dict(factor_leaves) for factor_leaves in leaves]
         for path, _ in leaves[0]:
             at_path = [leaf_map.get(path) for leaf_map in leaf_maps]
+            priors_at = [v for v in at_path if isinstance(v, Prior)]
+            relations_at = [v for v in at_path if isinstance(v, Relation)]
             if (
-                all(
-                    isinstance(v, Prior)
-                    and v.name is None
-                    and is_local(v)
-                    and v not in plan.prior_refs
-                    for v in at_path
+                len(priors_at) == len(at_path)
+                and all(
+                    v.name is None and is_local(v) and v not in plan.prior_refs for v in priors_at
                 )
-                and len({v.batch_key() for v in at_path}) == 1
-                and len({id(plan.drawn_from.get(v)) for v in at_path}) == 1
+                and len({v.batch_key() for v in priors_at}) == 1
+                and len({id(plan.drawn_from.get(v)) for v in priors_at}) == 1
             ):
-                population = plan.drawn_from.get(at_path[0])
-                group = Group(names.take(path_text(path)), at_path, True, population)
+                population = plan.drawn_from.get(priors_at[0])
+                group = Group(names.take(path_text(path)), priors_at, True, population)
                 plan.prior_groups.append(group)
-                for name, prior in zip(plan.names, at_path, strict=True):
+                for name, prior in zip(plan.names, priors_at, strict=True):
                     plan.prior_refs[prior] = VarRef(group.name, name)
-            elif all(isinstance(v, Relation) and is_local(v) for v in at_path):
-                group = Group(names.take(path_text(path)), at_path, vector=True)
+            elif len(relations_at) == len(at_path) and all(is_local(v) for v in relations_at):
+                group = Group(names.take(path_text(path)), relations_at, vector=True)
                 plan.relation_groups.append(group)
-                for name, relation in zip(plan.names, at_path, strict=True):
+                for name, relation in zip(plan.names, relations_at, strict=True):
                     plan.relation_refs[relation] = VarRef(group.name, name)
 
     # Every other prior is a scalar variable.

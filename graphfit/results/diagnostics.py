@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphfit.backend import stack
+from graphfit.plan.labels import parameter_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,7 +152,7 @@ def _elements(array: Any) -> tuple[list[str], list[str]]:
         return other, [str(array.name)]
     grids = np.meshgrid(*[array[d].values for d in other], indexing="ij")
     labels = [
-        f"{array.name}[{', '.join(str(i) for i in index)}]"
+        parameter_label(str(array.name), *index)
         for index in zip(*(g.ravel() for g in grids), strict=True)
     ]
     return other, labels

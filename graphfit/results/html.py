@@ -102,7 +102,8 @@ def _by_dataset(array: Any) -> float | dict[str, float] | None:
 def _at(value: float | dict[str, float] | None, dataset: str | None) -> float:
     if value is None:
         return float("nan")
-    return value[dataset] if isinstance(value, dict) and dataset is not None else float(value)
+    # a dict (by dataset) comes with its dataset
+    return value[dataset] if isinstance(value, dict) and dataset is not None else float(value)  # type: ignore[arg-type]
 
 
 def dataset_rows(
@@ -145,7 +146,7 @@ def dataset_rows(
         names = [str(name) for name in posterior.data_vars]
         stats = _variable_stats(posterior, names)
         checks = diagnostics_table(posterior, names) if diagnostics is not None else None
-        pairs = [(name, name, None, name) for name in names]
+        pairs: list[tuple[str, str, str | None, str]] = [(n, n, None, n) for n in names]
     else:
         if id(owner) not in cache:
             posterior = stack.group(owner.idata, "posterior")
@@ -160,7 +161,7 @@ def dataset_rows(
                 local,
                 ref.name,
                 ref.dataset,
-                ref.name if ref.dataset is None else f"{ref.name}[{ref.dataset}]",
+                ref.label,
             )
             for local, ref in plan.factor_vars[result.index]
             if ref.name in stats
@@ -171,7 +172,7 @@ def dataset_rows(
         row.update({key: _at(stats[name][key], dataset) for key in _STATS})
         for key in _DIAGNOSTICS:
             known = checks is not None and label in checks.index
-            row[key] = float(checks.loc[label, key]) if known else float("nan")
+            row[key] = float(checks.loc[label, key]) if known else float("nan")  # type: ignore[union-attr]
         rows.append(row)
     return rows
 
@@ -300,10 +301,13 @@ def result_list_html(
     independent = isinstance(result_list.diagnostics, Mapping)
     failed = {id(entry): entry for entry in result_list.failed}
     cache: dict[int, Any] = {}
-    overview, details, checked, shown = [], [], False, 0
+    overview: list[list[Any]] = []
+    details: list[str] = []
+    checked, shown = False, 0
     for entry in list(result_list)[:MAX_ROWS]:  # the table's rows: the rest are counted
         if id(entry) in failed:
-            message = Cell(f"failed: {entry.message}", "gf-fail", entry.traceback or entry.message)
+            # a FailedResult (the entries of a list are typed as its results)
+            message = Cell(f"failed: {entry.message}", "gf-fail", entry.traceback or entry.message)  # type: ignore[attr-defined]
             overview.append([entry.name, "", "", "", "", *([""] if independent else []), message])
             continue
         rows = dataset_rows(entry, summary, cache)
@@ -325,7 +329,7 @@ def result_list_html(
     if independent:
         checks = _independent_checks(result_list, list(failed.values()), checked)
     else:
-        checks = _checks(result_list.diagnostics)
+        checks = _checks(result_list.diagnostics)  # type: ignore[arg-type]  # a joint fit's
     checks += "".join(_line(note, "gf-note") for note in notes)
     total = result_list.timings.get("total")
     timing = _line(f"Fitted in {total:.1f} s", "gf-dim") if total is not None else ""
@@ -360,7 +364,7 @@ def _overview_row(entry: Result, rows: list[dict[str, Any]], independent: bool) 
 
 
 def _independent_checks(result_list: ResultList, failed: list[Any], checked: bool) -> str:
-    diagnostics = result_list.diagnostics.items()
+    diagnostics = result_list.diagnostics.items()  # type: ignore[union-attr]  # by dataset
     problems = [name for name, d in diagnostics if d is not None and not d.ok]
     finished = len(result_list) - len(failed)
     if problems:

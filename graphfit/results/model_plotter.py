@@ -300,7 +300,7 @@ class ModelPlotter:
                 cards.append(Card(f"analysis: {type(self.analysis).__name__}", [Row(size)]))
                 cards[-1].rows[0].state = "fixed"
         else:
-            cards, models = self._graph(make)
+            cards, models = self._graph(self.model, make)
             assertions, datasets = self.model.assertions, len(models)
         if assertions:
             rows = [
@@ -310,8 +310,9 @@ class ModelPlotter:
         free = len(self.model.priors())
         return cards, make.footer(models, free, len(assertions), datasets)
 
-    def _graph(self, make: _Cards) -> tuple[list[Card], list[AbstractModel]]:
-        graph = self.model
+    def _graph(
+        self, graph: FactorGraphModel, make: _Cards
+    ) -> tuple[list[Card], list[AbstractModel]]:
         models = [factor.prior_model for factor in graph.factors]
         make.name_priors(list(zip(graph.names, models, strict=True)))
         for model in models:

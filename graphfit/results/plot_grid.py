@@ -99,7 +99,10 @@ def _small_multiples(
     style: Mapping[str, Any],
 ) -> None:
     nrows = math.ceil(len(bands) / ncols)
-    same_x = all(b.x.shape == bands[0].x.shape and np.all(b.x == bands[0].x) for b in bands)
+    x0 = bands[0].x
+    same_x = x0 is not None and all(
+        b.x is not None and b.x.shape == x0.shape and np.all(b.x == x0) for b in bands
+    )
     grid = figure.add_gridspec(nrows, ncols)
     first = None
     for k, band in enumerate(bands):
@@ -116,6 +119,7 @@ def _small_multiples(
             ax.tick_params(labelbottom=False)
         if sharey and col > 0:
             ax.tick_params(labelleft=False)
+    assert first is not None  # bands is not empty
     handles, labels = first.get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside right upper", fontsize="small")
     figure.supxlabel(bands[0].dims[0], fontsize="small")

@@ -3,7 +3,9 @@
 The model curve of a dataset is computed with numpy, not PyMC: for a thinned, evenly spaced
 subset of the posterior samples (``draws``, 200 by default), the dataset's model builds an
 instance of the user's class (``instance_from(values, numpy)``) and its analysis's
-``observation(instance, numpy)`` gives the model data, the data and the noise map.  The plot
+``observation(instance, numpy)`` gives the model data, the data and the noise map
+(:mod:`graphfit.results.fit_band`); a fit loaded without its model draws the band saved with
+it.  The plot
 shows the pointwise posterior median of the model data and its 68% band (16th to 84th
 percentiles), the data with error bars (the noise map) and the normalised residuals
 ``(data - median model) / noise_map``.
@@ -12,7 +14,8 @@ percentiles), the data with error bars (the noise map) and the normalised residu
 three images (data, median model, normalised residuals).  :func:`plot_fit` draws a new figure
 or into the user's Axes (``ax=`` one, ``axes=`` several); :mod:`graphfit.results.plot_grid`
 draws many datasets as small multiples, in pages.  Matplotlib is imported inside the functions.
-:func:`save_fit_plots` writes one PNG per dataset (used for output folders).
+:func:`save_fit_plots` writes one PNG per dataset (``result_list.save_plots``, and an output
+folder's ``plots/`` when the search is given ``plots=True``).
 """
 
 from __future__ import annotations
@@ -22,14 +25,12 @@ import os
 import pathlib
 import re
 import tempfile
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphfit.backend import stack
 from graphfit.exceptions import PlotError
-from graphfit.spec.analysis import Analysis, _definer
+from graphfit.results.fit_band import FitBand, fit_band
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -56,126 +57,6 @@ __all__ = [
 #: Colours of the parts of a fit plot.
 DATA_COLOR = "k"
 MODEL_COLOR = "C3"
-
-
-@dataclass
-class FitBand:
-    """A dataset's data and the posterior of its model data, ready to plot.
-
-    Attributes
-    ----------
-    name
-        The dataset's name.
-    data
-        The observed data.
-    noise_map
-        Its standard deviations.
-    median
-        Pointwise posterior median of the model data.
-    lower
-        Pointwise 16th percentile of the model data.
-    upper
-        Pointwise 84th percentile of the model data.
-    draws
-        Number of posterior samples the band was computed from.
-    dims
-        Names of the data's dims (``("x",)``).
-    x
-        The x values of 1D data: the analysis's ``xvalues`` when it has them with the data's
-        length, else ``0, 1, 2, ...``; ``None`` for other shapes.
-    """
-
-    name: str
-    data: np.ndarray
-    noise_map: np.ndarray
-    median: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    draws: int
-    dims: tuple[str, ...]
-    x: np.ndarray | None = None
-
-    @property
-    def residuals(self) -> np.ndarray:
-        """Normalised residuals ``(data - median) / noise_map``."""
-        return (self.data - self.median) / self.noise_map
-
-
-def _sample_indices(total: int, draws: int) -> np.ndarray:
-    """``min(draws, total)`` evenly spaced indices into ``total`` flattened samples."""
-    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
-        raise PlotError(f"fit plot: draws must be an integer >= 1, got {draws!r}.")
-    return np.unique(np.linspace(0, total - 1, min(int(draws), total)).round().astype(int))
-
-
-def _analysis_observation(result: Result, instance: Any) -> Any:
-    analysis = result.analysis
-    if _definer(type(analysis), "observation") is Analysis:
-        raise PlotError(
-            f"dataset {result.name!r}: cannot plot the fit: its analysis "
-            f"({type(analysis).__name__}) defines log_likelihood_function but not observation(), "
-            "so graphfit does not know its data, noise map or model data. Define "
-            "observation(instance, xp) returning a gf.GaussianObservation (it is used for plots "
-            "even when log_likelihood_function is the likelihood)."
-        )
-    observation = analysis.observation(instance, np)
-    if getattr(observation, "noise_map", None) is None:
-        raise PlotError(
-            f"dataset {result.name!r}: cannot plot the fit: its observation "
-            f"({type(observation).__name__}) has no noise_map; fit plots need a "
-            "gf.GaussianObservation."
-        )
-    return observation
-
-
-def fit_band(result: Result, draws: int = 200) -> FitBand:
-    """The model data of ``result``'s dataset on ``draws`` posterior samples, summarised.
-
-    Examples
-    --------
-    >>> import graphfit as gf
-    >>> from graphfit.results.plotting import fit_band
-    >>> data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
-    >>> result = gf.MAP(random_seed=1).fit(
-    ...     model=gf.Model(gf.ex.Gaussian), analysis=gf.ex.Analysis(data, noise_map)
-    ... )
-    >>> band = fit_band(result)
-    >>> band.draws, band.median.shape, band.dims
-    (1, (100,), ('x',))
-    """
-    result_list = result.result_list
-    plan = result_list.compiled.plan
-    posterior = stack.group(result_list.idata, "posterior")
-    total = posterior.sizes["chain"] * posterior.sizes["draw"]
-    indices = _sample_indices(total, draws)
-    columns = {}
-    for prior in plan.factor_priors[result.index]:
-        ref = plan.prior_refs[prior]
-        array = posterior[ref.name]
-        if ref.dataset is not None:
-            array = array.sel(dataset=ref.dataset)
-        columns[prior] = np.asarray(array.transpose("chain", "draw").values).reshape(-1)[indices]
-    model = result.prior_model
-    observation = None
-    curves = []
-    for k in range(len(indices)):
-        instance = model.instance_from({p: float(v[k]) for p, v in columns.items()}, np)
-        observation = _analysis_observation(result, instance)
-        curves.append(np.asarray(observation.model_data, dtype=float))
-    data = np.asarray(observation.data, dtype=float)
-    noise = np.asarray(observation.noise_map, dtype=float)
-    drawn = np.stack([np.broadcast_to(c, data.shape) for c in curves])
-    lower, median, upper = np.percentile(drawn, [16.0, 50.0, 84.0], axis=0)
-    dims = tuple(observation.dims or (f"obs_dim_{k}" for k in range(data.ndim)))
-    x = None
-    if data.ndim <= 1:
-        data, noise = np.atleast_1d(data), np.atleast_1d(noise)
-        lower, median, upper = (np.atleast_1d(a) for a in (lower, median, upper))
-        x = np.asarray(getattr(result.analysis, "xvalues", np.arange(data.size)), dtype=float)
-        if x.shape != data.shape:
-            x = np.arange(data.size, dtype=float)
-        dims = dims or ("x",)
-    return FitBand(result.name, data, noise, median, lower, upper, len(indices), dims, x)
 
 
 def _kwargs(defaults: dict[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -217,7 +98,7 @@ def draw_band_1d(
     shade = _kwargs(
         {"color": model["color"], "alpha": 0.3, "linewidth": 0, "label": "68% band"}, band_kwargs
     )
-    x = band.x
+    x: np.ndarray = band.x  # type: ignore[assignment]  # a 1D band has x values
     ax.fill_between(x, band.lower, band.upper, **shade)
     ax.errorbar(x, band.data, yerr=band.noise_map, **data)
     ax.plot(x, band.median, **model)
@@ -397,7 +278,11 @@ def plot_fit(
         raise PlotError("plot_fit: give ax (one Axes) or axes (several), not both.")
     band = fit_band(result, draws)
     _check_drawable(band)
-    style = {"data_kwargs": data_kwargs, "model_kwargs": model_kwargs, "band_kwargs": band_kwargs}
+    style: dict[str, Any] = {
+        "data_kwargs": data_kwargs,
+        "model_kwargs": model_kwargs,
+        "band_kwargs": band_kwargs,
+    }
     style["legend"] = legend
     if ax is None and axes is None:
         size = _size(band.data.ndim) if figsize is None else figsize

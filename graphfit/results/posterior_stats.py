@@ -1,7 +1,7 @@
 """Posterior figures of each variable: mean, sd, median and the 94% highest-density interval.
 
 The one place they are computed for graphfit's tables: the saved parameter table
-(``summary.csv``, :func:`graphfit.io.output.parameter_table`) and the results' HTML reprs
+(``summary.csv``, :func:`graphfit.io.summaries.parameter_table`) and the results' HTML reprs
 (:mod:`graphfit.results.html`).  Each figure is an ``xarray.DataArray`` over the variable's
 dims other than ``chain`` and ``draw``.
 """

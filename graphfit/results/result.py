@@ -3,10 +3,11 @@
 A :class:`Result` belongs to a :class:`~graphfit.ResultList`.  Its ``idata`` holds only what
 belongs to its dataset: the shared parameters and its own, named as in its own model
 (``centre``, ``gaussian.sigma``; relations included), its observed data and its pointwise
-log-likelihood, each under the name ``obs``, selected and renamed from the joint
-``InferenceData`` on first use (or read from the dataset's file for a result loaded without its
-model).  What needs a part the list does not have (the model of a loaded fit) raises the list's
-error saying how to get it.
+log-likelihood, each under the name ``obs`` and labelled by its analysis's coordinates, and its
+noise map (``constant_data``), selected and renamed from the joint ``InferenceData`` on first
+use by :mod:`graphfit.results.split`, also for a result loaded without its model.  What needs
+a part the list does not have (the model of a loaded fit) raises the list's error saying how
+to get it.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ if TYPE_CHECKING:
     from graphfit.spec.factor_graph import AnalysisFactor
 
 from graphfit.backend import stack
-from graphfit.backend.predictive import OBS, dataset_posterior_predictive
+from graphfit.backend.predictive import dataset_posterior_predictive
 from graphfit.exceptions import SamplesError
 from graphfit.results import elpd
 from graphfit.results.chaining import PASSING_SIGMA, centred_model
 from graphfit.results.html import result_html
 from graphfit.results.plotting import plot_fit
 from graphfit.results.samples import Samples, dataset_samples
+from graphfit.results.split import dataset_view, split_entries
 
 __all__ = ["Result"]
 
@@ -79,7 +81,7 @@ class Result:
     @property
     def diagnostics(self) -> Diagnostics | None:
         """Convergence figures of the joint fit (``None`` for an optimiser)."""
-        return self._list.diagnostics
+        return self._list.diagnostics  # type: ignore[return-value]  # a joint fit's list
 
     @property
     def factor(self) -> AnalysisFactor:
@@ -175,37 +177,15 @@ class Result:
 
     @cached_property
     def idata(self) -> az.InferenceData:
-        """This dataset's ``InferenceData`` (shared and own parameters, data, log-likelihood)."""
-        import xarray as xr
-
+        """This dataset's ``InferenceData``: shared and own parameters, its data labelled by
+        its analysis's coordinates, log-likelihood and constant data (the noise map), split
+        from the joint one (see :mod:`graphfit.results.split`)."""
         if self._list.compiled is None and self._list.dataset_idata is not None:
             return self._list.dataset_idata(self.index)
         joint = self._list.require("idata", f"result {self.name!r}: idata")
         compiled = self._list.require("compiled", f"result {self.name!r}: idata")
-        plan = compiled.plan
-        posterior = {}
-        joint_posterior = stack.group(joint, "posterior")
-        for local, ref in plan.factor_vars[self.index]:
-            array = joint_posterior[ref.name]
-            if ref.dataset is not None:
-                array = array.sel(dataset=ref.dataset, drop=True)
-            posterior[local] = array.rename(local)
-        groups: dict[str, xr.Dataset] = {
-            "posterior": xr.Dataset(posterior, attrs=dict(joint_posterior.attrs))
-        }
-        node = compiled.nodes[self.index]
-        for name in ("log_likelihood", "observed_data", "posterior_predictive"):
-            group = stack.group(joint, name, {})
-            if node.loglike_name in group:
-                array = group[node.loglike_name]
-                if node.select:
-                    array = array.sel(node.select, drop=True)
-                renames = {old: new for old, new in node.dims.items() if old in array.dims}
-                array = array.rename(renames).rename(OBS)
-                groups[name] = xr.Dataset({OBS: array}, attrs=dict(group.attrs))
-        if stack.has_group(joint, "sample_stats"):
-            groups["sample_stats"] = stack.group(joint, "sample_stats")
-        return stack.make_idata(**groups)
+        entry = split_entries(compiled)[self.index]
+        return dataset_view(joint, entry)
 
     def _plan(self) -> Any:
         return self._list.require("plan", f"result {self.name!r}: instances")

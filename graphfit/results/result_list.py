@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 from graphfit.backend import stack
 from graphfit.backend.predictive import joint_posterior_predictive
+from graphfit.exceptions import FactorGraphError, IndependentFitsError
+from graphfit.plan.labels import with_dataset
 from graphfit.results import elpd
 from graphfit.results.evidence import LogEvidence
 from graphfit.results.html import result_list_html
@@ -104,7 +106,8 @@ class ResultList(Sequence[Result]):
         self._plan = plan
         self.idata = idata
         self.diagnostics = diagnostics
-        self.names: list[str] = list(compiled.plan.names if names is None else names)
+        # names= is given whenever there is no compiled graph
+        self.names: list[str] = list(compiled.plan.names if names is None else names)  # type: ignore[union-attr]
         #: The joint log-likelihood variables (one per observed node).
         if loglike_names is None:
             loglike_names = compiled.loglike_names if compiled is not None else ()
@@ -152,7 +155,7 @@ class ResultList(Sequence[Result]):
         """
         value = getattr(self, part)
         if value is None:
-            raise self._missing(what)
+            raise self._missing(what)  # type: ignore[misc]  # given with a missing part
         return value
 
     @property
@@ -192,7 +195,7 @@ class ResultList(Sequence[Result]):
     def joint_log_likelihood(self) -> xr.DataArray:
         """Total log-likelihood of all datasets per (chain, draw)."""
         loglike = self.require("idata", "joint_log_likelihood").log_likelihood
-        total = 0.0
+        total: Any = 0.0
         for name in self.loglike_names:
             array = loglike[name]
             other = [d for d in array.dims if d not in ("chain", "draw")]
@@ -248,13 +251,36 @@ class ResultList(Sequence[Result]):
 
     @property
     def population(self) -> xr.Dataset:
-        """The posterior of the graph's only hierarchical factor (see :attr:`populations`)."""
-        if len(self.populations) != 1:
-            raise ValueError(
-                f"the graph has {len(self.populations)} hierarchical factors; use "
-                "result_list.populations[name]"
+        """The posterior of the graph's only hierarchical factor (see :attr:`populations`).
+
+        Raises
+        ------
+        FactorGraphError
+            When the graph has no hierarchical factor, or several (then pick one from
+            :attr:`populations` by name).
+        IndependentFitsError
+            For independent fits (:func:`graphfit.fit_each`), which fit no population.
+        """
+        populations = self.populations
+        if len(populations) == 1:
+            return next(iter(populations.values()))
+        if self.idata is None and self.compiled is None:
+            raise IndependentFitsError(
+                "population: these are independent fits (gf.fit_each), which fit no "
+                "population; fit the datasets jointly, in a gf.FactorGraphModel with a "
+                "gf.HierarchicalFactor, to get one."
             )
-        return next(iter(self.populations.values()))
+        if not populations:
+            raise FactorGraphError(
+                "population: the graph has no hierarchical factor, so the fit has no "
+                "population; add a gf.HierarchicalFactor to the graph "
+                "(gf.FactorGraphModel(*factors, hierarchical_factor)) to fit one."
+            )
+        names = list(populations)
+        raise FactorGraphError(
+            f"population: the graph has {len(names)} hierarchical factors ({', '.join(names)}); "
+            f"pick one by name: result_list.populations[{names[0]!r}]."
+        )
 
     def to_datatree(self) -> xr.DataTree:
         """One ``xarray.DataTree`` with a child per dataset (its groups below it)."""
@@ -264,8 +290,9 @@ class ResultList(Sequence[Result]):
 
     def summary(self, **kwargs: Any) -> pd.DataFrame:
         """``az.summary`` of the joint posterior; without one (independent fits), of every
-        finished fit, rows labelled ``<dataset>/<parameter>``.  For a point estimate
-        (``gf.MAP``), the values in one column (see :func:`graphfit.backend.stack.summary`)."""
+        finished fit, rows labelled as a joint fit's per-dataset values (``sigma[t0]``; see
+        :mod:`graphfit.plan.labels`).  For a point estimate (``gf.MAP``), the values in one
+        column (see :func:`graphfit.backend.stack.summary`)."""
         import pandas as pd
 
         if self.idata is not None:
@@ -273,7 +300,7 @@ class ResultList(Sequence[Result]):
         frames = []
         for result in self.succeeded:
             frame = result.summary(**kwargs)
-            frame.index = [f"{result.name}/{label}" for label in frame.index]
+            frame.index = [with_dataset(str(label), result.name) for label in frame.index]
             frames.append(frame)
         return pd.concat(frames) if frames else pd.DataFrame()
 

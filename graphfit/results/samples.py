@@ -170,10 +170,12 @@ class Samples:
         expression_paths: Sequence[Path] = (),
         owner: str = "samples",
         fixed: Sequence[tuple[Path, Any]] = (),
+        names: Sequence[str] | None = None,
     ) -> None:
         self._list = result_list
         self._priors = list(priors)
         self._paths = [tuple(p) for p in paths]
+        self._names = [path_text(p) for p in self._paths] if names is None else list(names)
         self._build = build
         self._expression_paths = {tuple(p) for p in expression_paths}
         self._owner = owner
@@ -210,7 +212,7 @@ class Samples:
 
     def _output(self, vector: list[Any], as_instance: bool, as_dict: bool) -> Any:
         if as_dict:
-            return {path_text(p): v for p, v in zip(self._paths, vector, strict=True)}
+            return dict(zip(self._names, vector, strict=True))
         if not as_instance:
             return vector
         if vector and isinstance(vector[0], tuple):
@@ -251,8 +253,8 @@ class Samples:
 
     @property
     def parameter_names(self) -> list[str]:
-        """The dotted path of each free parameter, in the order of the values."""
-        return [path_text(p) for p in self._paths]
+        """Each parameter's label (in a joint fit ``sigma[t0]``), the keys of ``as_dict``."""
+        return list(self._names)
 
     @property
     def total_samples(self) -> int:
@@ -465,16 +467,15 @@ def joint_samples(result_list: ResultList) -> Samples:
     """The :class:`Samples` of every free parameter of a joint fit (``result_list.samples``).
 
     A parameter's path is its joint variable's name split at dots, with the dataset for a
-    per-dataset variable (``("sigma", "dataset_1")``); an instance is a
+    per-dataset variable (``("sigma", "dataset_1")``), its name its label; an instance is a
     :class:`~graphfit.CollectionInstance` of every dataset's instance, by dataset name.
     """
     plan = result_list.require("plan", "result_list.samples")
     graph = result_list.require("graph", "result_list.samples")
     models = [factor.prior_model for factor in graph.factors]
-    paths = []
-    for prior in plan.priors:
-        ref = plan.prior_refs[prior]
-        paths.append((*ref.name.split("."), *((ref.dataset,) if ref.dataset else ())))
+    refs = [plan.prior_refs[prior] for prior in plan.priors]
+    paths = [(*ref.name.split("."), *((ref.dataset,) if ref.dataset else ())) for ref in refs]
+    names = [ref.label for ref in refs]
 
     def build(values: dict[Prior, Any]) -> CollectionInstance:
         return CollectionInstance(
@@ -495,5 +496,5 @@ def joint_samples(result_list: ResultList) -> Samples:
         for item in _fixed(model, (name,))
     ]
     return Samples(
-        result_list, plan.priors, paths, build, expressions, "result_list.samples", fixed
+        result_list, plan.priors, paths, build, expressions, "result_list.samples", fixed, names
     )

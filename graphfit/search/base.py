@@ -11,11 +11,12 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from graphfit.backend import stack
+from graphfit.backend.data_groups import joint_coords, label_data
 from graphfit.backend.pointwise import python_default, vectorized_log_likelihood
 from graphfit.backend.structures import LOCK
 from graphfit.exceptions import SearchError
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from graphfit.backend.compiled import CompiledGraph
     from graphfit.results.diagnostics import Diagnostics
     from graphfit.results.result import Result
+    from graphfit.spec.analysis import Analysis
+    from graphfit.spec.factor_graph import FactorGraphModel
 
 __all__ = [
     "Search",
@@ -341,6 +344,11 @@ class Search:
         start values, sampling, post-processing, saving) with its time, updated in place in a
         terminal or notebook (see :mod:`graphfit.search.progress`), and the sampler's own
         progress bar.  ``False``: nothing is written.
+    plots
+        With ``name``, also write each dataset's fit plot as a PNG into the folder's
+        ``plots/`` (not part of the identifier).  Default ``False``: a saved fit redraws its
+        plots when asked (``gf.load_result(folder)[0].plot_fit()``), and
+        ``result_list.save_plots(folder)`` writes them at any time.
 
     Examples
     --------
@@ -358,6 +366,7 @@ class Search:
         progressbar: bool = True,
         output_path: str | os.PathLike[str] | None = None,
         unique_tag: str | None = None,
+        plots: bool = False,
     ) -> None:
         owner = type(self).__name__
         name = check_label(owner, "name", name)
@@ -372,7 +381,21 @@ class Search:
         self.random_seed = None if random_seed is None else int(random_seed)
         self.progressbar = bool(progressbar)
         self.output_path = None if output_path is None else os.fspath(output_path)
+        if not isinstance(plots, bool | np.bool_):
+            raise SearchError(f"{owner}: plots must be True or False, got {plots!r}.")
+        self._plots = bool(plots)  # private: not a setting of the identifier
 
+    @property
+    def plots(self) -> bool:
+        """Whether a named fit writes its fit plots (PNG) into its folder."""
+        return getattr(self, "_plots", False)  # a search pickled before the keyword: False
+
+    @overload
+    def fit(self, model: Any, analysis: FactorGraphModel) -> ResultList: ...
+    @overload
+    def fit(self, model: Any, analysis: Analysis) -> Result: ...
+    @overload
+    def fit(self, model: Any, analysis: Any) -> ResultList | Result: ...
     def fit(self, model: Any, analysis: Any) -> ResultList | Result:
         """Fit ``model`` to ``analysis``.
 
@@ -410,8 +433,10 @@ class Search:
             with LOCK:
                 with paused_gc():
                     compiled = graph.compile()
+                coords = joint_coords(graph, compiled)  # checked before the fit
                 timings["build"] = time.perf_counter() - start
                 idata, diagnostics = self._run(compiled)
+                label_data(idata, compiled, coords)
             timings["total"] = time.perf_counter() - start
             result_list = ResultList(graph, compiled, idata, diagnostics)
             result_list.timings = dict(timings)
@@ -423,7 +448,8 @@ class Search:
             timings.close(total=time.perf_counter() - start)
         finally:
             timings.close()
-            self._timings = dict(timings)  # a plain dict: the search pickles as before
+            # a plain dict: the search pickles as before (a StageTimings while it fits)
+            self._timings = dict(timings)  # type: ignore[assignment]
         return result_list[0] if single else result_list
 
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Any]:

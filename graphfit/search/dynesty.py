@@ -132,7 +132,7 @@ class DynestyStatic(Search):
     fmove, max_move
         dynesty 2's settings of its random walks; dynesty 3 has none (a value other than the
         default is then ignored, with an :class:`~graphfit.IgnoredKeywordWarning`).
-    random_seed, name, path_prefix, progressbar, output_path, unique_tag
+    random_seed, name, path_prefix, progressbar, output_path, unique_tag, plots
         As for :class:`~graphfit.search.base.Search`.
     sampler_kwargs
         A dict of other keywords passed to ``dynesty.NestedSampler``.
@@ -164,6 +164,7 @@ class DynestyStatic(Search):
         *,
         output_path: str | os.PathLike[str] | None = None,
         unique_tag: str | None = None,
+        plots: bool = False,
         walks: int = 5,
         facc: float = 0.2,
         slices: int = 5,
@@ -188,6 +189,7 @@ class DynestyStatic(Search):
             progressbar=own["progressbar"],
             output_path=output_path,
             unique_tag=unique_tag,
+            plots=plots,
         )
         owner = "DynestyStatic"
         self.nlive = positive_int(owner, "nlive", nlive, 2)

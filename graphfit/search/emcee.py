@@ -126,7 +126,7 @@ class Emcee(Search):
         Walkers of the ensemble (at least twice the number of free coordinates).
     nsteps
         Most steps each walker takes.
-    random_seed, name, path_prefix, progressbar, output_path, unique_tag
+    random_seed, name, path_prefix, progressbar, output_path, unique_tag, plots
         As for :class:`~graphfit.search.base.Search`; ``random_seed`` seeds the start search,
         the start ball and emcee.
     initializer
@@ -167,6 +167,7 @@ class Emcee(Search):
         auto_correlation_settings: AutoCorrelationsSettings | None = None,
         output_path: str | os.PathLike[str] | None = None,
         unique_tag: str | None = None,
+        plots: bool = False,
         sampler_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -178,6 +179,7 @@ class Emcee(Search):
             progressbar=own["progressbar"],
             output_path=output_path,
             unique_tag=unique_tag,
+            plots=plots,
         )
         self.nwalkers = positive_int("Emcee", "nwalkers", nwalkers, 2)
         self.nsteps = positive_int("Emcee", "nsteps", nsteps, 1)
@@ -250,7 +252,7 @@ class Emcee(Search):
         tau_max = float(np.max(tau)) if np.all(np.isfinite(tau)) else float(steps)
         burn_in = min(math.ceil(BURN_IN_TAUS * tau_max), steps // 2)
         thin = max(1, int(THIN_TAUS * tau_max))
-        stats = {"n_steps": steps, "burn_in": burn_in, "thin": thin}
+        stats: dict[str, Any] = {"n_steps": steps, "burn_in": burn_in, "thin": thin}
         stats.update(autocorr_time=tau_max, converged=converged)
         with warnings.catch_warnings(), paused_gc():
             # ArviZ's note on fewer draws than chains: here many walkers of few draws each

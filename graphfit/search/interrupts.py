@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -320,7 +320,7 @@ def ignoring_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
-def _watched() -> list[int]:
+def _watched() -> list[signal.Signals]:
     """Signals that mean "stop" in this process: Ctrl-C, and SIGTERM in a pool worker."""
     signals = [signal.SIGINT]
     if signal.getsignal(signal.SIGTERM) is _stop_worker:
@@ -406,7 +406,7 @@ class interruptible:
         kind: type[BaseException] | None,
         error: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool:
+    ) -> Literal[False]:  # never swallows the exception: raises its own or lets it through
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous = {}

@@ -73,7 +73,7 @@ ALIASES: dict[str, str] = {"number_of_cores": "cores", "seed": "random_seed"}
 _PYAUTOFIT = (*ALIASES, "silence", *IGNORED)
 
 
-def own_keywords(owner: type) -> list[str]:
+def own_keywords(owner: type[object]) -> list[str]:
     """The keywords ``owner.__init__`` names (in order), without ``self`` and ``**kwargs``.
 
     Examples

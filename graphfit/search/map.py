@@ -46,7 +46,7 @@ class MAP(Search):
         Random starting points scored before optimising.
     n_optimise
         How many of the best starts are optimised.
-    random_seed, name, path_prefix, progressbar, output_path, unique_tag
+    random_seed, name, path_prefix, progressbar, output_path, unique_tag, plots
         As for :class:`~graphfit.search.base.Search`.
     **kwargs
         PyAutoFit's bookkeeping keywords (see ``graphfit.search.keywords``); MAP runs in one
@@ -78,6 +78,7 @@ class MAP(Search):
         output_path: str | os.PathLike[str] | None = None,
         *,
         unique_tag: str | None = None,
+        plots: bool = False,
         **kwargs: Any,
     ) -> None:
         own = settle_keywords(MAP, kwargs, random_seed=random_seed, progressbar=progressbar)
@@ -88,6 +89,7 @@ class MAP(Search):
             progressbar=own["progressbar"],
             output_path=output_path,
             unique_tag=unique_tag,
+            plots=plots,
         )
         self.n_random = int(n_random)
         self.n_optimise = int(n_optimise)

@@ -158,7 +158,7 @@ def _compile_fast(model: Any) -> Any:
     n_dim, n_expanded, logp_fn, expand_fn, initial_point_fn, shape_info = functions[:6]
     # nutpie 0.16.9 and later also return the names of the variables they reparametrise
     reparameterized = functions[6:]
-    shared = {}
+    shared: dict[str, Any] = {}
     for variable in [*logp_fn.get_shared(), *expand_fn.get_shared()]:
         if shared.setdefault(variable.name, variable) is not variable:
             raise ValueError(f"shared variables need distinct names; {variable.name!r} is not")
@@ -250,7 +250,8 @@ def _cache_key(inner: Any, source: str, sizes: dict[str, int], shared: dict) -> 
     PyTensor did not cache the function: then the callback is not cached either."""
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
 
-    inner_key = CACHED_SRC_FUNCTIONS.get(getattr(inner, "py_func", None))
+    function = getattr(inner, "py_func", None)  # a weak-key lookup of None would raise
+    inner_key = None if function is None else CACHED_SRC_FUNCTIONS.get(function)
     if inner_key is None:
         return None
     parts = [

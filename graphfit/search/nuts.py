@@ -65,7 +65,7 @@ class NUTS(Search):
         cores this process may use, at most ``chains``; PyAutoFit's ``number_of_cores`` sets it.
     random_seed
         Seed of the start search and the sampler.
-    name, path_prefix, output_path, unique_tag
+    name, path_prefix, output_path, unique_tag, plots
         Save the fit to ``<output_path>/<path_prefix>/<name>/<identifier>/`` and load it
         instead of sampling when rerun; ``unique_tag`` is part of the identifier (see
         :class:`~graphfit.search.base.Search`).
@@ -116,6 +116,7 @@ class NUTS(Search):
         cores: int | None = None,
         target_accept: float | str = "auto",
         unique_tag: str | None = None,
+        plots: bool = False,
         sampler_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -130,6 +131,7 @@ class NUTS(Search):
             progressbar=own["progressbar"],
             output_path=output_path,
             unique_tag=unique_tag,
+            plots=plots,
         )
         self.draws = positive_int("NUTS", "draws", draws, 1)
         self.tune = positive_int("NUTS", "tune", tune, 0)
@@ -464,15 +466,13 @@ def _nutpie_model(target: Any) -> Any:
     """
     graph = target if hasattr(target, "data_names") else None
     model = target.model if graph is not None else target
-    reusable = graph is not None
-    cached = graph.cache.get("nutpie") if reusable else None
-    if cached is not None:
+    if graph is not None and (cached := graph.cache.get("nutpie")) is not None:
         return cached.with_data(**graph.data) if graph.data else cached
     with paused_gc(), python_default():
         # nutpie compiles the log density with numba; the rest it compiles with the default
         # mode (PyMC's initial-point functions, evaluated once) needs no C backend
         compiled = compile_nutpie(model)
-    if reusable:
+    if graph is not None:
         graph.cache["nutpie"] = compiled
     return compiled
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 import threading
 import time
@@ -67,7 +68,9 @@ def in_notebook() -> bool:
 
 def interactive(file: IO[str] | None = None) -> bool:
     """Whether progress written to ``file`` (default ``sys.stderr``) is seen as it happens:
-    a terminal, or a Jupyter notebook.
+    a terminal, or a Jupyter notebook.  The environment variable ``GRAPHFIT_PROGRESS=lines``
+    says it is not (one line per finished stage), for output that is recorded rather than
+    watched, such as notebooks executed to build documentation.
 
     Examples
     --------
@@ -76,6 +79,8 @@ def interactive(file: IO[str] | None = None) -> bool:
     >>> interactive(io.StringIO())
     False
     """
+    if os.environ.get("GRAPHFIT_PROGRESS") == "lines":
+        return False
     file = sys.stderr if file is None else file
     try:
         if file.isatty():

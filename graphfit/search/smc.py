@@ -112,7 +112,7 @@ class SMC(Search):
         Independent SMC runs (at least 1; 2 or more for R-hat and the evidence error).
     random_seed
         Seed of the sampler.
-    name, path_prefix, progressbar, output_path, unique_tag
+    name, path_prefix, progressbar, output_path, unique_tag, plots
         As for :class:`~graphfit.search.base.Search`.
     cores
         Processes to run chains in; default: the cores this process may use, at most
@@ -151,6 +151,7 @@ class SMC(Search):
         correlation_threshold: float = 0.01,
         output_path: str | os.PathLike[str] | None = None,
         unique_tag: str | None = None,
+        plots: bool = False,
         sampler_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -165,6 +166,7 @@ class SMC(Search):
             progressbar=own["progressbar"],
             output_path=output_path,
             unique_tag=unique_tag,
+            plots=plots,
         )
         self.draws = positive_int("SMC", "draws", draws, 2)
         self.chains = positive_int("SMC", "chains", chains, 1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -100,7 +100,8 @@ class StartFinder:
             # One compiled function for the log density and its gradient.
             value_vars = model.value_vars
             logp = model.logp(jacobian=jacobian)
-            grads = pt.grad(logp, value_vars) if self.gradient else []
+            # one gradient per variable of the list (pt.grad's annotation allows one or None)
+            grads = cast("list[Any]", pt.grad(logp, value_vars)) if self.gradient else []
             function = model.compile_fn([logp, *grads], inputs=value_vars, point_fn=False)
             self._logp_grad = DictToArrayBijection.mapf(
                 lambda point: ravel_pair(function(**point)), self.initial_point
@@ -133,14 +134,16 @@ class StartFinder:
         from pymc.blocking import DictToArrayBijection  # import time: it loads PyMC
 
         # (a start whose log density is not finite is not polished, see find_optima)
-        points = [self._initial_point(values, fallback=False) for values in extra_starts]
+        points = [self._medians_point(values) for values in extra_starts]
         self.extra_starts = [DictToArrayBijection.map(p).data for p in points if p is not None]
 
-    def _initial_point(
-        self, medians: dict[str, Any] | None, fallback: bool = True
-    ) -> dict[str, np.ndarray] | None:
-        """Prior medians in unconstrained space, by value variable (PyMC's own if unknown,
-        or ``None`` without ``fallback``)."""
+    def _initial_point(self, medians: dict[str, Any] | None) -> dict[str, np.ndarray]:
+        """Prior medians in unconstrained space, by value variable (PyMC's own if unknown)."""
+        point = self._medians_point(medians)
+        return self.model.initial_point() if point is None else point
+
+    def _medians_point(self, medians: dict[str, Any] | None) -> dict[str, np.ndarray] | None:
+        """Prior medians in unconstrained space, by value variable (``None`` if unknown)."""
         model = self.model
         if medians is not None:
             try:
@@ -167,7 +170,7 @@ class StartFinder:
                     return point
             except (KeyError, ValueError):
                 pass
-        return model.initial_point() if fallback else None
+        return None
 
     @property
     def x0(self) -> np.ndarray:

@@ -72,6 +72,27 @@ class Analysis:
         """
         return self.observation(instance, xp).log_likelihood(xp)
 
+    def coords(self) -> dict[str, Any]:
+        """Coordinate values of the observation's dims, by dim name (``{"x": self.xvalues}``).
+
+        The results label the dataset's observed data, pointwise log-likelihood and constant
+        data (the noise map) with them, as PyMC's ``coords`` do: ``result.idata.observed_data``
+        is then indexed by the analysis's own x values rather than ``0, 1, 2, ...``.  Each
+        entry names one of the dims of :meth:`observation` (its ``dims``) and holds one value
+        per point along it; a dim not named keeps ``0, 1, 2, ...``.  The default: ``{}``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import graphfit as gf
+        >>> data, noise_map = gf.ex.simulate_gaussian_dataset(size=3, seed=0)
+        >>> gf.ex.Analysis(data, noise_map, xvalues=[0.5, 1.5, 2.5]).coords()
+        {'x': array([0.5, 1.5, 2.5])}
+        >>> gf.Analysis().coords()
+        {}
+        """
+        return {}
+
     def vectorize_key(self) -> Any:
         """A hashable that is equal for analyses whose datasets can be stacked, else ``None``.
 

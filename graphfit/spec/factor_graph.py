@@ -134,14 +134,14 @@ class FactorGraphModel(ExpectationPropagation):
         self, *factors: AnalysisFactor | HierarchicalFactor, vectorize: bool = True
     ) -> None:
         hierarchical = [f for f in factors if isinstance(f, HierarchicalFactor)]
-        factors = tuple(f for f in factors if not isinstance(f, HierarchicalFactor))
-        if not factors:
+        analysis_factors = tuple(f for f in factors if not isinstance(f, HierarchicalFactor))
+        if not analysis_factors:
             raise FactorGraphError(
                 "FactorGraphModel needs at least one AnalysisFactor; got none. Pass them as "
                 "gf.FactorGraphModel(*analysis_factor_list)."
             )
-        names = dataset_names(factors, AnalysisFactor)
-        self.factors: tuple[AnalysisFactor, ...] = tuple(factors)
+        names = dataset_names(analysis_factors, AnalysisFactor)
+        self.factors: tuple[AnalysisFactor, ...] = analysis_factors
         self.names: list[str] = names
         self.hierarchical_factors: list[HierarchicalFactor] = hierarchical
         self.hierarchical_names: list[str] = [

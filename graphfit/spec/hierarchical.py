@@ -235,7 +235,9 @@ class HierarchicalFactor:
     def family(self) -> PopulationFamily:
         """The family of the population's distribution (see
         :class:`~graphfit.PopulationFamily`)."""
-        return self.distribution.population_family
+        family = self.distribution.population_family
+        assert family is not None, "__init__ accepts only prior kinds with a population_family"
+        return family
 
     @property
     def truncated(self) -> bool:
@@ -344,6 +346,7 @@ class HierarchicalFactor:
                 return f"{chosen}: a truncated population has no non-centred form"
             return f'{chosen}: chosen with parametrization="{self.parametrization}"'
         if chosen == "marginalized":
+            assert self.grid is not None  # "auto" marginalises only a population with a grid
             return (
                 f"marginalized: the data constrain the drawn parameters so weakly that a grid of "
                 f"{len(self.grid) - 1} cells spans them (at most {AUTO_MAX_CELLS}), which "

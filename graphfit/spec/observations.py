@@ -458,7 +458,8 @@ class StudentTObservation(Observation):
                 "freedom must be a finite real number > 0 or a model parameter."
             )
         if isinstance(nu, numbers.Real):
-            if not (math.isfinite(nu) and nu > 0):
+            # typeshed's numbers.Real declares no `>`; a real number compares with 0
+            if not (math.isfinite(nu) and nu > 0):  # type: ignore[operator]
                 raise DataError(
                     f"StudentTObservation: nu = {nu!r}; the degrees of freedom must be a finite "
                     "number > 0 (or a model parameter with a prior on positive values)."

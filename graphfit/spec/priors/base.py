@@ -221,9 +221,12 @@ class Prior(Expression):
         raise NotImplementedError(f"{type(self).__name__} does not define pymc_form()")
 
     @classmethod
-    def ppf(cls, q: Any, **values: Any) -> Any:
+    def ppf(cls, q: Any, *args: Any, **values: Any) -> Any:
         """Quantile function of the kind at ``q``, for arguments ``values`` (numbers, or
         arrays stacked over several priors of the kind).
+
+        Each kind names its own arguments (those of its constructor); this declaration takes
+        any, so that each kind's signature is a valid override of it.
 
         Examples
         --------
