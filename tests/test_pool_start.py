@@ -25,13 +25,22 @@ ROOT = Path(__file__).resolve().parents[1]
 FORK = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _bridge(backends: dict) -> types.ModuleType:
+    """A stand-in for JAX's backend module, with the backends JAX made when it first ran."""
+    module = types.ModuleType("jax._src.xla_bridge")
+    module._backends = backends
+    return module
+
+
 @pytest.mark.skipif(not FORK, reason="fit_each forks its workers on Linux only")
 def test_pools_fork_unless_jax_is_in_the_process_or_the_search_runs_on_jax(monkeypatch):
     searches = [gf.MAP(), gf.NUTS(sampler="pymc"), gf.NUTS(sampler="numpyro")]
-    monkeypatch.delitem(sys.modules, "jax", raising=False)
+    monkeypatch.delitem(sys.modules, "jax._src.xla_bridge", raising=False)
     assert [executors.pool_start_method(s) for s in searches] == ["fork", "fork", "spawn"]
     assert executors.pool_start_method() == "fork"
-    monkeypatch.setitem(sys.modules, "jax", types.ModuleType("jax"))
+    monkeypatch.setitem(sys.modules, "jax._src.xla_bridge", _bridge({}))  # imported, not run
+    assert [executors.pool_start_method(s) for s in searches] == ["fork", "fork", "spawn"]
+    monkeypatch.setitem(sys.modules, "jax._src.xla_bridge", _bridge({"cpu": object()}))  # ran
     assert [executors.pool_start_method(s) for s in searches] == ["spawn"] * 3
     assert executors.pool_start_method() == "spawn"
     monkeypatch.setattr(executors, "POOL_START_METHOD", "fork")  # the user's choice wins
@@ -51,10 +60,29 @@ def test_a_notebooks_classes_keep_the_pool_forked_when_only_the_caller_has_jax(m
     packaged = gf.AnalysisFactor(gf.Model(gf.ex.Gaussian), gf.ex.Analysis(data, noise))
     notebook = gf.AnalysisFactor(gf.Model(gf.ex.Gaussian), NotebookAnalysis(data, noise))
     monkeypatch.setattr(NotebookAnalysis, "__module__", "__main__")
-    monkeypatch.setitem(sys.modules, "jax", types.ModuleType("jax"))
+    monkeypatch.setitem(sys.modules, "jax._src.xla_bridge", _bridge({"cpu": object()}))
     assert executors.pool_start_method(gf.MAP(), [packaged]) == "spawn"
     assert executors.pool_start_method(gf.MAP(), [packaged, notebook]) == "fork"
     assert executors.pool_start_method(gf.NUTS(sampler="numpyro"), [notebook]) == "spawn"
+
+
+def test_jax_running_is_false_after_an_import_and_true_once_jax_has_run():
+    """ArviZ 1 imports JAX: an import alone must keep pools forked; JAX's runtime, once it has
+    run, must be seen (guards the JAX internal that ``jax_running`` reads)."""
+    pytest.importorskip("jax")
+    code = (
+        "import jax, jax.numpy as jnp\n"
+        "from graphfit.batch.executors import jax_running\n"
+        "before = jax_running()\n"
+        "jnp.ones(1).block_until_ready()\n"
+        "print(before, jax_running())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
 
 
 SCRIPT = textwrap.dedent(

@@ -30,6 +30,7 @@ __all__ = [
     "POOL_START_METHOD",
     "STOP_GRACE",
     "auto_chunk_sizes",
+    "jax_running",
     "pool_start_method",
 ]
 
@@ -146,6 +147,21 @@ def _in_main(factors: Sequence[Any]) -> bool:
     return False
 
 
+def jax_running() -> bool:
+    """Whether JAX has started its runtime in this process (its threads, and its warning at
+    every fork).  Importing JAX starts neither, and ArviZ 1 imports it: a process that only
+    imported JAX forks safely.
+
+    Examples
+    --------
+    >>> from graphfit.batch.executors import jax_running
+    >>> jax_running() in (True, False)
+    True
+    """
+    bridge = sys.modules.get("jax._src.xla_bridge")  # JAX's backends, made when JAX first runs
+    return bridge is not None and bool(getattr(bridge, "_backends", None))
+
+
 def pool_start_method(search: Search | None = None, factors: Sequence[Any] = ()) -> str:
     """How the local pools of ``fit_each(executor=n)`` start their worker processes.
 
@@ -155,7 +171,7 @@ def pool_start_method(search: Search | None = None, factors: Sequence[Any] = ())
     structure is compiled once in all.  ``"spawn"`` elsewhere (macOS and Windows, where forking
     a process that has loaded system frameworks or threads is unsafe): each worker imports and
     compiles once.  ``"spawn"`` on Linux too when ``search`` samples with JAX
-    (``gf.NUTS(sampler="numpyro")``), or once JAX is imported in this process unless a class
+    (``gf.NUTS(sampler="numpyro")``), or once JAX has run in this process unless a class
     of ``factors`` is defined in ``__main__`` (a notebook's classes, which a spawned worker
     cannot import): JAX runs threads that a forked copy does not have, so a forked worker that
     uses JAX can deadlock (JAX warns ``os.fork() was called``); spawned workers start JAX
@@ -168,7 +184,8 @@ def pool_start_method(search: Search | None = None, factors: Sequence[Any] = ())
     >>> import sys
     >>> from graphfit.batch.fit_each import pool_start_method
     >>> linux = sys.platform.startswith("linux")
-    >>> pool_start_method() == ("fork" if linux and "jax" not in sys.modules else "spawn")
+    >>> from graphfit.batch.executors import jax_running
+    >>> pool_start_method() == ("fork" if linux and not jax_running() else "spawn")
     True
     """
     import multiprocessing
@@ -180,7 +197,7 @@ def pool_start_method(search: Search | None = None, factors: Sequence[Any] = ())
         return "spawn"
     if getattr(search, "sampler", None) == "numpyro":
         return "spawn"
-    return "spawn" if "jax" in sys.modules and not _in_main(factors) else "fork"
+    return "spawn" if jax_running() and not _in_main(factors) else "fork"
 
 
 def _worker_count(executor: Executor | int | None) -> int:
