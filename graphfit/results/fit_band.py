@@ -25,7 +25,7 @@ import numpy as np
 from graphfit.backend import stack
 from graphfit.backend.predictive import OBS
 from graphfit.exceptions import PlotError
-from graphfit.results.split import FIT_BAND
+from graphfit.results.split import FIT_BAND, prior_column
 from graphfit.spec.analysis import Analysis, _definer
 
 if TYPE_CHECKING:
@@ -137,11 +137,8 @@ def fit_band(result: Result, draws: int = 200) -> FitBand:
     indices = _sample_indices(total, draws)
     columns = {}
     for prior in plan.factor_priors[result.index]:
-        ref = plan.prior_refs[prior]
-        array = posterior[ref.name]
-        if ref.dataset is not None:
-            array = array.sel(dataset=ref.dataset)
-        columns[prior] = np.asarray(array.transpose("chain", "draw").values).reshape(-1)[indices]
+        column = prior_column(posterior, plan.prior_refs[prior])
+        columns[prior] = np.asarray(column.values).reshape(-1)[indices]
     model = result.prior_model
     observation: Any = None
     curves = []

@@ -35,7 +35,7 @@ from graphfit.results.chaining import PASSING_SIGMA, centred_model
 from graphfit.results.html import result_html
 from graphfit.results.plotting import plot_fit
 from graphfit.results.samples import Samples, dataset_samples
-from graphfit.results.split import dataset_view, split_entries
+from graphfit.results.split import dataset_view, prior_column, split_entries
 
 __all__ = ["Result"]
 
@@ -228,11 +228,8 @@ class Result:
         posterior = stack.group(self._list.idata, "posterior")
         values = {}
         for prior in plan.factor_priors[self.index]:
-            ref = plan.prior_refs[prior]
-            array = posterior[ref.name]
-            if ref.dataset is not None:
-                array = array.sel(dataset=ref.dataset)
-            values[prior] = float(array.median(("chain", "draw")))
+            column = prior_column(posterior, plan.prior_refs[prior])
+            values[prior] = float(column.median(("chain", "draw")))
         return self.prior_model.instance_from(values, np)
 
     def summary(self, **kwargs: Any) -> pd.DataFrame:

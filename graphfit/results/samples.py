@@ -33,6 +33,7 @@ from graphfit.exceptions import SamplesError
 from graphfit.results.info import samples_info
 from graphfit.results.instance_tree import build_instance, instance_leaves, is_number
 from graphfit.results.populations import sample_index
+from graphfit.results.split import prior_column
 from graphfit.spec.model import CollectionInstance, path_text
 from graphfit.spec.priors import Prior
 from graphfit.spec.relations import Expression
@@ -186,11 +187,7 @@ class Samples:
     def _column(self, prior: Prior) -> xr.DataArray:
         plan = self._list.require("plan", f"{self._owner}: the samples")
         posterior = stack.group(self._list.require("idata", f"{self._owner}"), "posterior")
-        ref = plan.prior_refs[prior]
-        array = posterior[ref.name]
-        if ref.dataset is not None:
-            array = array.sel(dataset=ref.dataset)
-        return array.transpose("chain", "draw")
+        return prior_column(posterior, plan.prior_refs[prior])
 
     def _flat(self, array: Any) -> np.ndarray:
         return np.asarray(array.transpose("chain", "draw").values, dtype=float).reshape(-1)

@@ -32,7 +32,14 @@ if TYPE_CHECKING:
 
     from graphfit.backend.compiled import CompiledGraph
 
-__all__ = ["FIT_BAND", "NODE_GROUPS", "PER_POINT_GROUPS", "dataset_view", "split_entries"]
+__all__ = [
+    "FIT_BAND",
+    "NODE_GROUPS",
+    "PER_POINT_GROUPS",
+    "dataset_view",
+    "prior_column",
+    "split_entries",
+]
 
 #: The group of a saved fit plot (:func:`graphfit.results.fit_band.band_group`).
 FIT_BAND = "fit_band"
@@ -114,3 +121,27 @@ def dataset_view(joint: az.InferenceData, entry: dict[str, Any]) -> az.Inference
     if stack.has_group(joint, "sample_stats"):
         groups["sample_stats"] = stack.group(joint, "sample_stats")
     return stack.make_idata(**groups)
+
+
+def prior_column(posterior: Any, ref: Any) -> Any:
+    """A prior's draws in one dataset, dims ``(chain, draw)``: the joint posterior variable of
+    its :class:`~graphfit.plan.naming.VarRef` ``ref``, at the dataset's entry when the variable
+    is per dataset.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> from graphfit.plan.naming import VarRef
+    >>> from graphfit.results.split import prior_column
+    >>> posterior = xr.Dataset(
+    ...     {"sigma": (("chain", "draw", "dataset"), np.arange(12.0).reshape(1, 6, 2))},
+    ...     coords={"dataset": ["a", "b"]},
+    ... )
+    >>> prior_column(posterior, VarRef("sigma", "b")).values.tolist()
+    [[1.0, 3.0, 5.0, 7.0, 9.0, 11.0]]
+    """
+    array = posterior[ref.name]
+    if ref.dataset is not None:
+        array = array.sel(dataset=ref.dataset)
+    return array.transpose("chain", "draw")
