@@ -8,6 +8,7 @@ draws) serve the recovery tests, marked slow; the fast tier's tests of a result'
 
 from __future__ import annotations
 
+import signal
 import warnings
 
 import matplotlib
@@ -17,6 +18,12 @@ import pytest
 import graphfit as gf
 
 matplotlib.use("Agg")
+
+# A shell starts background jobs (`pytest &`, nohup) with Ctrl-C ignored, and graphfit rightly
+# does not treat an ignored SIGINT as an interrupt; the interrupt tests and doctests send Ctrl-C,
+# so the tests run with Python's own handler wherever they are started from.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TRUTH_IDENTICAL = {"centre": 50.0, "normalization": 25.0, "sigma": 10.0}
 TRUTH_VARIABLE = {"centre": 50.0, "normalization": 50.0, "sigma": [10.0, 20.0, 30.0]}
