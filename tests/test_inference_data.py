@@ -20,6 +20,10 @@ from graphfit.io.layout import METADATA
 from graphfit.results.fit_band import fit_band
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The x values of the tests' pairs of datasets: not the default 0, 1, 2, ... (which a lost x
+#: would give too), and the same in each test, so that their graphs share one compiled model
+#: (graphfit's structure cache compares the model's predictions, which depend on x).
+X = np.linspace(10.0, 60.0, 100)
 
 
 def profile_analyses(xs) -> list[gf.ex.Analysis]:
@@ -30,6 +34,7 @@ def profile_analyses(xs) -> list[gf.ex.Analysis]:
 
 
 def fit_graph(analyses, **kwargs) -> gf.ResultList:
+    """A MAP fit of ``analyses``, each with the cookbook's Gaussian model."""
     model = gf.Model(gf.ex.Gaussian)
     graph = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses])
     return gf.MAP(random_seed=1, **kwargs).fit(model=graph.global_prior_model, analysis=graph)
@@ -55,7 +60,7 @@ class NoCoords(gf.ex.Analysis):
 
 
 def test_observed_data_and_log_likelihood_use_the_analyses_x_values():
-    x = np.linspace(10.0, 60.0, 50)
+    x = X
     result_list = fit_graph(profile_analyses([x, x]))
     joint = result_list.idata
     assert joint.observed_data["obs"].dims == ("dataset", "x")
@@ -82,6 +87,24 @@ def test_stacked_datasets_with_their_own_x_values_keep_them_per_dataset():
         np.testing.assert_array_equal(view.observed_data["x"].values, x)
         np.testing.assert_array_equal(view.log_likelihood["x"].values, x)
         np.testing.assert_array_equal(view.constant_data["x"].values, x)
+
+
+def test_posterior_predictive_draws_have_the_observed_datas_coordinates():
+    # PyMC's draws are indexed 0, 1, 2, ... by the shared model; the joint draws get the fit's
+    # coordinates (a stacked node's 2-D x_value) and each dataset's view its own x
+    x0, x1 = np.arange(20.0), np.arange(20.0) * 3.0 + 5.0
+    data = [gf.ex.simulate_gaussian_dataset(size=20, seed=k) for k in range(2)]
+    analyses = [ShiftedAnalysis(d, n, xvalues=x) for (d, n), x in zip(data, (x0, x1), strict=True)]
+    result_list = fit_graph(analyses)
+    joint = result_list.posterior_predictive().posterior_predictive
+    np.testing.assert_array_equal(joint["x_value"].values, np.stack([x0, x1]))
+    for result, x in zip(result_list, (x0, x1), strict=True):
+        draws = result.posterior_predictive().posterior_predictive
+        assert "x_value" not in draws.coords
+        np.testing.assert_array_equal(draws["x"].values, x)
+
+    result = fit_graph(profile_analyses([X]))[0]  # one dataset: its x is the index itself
+    np.testing.assert_array_equal(result.posterior_predictive().posterior_predictive["x"].values, X)
 
 
 def test_images_use_y_and_x_and_histograms_their_bin_centres():
@@ -161,8 +184,8 @@ def test_bad_coordinates_are_refused_before_the_fit(coords, message):
 
 
 def test_a_loaded_fit_redraws_its_fit_plots_without_the_analysis(tmp_path):
-    x = np.linspace(20.0, 80.0, 60)
-    result_list = fit_graph(profile_analyses([x, x, x]), name="fit", output_path=tmp_path)
+    x = X
+    result_list = fit_graph(profile_analyses([x, x]), name="fit", output_path=tmp_path)
     folder = result_list.output_folder
     assert sorted(p.suffix for p in folder.iterdir() if p.suffix == ".nc") == [".nc"]
     assert not (folder / "plots").exists()
@@ -175,13 +198,12 @@ def test_a_loaded_fit_redraws_its_fit_plots_without_the_analysis(tmp_path):
         np.testing.assert_allclose(line.get_ydata(), fit_band(live).median)
         assert figure.axes[0].get_title() == live.name
     figure = loaded.plot_fits()
-    assert len(figure.axes) == 6
+    assert len(figure.axes) == 4  # two panels per dataset
     plt.close("all")
 
 
 def test_the_saved_band_is_the_live_fits_band(tmp_path):
-    x = np.linspace(0.0, 99.0, 100)
-    result_list = fit_graph(profile_analyses([x, x]), name="fit", output_path=tmp_path)
+    result_list = fit_graph(profile_analyses([X, X]), name="fit", output_path=tmp_path)
     loaded = gf.load_result(result_list.output_folder)
     for live, again in zip(result_list, loaded, strict=True):
         computed, saved = fit_band(live), fit_band(again)

@@ -21,6 +21,7 @@ import numpy as np
 
 from graphfit.backend import stack
 from graphfit.backend.compiled import LOCK
+from graphfit.backend.data_groups import own_coords
 from graphfit.exceptions import PredictiveError
 
 if TYPE_CHECKING:
@@ -61,12 +62,12 @@ def node_slice(array: xr.DataArray, node: FactorNode) -> xr.DataArray:
     """One dataset's part of a variable of the joint model, named ``obs`` with local dims.
 
     ``array`` is the joint variable named ``node.loglike_name`` (in ``log_likelihood``,
-    ``observed_data`` or ``posterior_predictive``); a vectorised node is sliced at the dataset.
+    ``observed_data`` or ``posterior_predictive``); a vectorised node is sliced at the dataset,
+    and the dataset's own values of a dim (``<dim>_value``) become its index, as in its view.
     """
     if node.select:
         array = array.sel(node.select, drop=True)
-    renames = {old: new for old, new in node.dims.items() if old in array.dims}
-    return array.rename(renames).rename(OBS)
+    return own_coords(array, node.dims).rename(OBS)
 
 
 def _custom_message(result_list: ResultList, names: list[str]) -> str:
@@ -116,8 +117,27 @@ def joint_posterior_predictive(
             extend_inferencedata=False,
         )
     compiled.drop_containers(predictive)
+    _label_like_observed(predictive, result_list.require("idata", "posterior predictive draws"))
     cache[random_seed] = predictive
     return predictive
+
+
+def _label_like_observed(predictive: az.InferenceData, idata: az.InferenceData) -> None:
+    """Give ``predictive``'s draws the coordinates of the fit's observed data (the analyses'
+    ``x``, and a stacked node's ``<dim>_value``), which PyMC's draws, indexed by the shared
+    model's ``0, 1, 2, ...``, do not have."""
+    observed = stack.group(idata, "observed_data", None)
+    group = stack.group(predictive, "posterior_predictive", None)
+    if observed is None or group is None:
+        return
+    coords = {
+        name: coord
+        for name, coord in observed.coords.items()
+        if set(coord.dims) <= set(group.dims)
+        and all(group.sizes[dim] == size for dim, size in coord.sizes.items())
+    }
+    if coords:
+        stack.set_group(predictive, "posterior_predictive", group.assign_coords(coords))
 
 
 def _trace(idata: az.InferenceData, containers: dict[str, Any]) -> az.InferenceData:
