@@ -60,9 +60,10 @@ def fits(tmp_path_factory):
     graph = graph_fit_graph()
     with warnings.catch_warnings():  # a short chain: the convergence check warns
         warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        # cores=1: both chains in this process (no worker processes to start for 30 draws)
         nuts = gf.NUTS(
-            draws=30, tune=30, chains=2, random_seed=1, sampler="pymc", progressbar=False,
-            name="a_graph", output_path=root,
+            draws=30, tune=30, chains=2, cores=1, random_seed=1, sampler="pymc",
+            progressbar=False, name="a_graph", output_path=root,
         )  # fmt: skip
         graph_result = nuts.fit(model=graph.global_prior_model, analysis=graph)
     data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)

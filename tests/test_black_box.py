@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import arviz as az
 import numpy as np
 import pytest
@@ -70,10 +72,12 @@ def test_nuts_switches_to_smc_and_says_why():
         SamplerFallbackWarning,
         match=r"^NUTS: dataset\(s\) dataset_0 have a black-box likelihood \(black_box = True\), "
         r"which has no gradient, so NUTS cannot run; sampling with gf\.SMC \(pm\.sample_smc, "
-        r"gradient-free\) instead, draws=300, chains=2\. Use gf\.SMC directly to choose its "
+        r"gradient-free\) instead, draws=100, chains=2\. Use gf\.SMC directly to choose its "
         r"settings\.$",
     ):
-        result_list = search(draws=300, chains=2).fit(
+        # a short run: which sampler ran and what it recorded is checked, not its accuracy
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        result_list = search(draws=100, chains=2).fit(
             model=graph.global_prior_model, analysis=graph
         )
     # SMC ran: stage statistics and a log evidence

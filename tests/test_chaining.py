@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -57,6 +58,31 @@ def test_result_model_centres_each_prior_on_the_map_point(map_result):
     assert isinstance(fitted.centre, gf.UniformPrior)
 
 
+def test_map_into_nuts_passes_the_priors_and_narrows_them_to_the_posterior(map_result, dataset):
+    """The structure of prior passing from a short NUTS run (whether the posterior holds the
+    truth is the slow test's below)."""
+    search = gf.NUTS(
+        draws=100, tune=100, chains=2, cores=1, sampler="pymc", random_seed=3, progressbar=False
+    )
+    with warnings.catch_warnings():  # 100 draws: the convergence check says so
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        result = search.fit(model=map_result.model, analysis=dataset)
+    assert result.prior_model.gaussian.centre is map_result.model.gaussian.centre
+    upper = result.samples.errors_at_upper_sigma(sigma=3.0, as_dict=True)
+    lower = result.samples.errors_at_lower_sigma(sigma=3.0, as_dict=True)
+    median = result.samples.median_pdf(as_dict=True)
+    narrowed = result.model.gaussian
+    for name in TRUTH:
+        key = f"gaussian.{name}"
+        prior = getattr(narrowed, name)
+        assert isinstance(prior, gf.TruncatedGaussianPrior)
+        assert prior.sigma == pytest.approx(max(upper[key], lower[key]))
+        assert prior.sigma < getattr(map_result.model.gaussian, name).sigma
+        assert prior.mean == pytest.approx(median[key])
+        assert prior.support() == getattr(map_result.model.gaussian, name).support()
+
+
+@pytest.mark.slow  # the truth inside each 3-sigma interval needs a real NUTS run
 def test_map_into_nuts_through_result_model(map_result, dataset):
     search = gf.NUTS(draws=500, tune=500, random_seed=3, progressbar=False)
     result = search.fit(model=map_result.model, analysis=dataset)

@@ -326,6 +326,28 @@ def test_prior_values_compiled_in_are_part_of_the_structure():
     assert compile_joint(plain[1]).model is compile_joint(plain[0]).model
 
 
+def test_the_data_containers_have_static_shapes_and_no_values_in_the_log_density():
+    """The fast tier's check of what lets PyTensor's disk cache serve new data (the nutpie
+    round trip is test_new_data_in_a_new_process_load_the_compiled_log_density_from_disk):
+    static container shapes, and a log density that reads the containers when it runs."""
+    clear_cache()
+    first = compile_joint(variable_graph(seed=1))
+    assert first.model["obs.data"].type.shape == (3, 100)
+    assert first.model["obs.noise_map"].type.shape == (3, 100)
+    first.activate()
+    logp = first.model.compile_logp()
+    point = first.model.initial_point()
+    before = float(logp(point))
+    second = compile_joint(variable_graph(seed=2))
+    assert second.model is first.model
+    second.activate()  # the shared model holds the second graph's data
+    assert float(logp(point)) != pytest.approx(before)
+    first.activate()
+    assert float(logp(point)) == pytest.approx(before, rel=1e-12)
+    clear_cache()
+
+
+@pytest.mark.slow  # compiles nutpie's callbacks (numba) twice; the fast tier checks the shapes above
 def test_new_data_in_a_new_process_load_the_compiled_log_density_from_disk():
     """The containers' shapes are static and their values are not in the compiled log density,
     so another graph of the structure (here after the per-process cache is cleared, as in a

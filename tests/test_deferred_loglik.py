@@ -246,7 +246,10 @@ def mixed_graph() -> gf.FactorGraphModel:
 
 
 def test_separate_nodes_compute_together_and_custom_likelihoods_stay_eager():
-    lazy, eager = map_fit(0, mixed_graph()), map_fit(NEVER, mixed_graph())
+    # both fits of one graph, which compiles once (a custom likelihood shares no structure, so
+    # a graph built again would compile the whole model again)
+    graph = mixed_graph()
+    lazy, eager = map_fit(0, graph), map_fit(NEVER, graph)
     names = list(eager.idata.log_likelihood.data_vars)
     assert len(names) == 3
     custom = [n for n in names if deferred_source(lazy.idata.log_likelihood[n]) is None]
@@ -274,7 +277,8 @@ def test_fit_each_keeps_each_fits_data(monkeypatch):
     clear_cache()
     eager = gf.fit_each(factors, gf.MAP(random_seed=1), progressbar=False)
     monkeypatch.setattr(deferred, "DEFER_LOG_LIKELIHOOD_SIZE", 0)
-    clear_cache()
+    # the structure compiled for the eager fits is reused (not compiled again): its data are
+    # the last eager fit's when the lazy fits start swapping theirs in
     lazy = gf.fit_each(factors, gf.MAP(random_seed=1), progressbar=False)
     sources = [deferred_source(r.idata.log_likelihood["obs"]) for r in lazy]
     assert all(s is not None and s.computations == 0 for s in sources)
@@ -283,6 +287,9 @@ def test_fit_each_keeps_each_fits_data(monkeypatch):
     assert [s.computations for s in sources] == [1, 1, 1]
 
 
+# slow: nutpie's numba compile (5 s warm, 40 s cold); the fast tier defers through MAP fits here
+# and fits with nutpie in tests/test_searches.py
+@pytest.mark.slow
 def test_nutpie_fit_defers_and_matches_the_eager_fit(monkeypatch):
     """End to end with nutpie, whose draws get their log-likelihood from finish_idata."""
     pytest.importorskip("nutpie")

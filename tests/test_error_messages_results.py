@@ -158,11 +158,16 @@ def test_an_interpolator_names_a_covariate_that_is_not_one_number_per_instance()
 
 
 def test_interpolate_refuses_failed_fits():
+    # the models and analyses of time_fits but for the poisoned one: fit_each reuses the
+    # structure that fixture compiled
+    analyses = [
+        _analysis(0),
+        PoisonAnalysis(*gf.ex.simulate_gaussian_dataset(seed=1)),
+        _analysis(2),
+    ]
     factors = [
-        gf.AnalysisFactor(_model(), analysis, name=f"time_{k}")
-        for k, analysis in enumerate(
-            [_analysis(0), PoisonAnalysis(*gf.ex.simulate_gaussian_dataset(seed=1)), _analysis(2)]
-        )
+        gf.AnalysisFactor(_model(t), analysis, name=f"time_{k}")
+        for k, (t, analysis) in enumerate(zip(TIMES, analyses, strict=True))
     ]
     fits = gf.fit_each(factors, _map(), progressbar=False)
     assert [f.name for f in fits.failed] == ["time_1"]
@@ -207,11 +212,10 @@ def test_an_interpolator_query_takes_one_value():
 # -- results: comparison and samples ----------------------------------------------------------
 
 
-def test_compare_refuses_datasets_of_different_sizes():
-    fits = {}
-    for label, size in (("short", 90), ("long", 100)):
-        graph = _graph(size)
-        fits[label] = _map().fit(model=graph.global_prior_model, analysis=graph)
+def test_compare_refuses_datasets_of_different_sizes(saved):
+    _, long, _ = saved  # the module's fit of _graph(), 100 points per dataset
+    graph = _graph(90)
+    fits = {"short": _map().fit(model=graph.global_prior_model, analysis=graph), "long": long}
     with pytest.raises(
         gf.ComparisonError,
         match=r"^compare: dataset 'dataset_0' has 90 observed points in model 'short' but 100 "
@@ -220,25 +224,35 @@ def test_compare_refuses_datasets_of_different_sizes():
         gf.compare(fits)
 
 
-def test_log_prior_list_of_a_hierarchical_fit_says_what_to_use():
+@pytest.fixture(scope="module")
+def two_populations() -> gf.ResultList:
+    """A MAP fit of two datasets whose centres and widths are two hierarchical factors."""
     models = [_model(), _model()]
-    population = gf.HierarchicalFactor(
-        gf.GaussianPrior,
-        name="centres",
-        mean=gf.UniformPrior(0.0, 100.0),
-        sigma=gf.UniformPrior(0.0, 10.0),
-    )
-    for model in models:
-        population.add_drawn_variable(model.centre)
+    populations = []
+    for name, parameter, upper in (("centres", "centre", 100.0), ("widths", "sigma", 30.0)):
+        population = gf.HierarchicalFactor(
+            gf.GaussianPrior,
+            name=name,
+            mean=gf.UniformPrior(0.0, upper),
+            sigma=gf.UniformPrior(0.0, 10.0),
+        )
+        for model in models:
+            population.add_drawn_variable(getattr(model, parameter))
+        populations.append(population)
     graph = gf.FactorGraphModel(
-        *[gf.AnalysisFactor(m, _analysis(k)) for k, m in enumerate(models)], population
+        *[gf.AnalysisFactor(m, _analysis(k)) for k, m in enumerate(models)], *populations
     )
-    fit = _map().fit(model=graph.global_prior_model, analysis=graph)
+    return _map().fit(model=graph.global_prior_model, analysis=graph)
+
+
+def test_log_prior_list_of_a_hierarchical_fit_says_what_to_use(two_populations):
+    fit = two_populations
     with pytest.raises(
         gf.SamplesError,
         match=r"^result_list\.samples\.log_prior_list: the graph has hierarchical factors "
-        r"\(centres\), whose parameters' prior depends on the sample; use the sampler's log "
-        r"density, result_list\.idata\.sample_stats\['lp'\], or max_log_posterior\(\)\.$",
+        r"\(centres, widths\), whose parameters' prior depends on the sample; use the "
+        r"sampler's log density, result_list\.idata\.sample_stats\['lp'\], or "
+        r"max_log_posterior\(\)\.$",
     ):
         fit.samples.log_prior_list
 
@@ -268,23 +282,8 @@ def test_population_of_independent_fits_says_they_fit_none(time_fits):
         time_fits.population
 
 
-def test_population_of_a_graph_with_two_hierarchical_factors_names_them():
-    models = [_model(), _model()]
-    populations = []
-    for name, parameter, upper in (("centres", "centre", 100.0), ("widths", "sigma", 30.0)):
-        population = gf.HierarchicalFactor(
-            gf.GaussianPrior,
-            name=name,
-            mean=gf.UniformPrior(0.0, upper),
-            sigma=gf.UniformPrior(0.0, 10.0),
-        )
-        for model in models:
-            population.add_drawn_variable(getattr(model, parameter))
-        populations.append(population)
-    graph = gf.FactorGraphModel(
-        *[gf.AnalysisFactor(m, _analysis(k)) for k, m in enumerate(models)], *populations
-    )
-    fit = _map().fit(model=graph.global_prior_model, analysis=graph)
+def test_population_of_a_graph_with_two_hierarchical_factors_names_them(two_populations):
+    fit = two_populations
     assert sorted(fit.populations) == ["centres", "widths"]
     with pytest.raises(
         gf.FactorGraphError,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -26,6 +28,43 @@ def linear_data() -> list[np.ndarray]:
     return lg.simulate([0.5, -0.5], seed=0)
 
 
+@pytest.fixture(scope="module")
+def short_smc(linear_data) -> gf.ResultList:
+    """A short SMC run of the two-intercept linear model: for what a result holds, not its
+    accuracy (pm.sample_smc's compiling, not its draws, is most of its time)."""
+    graph = lg.graph(linear_data, shared_intercept=False)
+    search = gf.SMC(draws=100, chains=2, cores=1, random_seed=1, progressbar=False)
+    with warnings.catch_warnings():  # a short run: its low ESS is said, and not what is tested
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        return search.fit(model=graph.global_prior_model, analysis=graph)
+
+
+def test_a_short_smc_run_gives_the_log_evidence_of_its_chains(short_smc):
+    """The fast tier's check of the SMC path: the evidence is made from the chains' last
+    stage, the stages are recorded, each dataset gets its log-likelihood."""
+    evidence = short_smc.log_evidence
+    assert isinstance(evidence, LogEvidence)
+    assert evidence.method == "smc" and len(evidence.chains) == 2
+    assert np.isfinite(evidence.value) and evidence.value == pytest.approx(np.mean(evidence.chains))
+    assert evidence.error == pytest.approx(np.std(evidence.chains, ddof=1) / np.sqrt(2.0))
+    stats = short_smc.idata.sample_stats
+    assert stats["log_marginal_likelihood"].dims == ("chain", "stage")
+    last = [row[np.isfinite(row)][-1] for row in stats["log_marginal_likelihood"].values]
+    np.testing.assert_allclose(last, evidence.chains)
+    assert stats["beta"].max() == 1.0
+    posterior = short_smc.idata.posterior
+    assert posterior.sizes["chain"] == 2 and posterior.sizes["draw"] == 100
+    assert posterior["intercept"].dims == ("chain", "draw", "dataset")
+    for result in short_smc:
+        assert result.idata.log_likelihood["obs"].sizes["x"] == lg.X.size
+    assert sorted(short_smc.diagnostics.table.index) == [
+        "intercept[dataset_0]",
+        "intercept[dataset_1]",
+        "slope",
+    ]
+
+
+@pytest.mark.slow  # the evidence's error and the posterior's recovery need 4 chains of 1000 draws
 def test_smc_gives_log_evidence_posterior_and_log_likelihood(smc_identical):
     evidence = smc_identical.log_evidence
     assert isinstance(evidence, LogEvidence)
@@ -49,12 +88,12 @@ def test_smc_gives_log_evidence_posterior_and_log_likelihood(smc_identical):
     assert smc_identical[0].loo().n_data_points == 100
 
 
-def test_log_evidence_survives_netcdf(smc_identical, tmp_path):
+def test_log_evidence_survives_netcdf(short_smc, tmp_path):
     path = tmp_path / "smc.nc"
-    stack.write_netcdf(smc_identical.idata, str(path))
+    stack.write_netcdf(short_smc.idata, str(path))
     loaded = stack.read_netcdf(str(path))
     attrs = stack.group(loaded, "posterior").attrs
-    assert LogEvidence.from_attrs(attrs) == smc_identical.log_evidence
+    assert LogEvidence.from_attrs(attrs) == short_smc.log_evidence
 
 
 def test_nuts_has_no_log_evidence(small_identical_fit):
@@ -83,6 +122,10 @@ def test_dynesty_agrees_with_smc_on_identical_datasets(smc_identical):
     assert int(dynesty.idata.sample_stats["n_calls"]) > 1000
 
 
+# agreement with the closed form at Monte Carlo precision needs the full runs: slow; the fast
+# tier runs both searches' evidence paths in test_a_short_smc_run_gives_the_log_evidence_of_its_chains
+# and test_a_short_dynesty_run_gives_a_log_evidence_and_per_dataset_vectors
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["smc", "dynesty"])
 def test_evidence_matches_closed_form_gaussian_linear_model(kind, linear_data):
     """Two datasets sharing a slope, each with its own intercept (a per-dataset vector)."""
@@ -97,6 +140,24 @@ def test_evidence_matches_closed_form_gaussian_linear_model(kind, linear_data):
     assert abs(evidence.value - exact) < 3.0 * max(evidence.error, 0.05)
     assert abs(evidence.value - exact) < 0.5
     assert result_list.idata.posterior["intercept"].dims == ("chain", "draw", "dataset")
+
+
+def test_a_short_dynesty_run_gives_a_log_evidence_and_per_dataset_vectors(linear_data):
+    """The fast tier's check of the Dynesty path on the two-intercept linear model: a log
+    evidence with its error, one chain, and the per-dataset intercepts as a vector."""
+    graph = lg.graph(linear_data, shared_intercept=False)
+    with warnings.catch_warnings():  # a short run: its convergence notes are not tested here
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        result_list = gf.DynestyStatic(nlive=50, dlogz=5.0, random_seed=2).fit(
+            model=graph.global_prior_model, analysis=graph
+        )
+    evidence = result_list.log_evidence
+    assert isinstance(evidence, LogEvidence) and evidence.method == "dynesty"
+    assert np.isfinite(evidence.value) and evidence.error > 0.0
+    posterior = result_list.idata.posterior
+    assert posterior.sizes["chain"] == 1
+    assert posterior["intercept"].dims == ("chain", "draw", "dataset")
+    assert int(result_list.idata.sample_stats["n_calls"]) > 0
 
 
 def test_prior_transform_is_each_priors_quantile_function():
@@ -162,10 +223,13 @@ def test_bad_settings_are_rejected():
 def test_smc_fit_is_saved_and_resumed_with_its_evidence(tmp_path):
     """A named SMC fit goes to an output folder and comes back with its log evidence."""
     graph = lg.graph(lg.simulate([1.0, -1.0]), shared_intercept=False)
-    settings = {"draws": 1000, "chains": 2, "random_seed": 4, "progressbar": False}
-    first = gf.SMC(name="evidence", output_path=tmp_path, **settings).fit(
-        model=graph.global_prior_model, analysis=graph
-    )
+    # a short run: what is checked is that the saved evidence comes back, not its accuracy
+    settings = {"draws": 200, "chains": 2, "random_seed": 4, "progressbar": False}
+    with warnings.catch_warnings():  # its low ESS is said, and not what is tested
+        warnings.simplefilter("ignore", gf.ConvergenceWarning)
+        first = gf.SMC(name="evidence", output_path=tmp_path, **settings).fit(
+            model=graph.global_prior_model, analysis=graph
+        )
     with pytest.warns(ResumedFitWarning, match="loaded the finished fit"):
         again = gf.SMC(name="evidence", output_path=tmp_path, **settings).fit(
             model=graph.global_prior_model, analysis=graph

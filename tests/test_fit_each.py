@@ -42,11 +42,21 @@ def factors(centres=CENTRES, model=None, analysis=gf.ex.Analysis) -> list[gf.Ana
     ]
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with no compiled structures in this process."""
+@pytest.fixture(autouse=True, scope="module")
+def no_structures_outside_this_module():
+    """The module starts with no compiled structures and leaves none to other modules, whose
+    tests count compiles; inside it, a test that counts none reuses the structures an earlier
+    test compiled (a compile is most of a small MAP fit's time)."""
     independent_fits.clear_cache()
     yield
+    independent_fits.clear_cache()
+
+
+@pytest.fixture
+def empty_cache():
+    """The test starts with no compiled structures in this process: it counts compiles, or
+    forks workers that would inherit them.  What it compiles is left to the module's later
+    tests."""
     independent_fits.clear_cache()
 
 
@@ -95,6 +105,7 @@ class KillerAnalysis(gf.ex.Analysis):
         return super().observation(instance, xp)
 
 
+@pytest.mark.usefixtures("empty_cache")
 @pytest.mark.slow
 def test_five_alike_datasets_compile_once_and_match_a_fresh_fit():
     result_list = fit = gf.fit_each(factors(), nuts(), progressbar=False)
@@ -131,6 +142,7 @@ def test_five_alike_datasets_compile_once_and_match_a_fresh_fit():
     assert sorted(tree.children) == result_list.names
 
 
+@pytest.mark.usefixtures("empty_cache")
 def test_structures_are_compiled_once_each_and_relations_fit_on_their_own():
     narrow = cookbook_model()
     narrow.sigma = gf.UniformPrior(1.0, 30.0)  # another prior: another structure
@@ -217,6 +229,7 @@ def test_bad_input_errors():
         gf.fit_each([same], search, executor=pool)
 
 
+@pytest.mark.usefixtures("empty_cache")
 def test_thread_pool_and_progress_bar(capsys):
     with ThreadPoolExecutor(2) as pool:
         result_list = gf.fit_each(factors(CENTRES[:3]), gf.MAP(random_seed=1), executor=pool)
@@ -229,6 +242,7 @@ def test_thread_pool_and_progress_bar(capsys):
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.usefixtures("empty_cache")
 @pytest.mark.slow
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_local_process_pool_compiles_once_per_structure_or_per_spawned_worker(monkeypatch, start):
@@ -252,6 +266,7 @@ def test_local_process_pool_compiles_once_per_structure_or_per_spawned_worker(mo
         assert abs(np.median(samples) - centre) < 3 * samples.std() + 0.05
 
 
+@pytest.mark.usefixtures("empty_cache")
 @pytest.mark.slow
 def test_local_process_pool_survives_a_killed_worker(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
@@ -276,6 +291,7 @@ def test_local_process_pool_survives_a_killed_worker(monkeypatch):
     ]
 
 
+@pytest.mark.usefixtures("empty_cache")
 @pytest.mark.slow
 def test_dask_cluster_with_a_worker_killed_mid_fit(monkeypatch):
     dask = pytest.importorskip("dask")
@@ -445,6 +461,7 @@ def test_warnings_of_the_fits_come_back_once_per_category_naming_the_datasets():
     assert strict["epoch_1"].message == "DetectorWarning: detector A is saturated"
 
 
+@pytest.mark.usefixtures("empty_cache")
 @pytest.mark.slow
 def test_convergence_warnings_from_pool_workers_reach_the_caller_naming_the_datasets(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))

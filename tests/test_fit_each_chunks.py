@@ -22,11 +22,21 @@ ROOT = Path(__file__).resolve().parents[1]
 CENTRES = [40.0, 45.0, 50.0, 55.0, 60.0]
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with no compiled structures in this process."""
+@pytest.fixture(autouse=True, scope="module")
+def no_structures_outside_this_module():
+    """The module starts with no compiled structures and leaves none to other modules, whose
+    tests count compiles; inside it, a test that counts none reuses the structures an earlier
+    test compiled (a compile is most of a small MAP fit's time)."""
     independent_fits.clear_cache()
     yield
+    independent_fits.clear_cache()
+
+
+@pytest.fixture
+def empty_cache():
+    """The test starts with no compiled structures in this process: it counts compiles, or
+    forks workers that would inherit them.  What it compiles is left to the module's later
+    tests."""
     independent_fits.clear_cache()
 
 
@@ -40,6 +50,7 @@ def poisoned_factors(poisoned: set[int]) -> list[gf.AnalysisFactor]:
     ]
 
 
+@pytest.mark.usefixtures("empty_cache")
 def test_chunks_keep_input_order_and_per_dataset_failures(capsys):
     # chunks [e0, e1], [e2, e3], [e4]: a failure inside a chunk loses only its own dataset
     with ThreadPoolExecutor(2) as pool:
@@ -111,6 +122,7 @@ def blas_threads() -> list[int]:
     return [pool["num_threads"] for pool in threadpool_info()]
 
 
+@pytest.mark.usefixtures("empty_cache")
 def test_fits_run_with_one_blas_thread_and_the_limits_are_restored():
     import scipy.linalg  # noqa: F401  (SciPy's BLAS, which fits use, is loaded up front)
 
@@ -140,6 +152,7 @@ def test_fits_run_with_one_blas_thread_and_the_limits_are_restored():
     assert blas_threads() == before
 
 
+@pytest.mark.usefixtures("empty_cache")
 @pytest.mark.slow
 def test_process_pool_retries_each_dataset_of_a_chunk_whose_worker_died(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
@@ -188,6 +201,7 @@ class TrapAnalysis(gf.ex.Analysis):
         return super().observation(instance, xp)
 
 
+@pytest.mark.usefixtures("empty_cache")
 @pytest.mark.slow
 def test_a_worker_deaf_to_sigterm_does_not_hang_the_retries_after_another_died(monkeypatch):
     """A broken pool's manager thread joins every worker while holding the pool's lock; a

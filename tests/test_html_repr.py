@@ -295,7 +295,9 @@ def test_independent_fits_html_shows_failures_and_each_fits_checks():
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gf.ConvergenceWarning)
-        result_list = gf.fit_each(factors, tiny_nuts(), progressbar=False)
+        # two short chains: enough for the R-hat, ESS and divergences each row shows
+        short = search(draws=50, tune=50, chains=2, cores=1)
+        result_list = gf.fit_each(factors, short, progressbar=False)
     text = result_list._repr_html_()
     assert "<b>IndependentResultList</b> 3 independent fits" in text
     failed = cells(text, "epoch_1")
@@ -361,21 +363,11 @@ def test_aggregator_html_marks_failing_fits(saved_fit):
     assert values[6] == str(int(row["divergences"])) or values[6] == f"⚠ {int(row['divergences'])}"
 
 
-def test_comparison_html():
-    analyses = identical_analyses()[:2]
-    shared = cookbook_model()
-    own = [shared.copy() for _ in analyses]
-    own[1].centre = gf.UniformPrior(0.0, 100.0)
-    graphs = {
-        "shared <centre>": gf.FactorGraphModel(*[gf.AnalysisFactor(shared, a) for a in analyses]),
-        "own centres": gf.FactorGraphModel(
-            *[gf.AnalysisFactor(m, a) for m, a in zip(own, analyses, strict=True)]
-        ),
-    }
-    fits = {
-        label: quiet(tiny_nuts().fit, model=graph.global_prior_model, analysis=graph)
-        for label, graph in graphs.items()
-    }
+def test_comparison_html(saved_fit):
+    # the module's fit under two labels: the HTML shows whatever the comparison's tables hold,
+    # and two more NUTS fits would only cost their compiling (gf.compare's ranking of models
+    # that differ is tests/test_comparison.py's, in the slow tier)
+    fits = {"shared <centre>": saved_fit, "own centres": saved_fit}
     comparison = quiet(gf.compare, fits)
     text = comparison._repr_html_()
     best = comparison.best
@@ -392,7 +384,11 @@ def test_comparison_html():
             if isinstance(value, float) and np.isfinite(value):
                 assert shown == f"{value:.4g}"
     assert f'<td class="gf-ok" title="ranked first">{html.escape(best)}</td>' in joint
-    assert [s for s in re.findall(r"<summary>(.*?)</summary>", text)] == ["dataset_0", "dataset_1"]
+    assert [s for s in re.findall(r"<summary>(.*?)</summary>", text)] == [
+        "dataset_0",
+        "dataset_1",
+        "dataset_2",
+    ]
 
 
 def test_long_lists_are_cut(monkeypatch):

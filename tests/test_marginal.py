@@ -86,12 +86,17 @@ def truncated(a, b):
     return np.where(inside, stats.norm.logpdf(THETA, a, b) - norm, -np.inf)
 
 
+# The Gaussian and truncated-Gaussian cases compile a 10-dataset grid potential and its gradient
+# (5-15 s each): slow.  The fast tier keeps the uniform case, the Gaussian potential against the
+# same brute force on three datasets (tests/test_mutants_compile.py) and each kind's cell masses
+# (test_log_cell_terms_of_a_flat_likelihood_are_the_population_masses).
 CASES = [
-    (
+    pytest.param(
         gf.GaussianPrior,
         {"mean": gf.UniformPrior(0.0, 100.0), "sigma": gf.UniformPrior(0.0, 50.0)},
         gaussian,
         [(50.0, 10.0), (45.3, 0.05), (50.1, 0.3), (20.0, 40.0), (90.0, 2.0)],
+        marks=pytest.mark.slow,
     ),
     (
         gf.UniformPrior,
@@ -99,7 +104,7 @@ CASES = [
         uniform,
         [(30.0, 70.0), (40.1, 60.3), (0.5, 99.0)],
     ),
-    (
+    pytest.param(
         gf.TruncatedGaussianPrior,
         {
             "mean": gf.UniformPrior(0.0, 100.0),
@@ -109,6 +114,7 @@ CASES = [
         },
         truncated,
         [(50.0, 10.0), (25.0, 30.0), (47.2, 0.1)],
+        marks=pytest.mark.slow,
     ),
 ]
 

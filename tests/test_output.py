@@ -28,7 +28,9 @@ from graphfit.io.output import fit_folder
 from tests.conftest import cookbook_model, identical_graph, search
 
 ROOT = Path(__file__).resolve().parents[1]
-NUTS_SETTINGS = {"draws": 300, "tune": 300, "chains": 2}
+# a short run in this process (cores=1, which search.json and the identifier leave out): the
+# tests check the folder, not the posterior
+NUTS_SETTINGS = {"draws": 100, "tune": 100, "chains": 2, "cores": 1}
 
 
 def small_graph(seeds=(0, 1), centre_upper=100.0, bump=0.0) -> gf.FactorGraphModel:
@@ -102,12 +104,12 @@ def test_named_fit_writes_the_folder_layout(nuts_fit):
     assert settings == {
         "search": "NUTS",
         "chains": 2,
-        "draws": 300,
+        "draws": 100,
         "random_seed": None,
         "sampler": "pymc",
         "sampler_kwargs": {},
         "target_accept": "auto",
-        "tune": 300,
+        "tune": 100,
     }
     joint = stack.read_netcdf(folder / "joint.nc")
     assert joint.posterior.equals(result_list.idata.posterior)
@@ -355,18 +357,18 @@ def test_a_finished_folder_with_fewer_draws_than_its_search_is_not_loaded(tmp_pa
 
     _, graph, result_list = nuts_fit
     folder = copy_result(result_list.output_folder, tmp_path)
-    edit_joint(folder, lambda idata: idata.isel(draw=slice(0, 100)))
+    edit_joint(folder, lambda idata: idata.isel(draw=slice(0, 40)))
     with pytest.raises(
         gf.ResultLoadError,
-        match=r"incomplete posterior \(100 draw\(s\) where search\.json asks for 300\)",
+        match=r"incomplete posterior \(40 draw\(s\) where search\.json asks for 100\)",
     ):
         gf.load_result(folder, model=graph)
-    with pytest.warns(gf.IncompleteResultWarning, match=r"100 draw\(s\) where search\.json"):
+    with pytest.warns(gf.IncompleteResultWarning, match=r"40 draw\(s\) where search\.json"):
         assert resume(folder, graph) is None
     edit_joint(folder, lambda idata: idata.isel(chain=[0]))
     with pytest.warns(
         gf.IncompleteResultWarning,
-        match=r"1 chain\(s\) where search\.json asks for 2; 100 draw\(s\) where",
+        match=r"1 chain\(s\) where search\.json asks for 2; 40 draw\(s\) where",
     ):
         assert resume(folder, graph) is None
 

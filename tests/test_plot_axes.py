@@ -210,16 +210,9 @@ def test_plot_ppc_draws_into_the_users_axes(three):
     assert isinstance(three[0].plot_ppc(num_samples=1), matplotlib.figure.Figure)
 
 
-def test_comparison_plot_draws_into_the_users_axes():
-    model = gf.Model(gf.ex.Gaussian, normalization=25.0, sigma=10.0)
-    shared = gf.FactorGraphModel(*[gf.AnalysisFactor(model, a) for a in analyses(2)])
-    own = gf.FactorGraphModel(*[gf.AnalysisFactor(model.copy(), a) for a in analyses(2)])
-    own.factors[1].prior_model.centre = gf.UniformPrior(0.0, 100.0)
-    search = gf.NUTS(draws=1000, tune=500, chains=2, random_seed=1, progressbar=False)
-    fits = {
-        label: search.fit(model=graph.global_prior_model, analysis=graph)
-        for label, graph in {"shared centre": shared, "own centres": own}.items()
-    }
+def test_comparison_plot_draws_into_the_users_axes(small_identical_fit):
+    # one short NUTS fit under two labels: where the plot goes does not depend on the models
+    fits = {"shared centre": small_identical_fit, "own centres": small_identical_fit}
     comparison = gf.compare(fits)
     figure, (left, right) = plt.subplots(1, 2)
     assert comparison.plot(ax=left) is left

@@ -66,6 +66,7 @@ def test_a_notebooks_classes_keep_the_pool_forked_when_only_the_caller_has_jax(m
     assert executors.pool_start_method(gf.NUTS(sampler="numpyro"), [notebook]) == "spawn"
 
 
+@pytest.mark.slow  # a new process imports JAX (10 s); the fast tier reads a stand-in bridge above
 def test_jax_running_is_false_after_an_import_and_true_once_jax_has_run():
     """ArviZ 1 imports JAX: an import alone must keep pools forked; JAX's runtime, once it has
     run, must be seen (guards the JAX internal that ``jax_running`` reads)."""

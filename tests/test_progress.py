@@ -15,10 +15,14 @@ import pytest
 
 import graphfit as gf
 from graphfit.exceptions import ResumedFitWarning, SamplerFallbackWarning
-from graphfit.search.progress import INTERVAL, StageReporter, StageTimings
+from graphfit.search import progress
+from graphfit.search.progress import StageReporter, StageTimings
 from tests.conftest import cookbook_model, identical_analyses
 
 LINE = re.compile(r"^graphfit: (.+) \((\d+\.\d) s\)$")
+#: The redraw interval in the terminal tests: shorter than the package's (0.5 s), so that they
+#: wait less, and long enough that a loaded machine's timer thread still keeps to it.
+SHORT = 0.2
 
 
 def stage_lines(text: str) -> list[tuple[str, float]]:
@@ -45,7 +49,15 @@ class Terminal(io.StringIO):
 # -- stage lines -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sampler", ["pymc", "nutpie"])
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        "pymc",
+        # nutpie's numba compile takes seconds even from its disk cache; the fast tier fits with
+        # nutpie in tests/test_searches.py, which checks the same stage times of such a fit
+        pytest.param("nutpie", marks=pytest.mark.slow),
+    ],
+)
 def test_nuts_reports_each_stage_in_order_with_its_time(sampler, capsys):
     if sampler == "nutpie":
         pytest.importorskip("nutpie")
@@ -104,15 +116,18 @@ def test_nuts_with_progressbar_false_writes_nothing(capfd):
     assert "graphfit:" not in out + err
 
 
-def test_in_a_terminal_the_stage_line_is_redrawn_in_place_and_the_sampler_draws_alone():
+def test_in_a_terminal_the_stage_line_is_redrawn_in_place_and_the_sampler_draws_alone(
+    monkeypatch,
+):
+    monkeypatch.setattr(progress, "INTERVAL", SHORT)  # the same redraws, sooner
     out = Terminal()
     timings = StageTimings(StageReporter(file=out))
     timings.begin("compile")
-    time.sleep(2.5 * INTERVAL)  # redrawn by the timer at least twice
+    time.sleep(2.5 * SHORT)  # redrawn by the timer at least twice
     assert threading.active_count() >= 2
     timings.begin("sample")  # the sampler's own bar: no line redrawn, no timer thread
     drawn = out.getvalue()
-    time.sleep(2.5 * INTERVAL)
+    time.sleep(2.5 * SHORT)
     assert out.getvalue() == drawn and timings.reporter._thread is None
     timings["sample"] = 1.0
     timings["postprocess"] = 0.1
@@ -121,7 +136,7 @@ def test_in_a_terminal_the_stage_line_is_redrawn_in_place_and_the_sampler_draws_
     compile_part = text[: text.index("\n")]
     redraws = compile_part.split("\r")[1:]
     assert len(redraws) >= 3 and redraws[0] == "graphfit: compiling the model (0.0 s)"
-    assert LINE.match(redraws[-1]) and float(LINE.match(redraws[-1]).group(2)) >= 2 * INTERVAL
+    assert LINE.match(redraws[-1]) and float(LINE.match(redraws[-1]).group(2)) >= 2 * SHORT
     assert [name for name, _ in stage_lines(text)] == [
         "compiling the model",
         "sampling",
@@ -135,11 +150,12 @@ def test_graphfit_progress_lines_writes_one_line_per_stage_even_to_a_terminal(mo
     """Executed docs pages record the output: GRAPHFIT_PROGRESS=lines (docs/conf.py) gives one
     line per finished stage, no line redrawn in place and no timer thread."""
     monkeypatch.setenv("GRAPHFIT_PROGRESS", "lines")
+    monkeypatch.setattr(progress, "INTERVAL", SHORT)
     out = Terminal()
     timings = StageTimings(StageReporter(file=out))
     timings.begin("compile")
     assert timings.reporter._thread is None
-    time.sleep(2.5 * INTERVAL)
+    time.sleep(2.5 * SHORT)  # long enough for the timer to have redrawn, had it been started
     timings["compile"] = 1.0
     timings.close(total=1.5)
     text = out.getvalue()

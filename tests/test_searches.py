@@ -153,6 +153,12 @@ def test_nutpie_posterior_has_no_coordinates_of_unconstrained_variables():
     assert posterior["normalization"].dims == ("chain", "draw", "dataset")
     used = {dim for array in posterior.data_vars.values() for dim in array.dims}
     assert set(posterior.coords) == used == {"chain", "draw", "dataset"}
+    # nutpie's compile and sampling times are split as PyMC's are: the stages add up to the
+    # fit's total (the stage lines printed from them: tests/test_progress.py, slow for nutpie)
+    timings = result_list.timings
+    assert set(timings) >= {"build", "start", "sampler_setup", "sample", "postprocess"}
+    stages = sum(seconds for stage, seconds in timings.items() if stage != "total")
+    assert min(timings.values()) >= 0.0 and stages == pytest.approx(timings["total"], abs=0.5)
 
 
 def test_auto_sampler_prefers_nutpie_when_installed():
