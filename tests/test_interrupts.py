@@ -50,7 +50,10 @@ CHILD = textwrap.dedent(
             name = dataset_name()
             if name in slow:
                 kwargs["draws"] = 10**6
-            print("SAMPLING" if name in slow else "QUICK", os.getpid(), name, flush=True)
+            # one write per line: print() writes each piece apart when Python runs unbuffered
+            # (PYTHONUNBUFFERED), and the pool's workers share this pipe
+            sys.stdout.write(f"{'SAMPLING' if name in slow else 'QUICK'} {os.getpid()} {name}\\n")
+            sys.stdout.flush()
             return real(*args, **kwargs)
         setattr(module, attribute, sample)
 
