@@ -183,3 +183,41 @@ def test_the_summary_of_independent_fits_labels_each_datasets_rows():
     ]
     assert table["value"]["sigma[dataset_1]"] == fits[1].median_pdf_instance.sigma
     assert table["value"]["sigma[dataset_1]"] == pytest.approx(20.0, rel=0.05)
+
+
+def test_a_new_result_list_starts_unresumed_without_a_folder(map_fit):
+    # ResultList.__init__: `self.resumed = False` -> None / True, `self.output_folder = None`
+    # -> "", `self.timings = {}` -> None.  The list is made in the test (not taken from the
+    # module's fixture) so that mutmut, which runs only the tests that reach a function,
+    # runs this one for these mutants.
+    fit = gf.ResultList(map_fit.graph, map_fit.compiled, map_fit.idata)
+    assert fit.resumed is False
+    assert fit.output_folder is None
+    assert fit.timings == {}
+
+
+def test_a_results_model_is_a_new_model_centred_on_its_medians(map_fit):
+    # Result.__init__: `self._passed_model = None` -> "": `result.model` (prior passing)
+    # handed back "" instead of the centred model
+    fit = gf.ResultList(map_fit.graph, map_fit.compiled, map_fit.idata)
+    result = fit[1]
+    model = result.model
+    assert isinstance(model, gf.Model) and model is not result.prior_model
+    assert model.sigma.mean == pytest.approx(result.median_pdf_instance.sigma)
+    assert result.model is model  # made once, then kept
+
+
+def test_the_summary_of_independent_fits_that_all_failed_is_empty():
+    # ResultList.summary: `pd.concat(frames) if frames else pd.DataFrame()` -> `... or True`:
+    # pandas refuses to concatenate no frames, so the summary of a fit_each whose every
+    # dataset failed raised instead of being an empty table
+    class Failing(gf.ex.Analysis):
+        def observation(self, instance, xp=np):
+            raise RuntimeError("this dataset cannot be modelled")
+
+    data, noise_map = gf.ex.simulate_gaussian_dataset(seed=0)
+    factor = gf.AnalysisFactor(gf.Model(gf.ex.Gaussian), Failing(data, noise_map))
+    fits = gf.fit_each([factor], gf.MAP(random_seed=1), progressbar=False)
+    assert [failure.name for failure in fits.failed] == ["dataset_0"]
+    table = fits.summary()
+    assert table.empty

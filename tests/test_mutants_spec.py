@@ -270,3 +270,93 @@ def test_an_assertions_pytensor_potential_is_zero_where_it_holds():
     values = {low: pt.as_tensor(np.array([1.0, 3.0])), high: pt.as_tensor(np.array([2.0, 2.0]))}
     potential = (low < high).log_potential(values, pytensor_namespace())
     np.testing.assert_array_equal(potential.eval(), [0.0, -np.inf])
+
+
+def test_a_relation_takes_a_zero_dimensional_array_as_its_number():
+    # as_operand: `value.ndim == 0` -> `!= 0` / `== 1`, `value = value.item()` -> None; a
+    # 0-d array (np.asarray(2.0), a reduction with keepdims) was refused or lost
+    prior = gf.UniformPrior(0.0, 1.0)
+    relation = prior * np.asarray(2.0)
+    assert relation.operands == (prior, 2.0)
+    assert relation.evaluate({prior: 0.25}) == 0.5
+
+
+class _Scale(gf.Prior):
+    """A prior kind with no limits and no support() of its own: Prior.support's defaults."""
+
+    __slots__ = ("scale",)
+    arguments = ("scale",)
+
+    def __init__(self, scale: float = 1.0, *, name: str | None = None) -> None:
+        self.scale = float(scale)
+        super().__init__(name=name)
+
+    def pymc_form(self) -> gf.PyMCForm:
+        return gf.PyMCForm("Normal", {"mu": 0.0, "sigma": self.scale})
+
+
+def test_a_prior_kind_without_limits_has_the_whole_real_line_as_support():
+    # Prior.support: getattr(self, "lower_limit", -math.inf) with the default dropped, None or
+    # +inf; likewise "upper_limit" (start values are clipped to the support, and a population's
+    # grid spans it)
+    assert _Scale(2.0).support() == (-math.inf, math.inf)
+    assert gf.UniformPrior(-1.0, 3.0).support() == (-1.0, 3.0)
+
+
+def test_log_uniform_defaults():
+    # LogUniformPrior.__init__: lower_limit=1e-6 -> 1.000001, upper_limit=1e6 -> 1000001.0
+    prior = gf.LogUniformPrior()
+    assert (prior.lower_limit, prior.upper_limit) == (1e-6, 1e6)
+
+
+def test_an_assertion_on_a_log_uniform_prior_cuts_its_interval_in_log_x():
+    # LogUniformPrior.pymc_form: log_interval=True -> None / False / left out; the cut variable
+    # is then sampled uniformly in x, not in log x: the middle of its unconstrained space is
+    # the geometric mean of (4, 100), 20, not 52
+    import pytensor.tensor as pt
+
+    model = gf.Model(gf.ex.Gaussian)
+    model.sigma = gf.LogUniformPrior(1.0, 100.0)
+    model.add_assertion(model.sigma > 4.0)
+    analysis = gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0))
+    pymc_model = gf.FactorGraphModel(gf.AnalysisFactor(model, analysis)).to_pymc()
+    variable = pymc_model["sigma"]
+    transform = pymc_model.rvs_to_transforms[variable]
+    middle = transform.backward(pt.as_tensor(0.0), *variable.owner.inputs).eval()
+    assert float(middle) == pytest.approx(20.0, rel=1e-12)
+
+
+def _gaussian_factor(model: gf.Model, seed: int) -> gf.AnalysisFactor:
+    data, noise = gf.ex.simulate_gaussian_dataset(seed=seed)
+    return gf.AnalysisFactor(model, gf.ex.Analysis(data, noise))
+
+
+def test_a_graph_is_fitted_with_its_own_global_prior_model_only():
+    # as_graph: `model is not None and not (...)` -> `model is None and ...` (any model
+    # accepted) and `isinstance(...) and model.graph is analysis` -> `or` (another graph's
+    # global prior model accepted)
+    graph = gf.FactorGraphModel(*[_gaussian_factor(gf.Model(gf.ex.Gaussian), s) for s in (0, 1)])
+    other = gf.FactorGraphModel(*[_gaussian_factor(gf.Model(gf.ex.Gaussian), s) for s in (0, 1)])
+    message = r"^fit: with a FactorGraphModel as analysis, model must be that graph's"
+    for model in (gf.Model(gf.ex.Gaussian), other.global_prior_model):
+        with pytest.raises(gf.SearchError, match=message):
+            gf.MAP().fit(model=model, analysis=graph)
+
+
+def test_a_population_whose_drawn_variables_are_asserted_on_is_not_marginalised():
+    # HierarchicalFactor.measure_grid: call("measure_grid", self, factors, problem) with the
+    # problem the graph found dropped: a grid was measured although the structure rules
+    # marginalisation out
+    population = gf.HierarchicalFactor(
+        gf.GaussianPrior, mean=gf.UniformPrior(0.0, 100.0), sigma=gf.UniformPrior(0.0, 50.0)
+    )
+    factors = []
+    for seed in (0, 1, 2):
+        model = gf.Model(gf.ex.Gaussian)
+        population.add_drawn_variable(model.centre)
+        factors.append(_gaussian_factor(model, seed))
+    factors[0].prior_model.add_assertion(factors[0].prior_model.centre > 10.0)
+    gf.FactorGraphModel(*factors, population)
+    assert population.grid is None
+    assert population.grid_problem == "an assertion uses its drawn variables"
+    assert not population.marginalized

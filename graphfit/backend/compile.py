@@ -301,7 +301,10 @@ def _container_values(model: pm.Model, layout: dict[str, Any] | None) -> dict[st
 
 def _uses(value: Any, placeholders: dict[str, Any]) -> bool:
     """Whether tensor ``value`` depends on any of the placeholders."""
-    from pytensor.graph.basic import ancestors
+    try:  # its home in newer PyTensor, where the old path warns (FutureWarning)
+        from pytensor.graph.traversal import ancestors
+    except ImportError:  # pragma: no cover - older PyTensor
+        from pytensor.graph.basic import ancestors  # type: ignore[no-redef]
 
     inputs = set(placeholders.values())
     return any(v in inputs for v in ancestors([value]))
