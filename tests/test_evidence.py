@@ -28,6 +28,24 @@ def linear_data() -> list[np.ndarray]:
     return lg.simulate([0.5, -0.5], seed=0)
 
 
+def check_smc_evidence(result_list: gf.ResultList, chains: int, draws: int) -> LogEvidence:
+    """An SMC fit's log evidence is the mean of its chains' last-stage estimates, its error their
+    standard error, and the stages and draws are recorded; returns the evidence."""
+    evidence = result_list.log_evidence
+    assert isinstance(evidence, LogEvidence)
+    assert evidence.method == "smc" and len(evidence.chains) == chains
+    assert np.isfinite(evidence.value) and evidence.value == pytest.approx(np.mean(evidence.chains))
+    assert evidence.error == pytest.approx(np.std(evidence.chains, ddof=1) / np.sqrt(chains))
+    stats = result_list.idata.sample_stats
+    assert stats["log_marginal_likelihood"].dims == ("chain", "stage")
+    last = [row[np.isfinite(row)][-1] for row in stats["log_marginal_likelihood"].values]
+    np.testing.assert_allclose(last, evidence.chains)
+    assert stats["beta"].max() == 1.0
+    posterior = result_list.idata.posterior
+    assert posterior.sizes["chain"] == chains and posterior.sizes["draw"] == draws
+    return evidence
+
+
 @pytest.fixture(scope="module")
 def short_smc(linear_data) -> gf.ResultList:
     """A short SMC run of the two-intercept linear model: for what a result holds, not its
@@ -42,18 +60,8 @@ def short_smc(linear_data) -> gf.ResultList:
 def test_a_short_smc_run_gives_the_log_evidence_of_its_chains(short_smc):
     """The fast tier's check of the SMC path: the evidence is made from the chains' last
     stage, the stages are recorded, each dataset gets its log-likelihood."""
-    evidence = short_smc.log_evidence
-    assert isinstance(evidence, LogEvidence)
-    assert evidence.method == "smc" and len(evidence.chains) == 2
-    assert np.isfinite(evidence.value) and evidence.value == pytest.approx(np.mean(evidence.chains))
-    assert evidence.error == pytest.approx(np.std(evidence.chains, ddof=1) / np.sqrt(2.0))
-    stats = short_smc.idata.sample_stats
-    assert stats["log_marginal_likelihood"].dims == ("chain", "stage")
-    last = [row[np.isfinite(row)][-1] for row in stats["log_marginal_likelihood"].values]
-    np.testing.assert_allclose(last, evidence.chains)
-    assert stats["beta"].max() == 1.0
+    check_smc_evidence(short_smc, chains=2, draws=100)
     posterior = short_smc.idata.posterior
-    assert posterior.sizes["chain"] == 2 and posterior.sizes["draw"] == 100
     assert posterior["intercept"].dims == ("chain", "draw", "dataset")
     for result in short_smc:
         assert result.idata.log_likelihood["obs"].sizes["x"] == lg.X.size
@@ -66,19 +74,9 @@ def test_a_short_smc_run_gives_the_log_evidence_of_its_chains(short_smc):
 
 @pytest.mark.slow  # the evidence's error and the posterior's recovery need 4 chains of 1000 draws
 def test_smc_gives_log_evidence_posterior_and_log_likelihood(smc_identical):
-    evidence = smc_identical.log_evidence
-    assert isinstance(evidence, LogEvidence)
-    assert evidence.method == "smc" and len(evidence.chains) == 4
-    assert evidence.value == pytest.approx(np.mean(evidence.chains))
-    assert evidence.error == pytest.approx(np.std(evidence.chains, ddof=1) / 2.0)
+    evidence = check_smc_evidence(smc_identical, chains=4, draws=1000)
     assert 0.0 < evidence.error < 0.3
-    stats = smc_identical.idata.sample_stats
-    assert stats["log_marginal_likelihood"].dims == ("chain", "stage")
-    last = [row[np.isfinite(row)][-1] for row in stats["log_marginal_likelihood"].values]
-    np.testing.assert_allclose(last, evidence.chains)
-    assert stats["beta"].max() == 1.0
     posterior = smc_identical.idata.posterior
-    assert posterior.sizes["chain"] == 4 and posterior.sizes["draw"] == 1000
     for name, truth in TRUTH_IDENTICAL.items():
         assert within_sd(posterior[name], truth)
     for result in smc_identical:
