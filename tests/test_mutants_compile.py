@@ -461,3 +461,53 @@ def test_numpy_code_is_differentiated_numerically_not_a_black_box():
     with pytest.warns(gf.NumpyLikelihoodWarning):
         compiled = compile_graph(graph)
     assert (compiled.black_box, compiled.finite_differences) == ([], ["dataset_0"])
+
+
+def test_a_custom_likelihood_enters_the_marginal_potential_as_an_observation_does():
+    # _build: a custom likelihood of a marginalised member, `loglikes[index] = pt.sum(loglike)`
+    # -> None / pt.sum(None), and `continue` -> `break` (the datasets after the first one left
+    # out of the potential)
+    def graph(analysis_class):
+        population = gf.HierarchicalFactor(
+            gf.GaussianPrior,
+            mean=gf.UniformPrior(0.0, 100.0),
+            sigma=gf.UniformPrior(0.0, 50.0),
+            parametrization="marginalized",
+        )
+        factors = []
+        for data, noise in datasets():
+            model = gf.Model(gf.ex.Gaussian, normalization=NORMALIZATION, sigma=SIGMA)
+            population.add_drawn_variable(model.centre)
+            factors.append(gf.AnalysisFactor(model, analysis_class(data, noise)))
+        return gf.FactorGraphModel(*factors, population)
+
+    custom, compiled = marginal_potential(graph(_CustomLikelihood))
+    assert compiled.vectorized_groups == []  # a custom likelihood is never batched
+    observed, _ = marginal_potential(graph(gf.ex.Analysis))
+    # the custom likelihood leaves out the Gaussian's constants, -log(noise * sqrt(2 pi)) a point;
+    # the two agree to 7e-4, not to rounding (each model's grid and its constants are computed
+    # apart); a dataset left out of the potential would change it by about 230
+    constant = sum(float(np.log(noise * np.sqrt(2.0 * np.pi)).sum()) for _, noise in datasets())
+    for mean, sigma in [(50.0, 5.0), (45.0, 20.0)]:
+        values = {"hierarchical_0.mean": mean, "hierarchical_0.sigma": sigma}
+        assert custom(**values) - observed(**values) == pytest.approx(constant, abs=1e-2)
+
+
+class _MaskedLikelihood(gf.ex.Analysis):
+    """A pointwise custom likelihood of the points a mask of the residuals keeps (every point):
+    PyTensor does not know its length before it runs."""
+
+    def log_likelihood_function(self, instance, xp=np):
+        residual = (self.model_data_from(instance, xp) - self.data) / self.noise_map
+        return (-0.5 * residual**2)[residual > -np.inf]
+
+
+def test_a_custom_likelihood_of_unknown_length_is_measured_at_the_prior_medians():
+    # _build: `loglike_shape(factor, loglike)` -> `loglike_shape(None, loglike)`: the length of
+    # a pointwise likelihood PyTensor cannot infer is found by running it on the medians
+    data, noise = gf.ex.simulate_gaussian_dataset(seed=0)
+    analysis = _MaskedLikelihood(data, noise)
+    graph = gf.FactorGraphModel(gf.AnalysisFactor(gf.Model(gf.ex.Gaussian), analysis))
+    compiled = compile_graph(graph)
+    assert compiled.nodes[0].kind == "potential"
+    assert len(compiled.model.coords["dataset_0.obs_dim_0"]) == data.size

@@ -360,3 +360,17 @@ def test_a_population_whose_drawn_variables_are_asserted_on_is_not_marginalised(
     assert population.grid is None
     assert population.grid_problem == "an assertion uses its drawn variables"
     assert not population.marginalized
+
+
+def test_a_classs_named_default_prior_keeps_its_name_in_each_new_model():
+    # Prior.new: `name=self.name` -> `name=None` / left out: a default prior's name (its label
+    # in every table) was lost in the models built from the class
+    class Named:
+        default_priors = {"centre": gf.UniformPrior(0.0, 1.0, name="position")}
+
+        def __init__(self, centre=0.5):
+            self.centre = centre
+
+    first, second = gf.Model(Named), gf.Model(Named)
+    assert first.centre.name == second.centre.name == "position"
+    assert first.centre is not second.centre  # a new parameter in each model
