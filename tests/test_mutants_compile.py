@@ -36,7 +36,7 @@ def datasets() -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
-def marginal_graph() -> gf.FactorGraphModel:
+def marginal_graph(analysis_class: type = gf.ex.Analysis) -> gf.FactorGraphModel:
     population = gf.HierarchicalFactor(
         gf.GaussianPrior,
         mean=gf.UniformPrior(0.0, 100.0),
@@ -47,7 +47,7 @@ def marginal_graph() -> gf.FactorGraphModel:
     for data, noise in datasets():
         model = gf.Model(gf.ex.Gaussian, normalization=NORMALIZATION, sigma=SIGMA)
         population.add_drawn_variable(model.centre)
-        factors.append(gf.AnalysisFactor(model, gf.ex.Analysis(data, noise)))
+        factors.append(gf.AnalysisFactor(model, analysis_class(data, noise)))
     return gf.FactorGraphModel(*factors, population)
 
 
@@ -467,23 +467,9 @@ def test_a_custom_likelihood_enters_the_marginal_potential_as_an_observation_doe
     # _build: a custom likelihood of a marginalised member, `loglikes[index] = pt.sum(loglike)`
     # -> None / pt.sum(None), and `continue` -> `break` (the datasets after the first one left
     # out of the potential)
-    def graph(analysis_class):
-        population = gf.HierarchicalFactor(
-            gf.GaussianPrior,
-            mean=gf.UniformPrior(0.0, 100.0),
-            sigma=gf.UniformPrior(0.0, 50.0),
-            parametrization="marginalized",
-        )
-        factors = []
-        for data, noise in datasets():
-            model = gf.Model(gf.ex.Gaussian, normalization=NORMALIZATION, sigma=SIGMA)
-            population.add_drawn_variable(model.centre)
-            factors.append(gf.AnalysisFactor(model, analysis_class(data, noise)))
-        return gf.FactorGraphModel(*factors, population)
-
-    custom, compiled = marginal_potential(graph(_CustomLikelihood))
+    custom, compiled = marginal_potential(marginal_graph(_CustomLikelihood))
     assert compiled.vectorized_groups == []  # a custom likelihood is never batched
-    observed, _ = marginal_potential(graph(gf.ex.Analysis))
+    observed, _ = marginal_potential(marginal_graph())
     # the custom likelihood leaves out the Gaussian's constants, -log(noise * sqrt(2 pi)) a point;
     # the two agree to 7e-4, not to rounding (each model's grid and its constants are computed
     # apart); a dataset left out of the potential would change it by about 230
