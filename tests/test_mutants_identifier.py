@@ -180,3 +180,29 @@ def test_a_boolean_setting_reaches_the_identifier():
 
     assert search_settings(nuts(True))["sampler_kwargs"] == {"discard_tuned": True}
     assert identifier(nuts(False)) != identifier(nuts(True))
+
+
+class _Line:
+    def __init__(self, coefficients=(0.0, 0.0)):
+        self.coefficients = coefficients
+
+
+def array_graph(upper: float) -> gf.FactorGraphModel:
+    model = gf.Model(_Line)
+    model.coefficients = gf.Array(shape=2, prior=gf.UniformPrior(0.0, upper))
+    analysis = gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0))
+    return gf.FactorGraphModel(gf.AnalysisFactor(model, analysis))
+
+
+def test_a_gf_array_is_described_in_full():
+    # fingerprint._encode, the branch of gf.Array (a model kind besides Model and Collection):
+    # `items` -> None, each item encoded as None, the keys renamed or the class left out: the
+    # description (and so every identifier of a model with an array) changes, and earlier
+    # folders stop being resumed
+    first, other = model_description(array_graph(1.0)), model_description(array_graph(2.0))
+    assert first != other
+    coefficients = first["factors"][0]["model"]["parameters"]["coefficients"]
+    assert coefficients["class"] == "graphfit.spec.array.Array"
+    assert sorted(coefficients["items"]) == ["prior_0", "prior_1"]
+    # each element's prior is encoded, as a Model's parameters are
+    assert all(isinstance(item, dict) and item for item in coefficients["items"].values())
