@@ -36,13 +36,18 @@ def datasets() -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
-def marginal_graph(analysis_class: type = gf.ex.Analysis) -> gf.FactorGraphModel:
-    population = gf.HierarchicalFactor(
+def gaussian_population() -> gf.HierarchicalFactor:
+    """A marginalised Gaussian population with uniform hyperpriors of its mean and width."""
+    return gf.HierarchicalFactor(
         gf.GaussianPrior,
         mean=gf.UniformPrior(0.0, 100.0),
         sigma=gf.UniformPrior(0.0, 50.0),
         parametrization="marginalized",
     )
+
+
+def marginal_graph(analysis_class: type = gf.ex.Analysis) -> gf.FactorGraphModel:
+    population = gaussian_population()
     factors = []
     for data, noise in datasets():
         model = gf.Model(gf.ex.Gaussian, normalization=NORMALIZATION, sigma=SIGMA)
@@ -297,12 +302,7 @@ def test_drawn_parameters_at_different_paths_are_drawn_as_scalars():
     # after the fit were shaped as a vector over the datasets
     from graphfit.backend.marginal import draw_marginalized
 
-    population = gf.HierarchicalFactor(
-        gf.GaussianPrior,
-        mean=gf.UniformPrior(0.0, 100.0),
-        sigma=gf.UniformPrior(0.0, 50.0),
-        parametrization="marginalized",
-    )
+    population = gaussian_population()
     (data_0, noise_0), (data_1, noise_1) = datasets()[:2]
     plain = gf.Model(gf.ex.Gaussian, normalization=NORMALIZATION, sigma=SIGMA)
     nested = gf.Collection(peak=gf.Model(gf.ex.Gaussian, normalization=NORMALIZATION, sigma=SIGMA))

@@ -301,10 +301,7 @@ def _container_values(model: pm.Model, layout: dict[str, Any] | None) -> dict[st
 
 def _uses(value: Any, placeholders: dict[str, Any]) -> bool:
     """Whether tensor ``value`` depends on any of the placeholders."""
-    try:  # its home in newer PyTensor, where the old path warns (FutureWarning)
-        from pytensor.graph.traversal import ancestors
-    except ImportError:  # pragma: no cover - older PyTensor
-        from pytensor.graph.basic import ancestors  # type: ignore[no-redef]
+    from pytensor.graph.traversal import ancestors  # as backend/pointwise.py imports
 
     inputs = set(placeholders.values())
     return any(v in inputs for v in ancestors([value]))
