@@ -187,9 +187,11 @@ class _Line:
         self.coefficients = coefficients
 
 
-def array_graph(upper: float) -> gf.FactorGraphModel:
+def array_graph(upper: float, first: float | None = None) -> gf.FactorGraphModel:
     model = gf.Model(_Line)
     model.coefficients = gf.Array(shape=2, prior=gf.UniformPrior(0.0, upper))
+    if first is not None:  # the first element fixed
+        model.coefficients[0] = first
     analysis = gf.ex.Analysis(*gf.ex.simulate_gaussian_dataset(seed=0))
     return gf.FactorGraphModel(gf.AnalysisFactor(model, analysis))
 
@@ -205,4 +207,17 @@ def test_a_gf_array_is_described_in_full():
     assert coefficients["class"] == "graphfit.spec.array.Array"
     assert sorted(coefficients["items"]) == ["prior_0", "prior_1"]
     # each element's prior is encoded, as a Model's parameters are
-    assert all(isinstance(item, dict) and item for item in coefficients["items"].values())
+    assert coefficients["items"] == {"prior_0": {"prior": 0}, "prior_1": {"prior": 1}}
+
+
+def test_a_fixed_element_of_a_gf_array_is_in_the_identifier():
+    # fingerprint._encode, gf.Array's branch with each element encoded as `_encode(None)`:
+    # an array whose first element is fixed at 1.0 and one fixed at 2.0 got one description,
+    # so a rerun with the other value would resume the first fit
+    def fixed_first(value: float) -> gf.FactorGraphModel:
+        return array_graph(1.0, first=value)
+
+    first, other = model_description(fixed_first(1.0)), model_description(fixed_first(2.0))
+    assert first != other
+    items = first["factors"][0]["model"]["parameters"]["coefficients"]["items"]
+    assert items == {"prior_0": 1.0, "prior_1": {"prior": 0}}
