@@ -358,6 +358,8 @@ def test_too_few_walkers_for_the_free_parameters_are_refused_at_fit_time():
         r"gf.Emcee\(nwalkers=6\) or more\.$",
     ):
         gf.Emcee(nwalkers=4, progressbar=False).fit(model=graph.global_prior_model, analysis=graph)
+    # refused before the start search compiled its functions (a few seconds)
+    assert not [key for key in graph.compile().cache if key[0] == "start_finder"]
 
 
 def test_without_emcee_the_error_names_the_extra(monkeypatch):

@@ -212,6 +212,15 @@ class Emcee(Search):
             f"initializer={self.initializer!r}, random_seed={self.random_seed})"
         )
 
+    def _check_walkers(self, ndim: int | None) -> None:
+        """Refuse fewer walkers than twice the ``ndim`` free coordinates (``None``: unknown)."""
+        if ndim is not None and self.nwalkers < 2 * ndim:
+            raise SearchError(
+                f"Emcee: nwalkers={self.nwalkers} is fewer than twice the model's {ndim} free "
+                f"coordinates, and emcee's stretch move needs at least twice as many walkers; "
+                f"use gf.Emcee(nwalkers={2 * ndim}) or more."
+            )
+
     def _run(self, compiled: CompiledGraph) -> tuple[az.InferenceData, Diagnostics]:
         emcee = require_extra("Emcee", "emcee", "emcee")
         # the model with the drawn parameters of populations, never their marginalised form:
@@ -221,15 +230,12 @@ class Emcee(Search):
         rng = self._rng()
         timings = getattr(self, "_timings", {})
         clock = time.perf_counter()
+        # checked before the start search compiles anything (a few seconds)
+        self._check_walkers(_free_size(model))
         with paused_gc():
             finder = cached_start_finder(compiled, jacobian=True)
         ndim = finder.x0.size
-        if self.nwalkers < 2 * ndim:
-            raise SearchError(
-                f"Emcee: nwalkers={self.nwalkers} is fewer than twice the model's {ndim} free "
-                f"coordinates, and emcee's stretch move needs at least twice as many walkers; "
-                f"use gf.Emcee(nwalkers={2 * ndim}) or more."
-            )
+        self._check_walkers(ndim)
         with one_thread():  # small SciPy and numpy work: a multi-threaded BLAS only slows it
             if self.initializer == "prior":
                 starts = _prior_starts(finder, model, self.nwalkers, rng)
@@ -352,6 +358,17 @@ def _log_prob_function(
         if np.allclose(batch, single, rtol=1e-8, atol=1e-8, equal_nan=False):
             return function, True
     return finder.logp, False
+
+
+def _free_size(model: Any) -> int | None:
+    """The number of free coordinates of ``model`` from its value variables' static shapes
+    (``None`` when a shape is known only at run time)."""
+    size = 0
+    for value in model.value_vars:
+        if any(n is None for n in value.type.shape):
+            return None
+        size += math.prod(value.type.shape)
+    return size
 
 
 def _prior_starts(
