@@ -124,7 +124,12 @@ def test_a_refit_of_the_same_graph_reuses_nutpies_model_and_stays_right():
     # a changed prior: a new compiled graph, whose values nutpie's model (compiled once for
     # the structure) takes; the truth, 50, is outside the new prior
     model.centre = gf.UniformPrior(55.0, 80.0)
-    changed = gf.NUTS(random_seed=1, progressbar=False).fit(graph.global_prior_model, graph)
+    # a posterior against its prior's bound has an exponential tail in the unconstrained space,
+    # where the default target_accept=0.8 gave a divergence in 1 of 20 seeds (a loud
+    # ConvergenceWarning, as it should): a smaller step, so that the seed is not a coin toss
+    changed = gf.NUTS(random_seed=1, target_accept=0.95, progressbar=False).fit(
+        graph.global_prior_model, graph
+    )
     assert graph.compile() is not compiled
     assert graph.compile().cache["nutpie"] is nutpie_model
     assert changed[0].idata.posterior["centre"].min() >= 55.0
