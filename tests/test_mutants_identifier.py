@@ -242,7 +242,8 @@ class _Zoo(gf.ex.Analysis):
             "scale": 0.5,
             "single": np.float32(1.5),
             "pair": (1, [2.0, "x"]),
-            "objects": np.array([None, 1, SimpleNamespace(k=[2.0])], dtype=object),
+            # an object 3 levels down an object array: below the depth whose state is read
+            "objects": np.array([None, 1, _nested(3)], dtype=object),
             "table": pd.Series([1.0, 2.0]),
             "deep": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}},
         }
@@ -252,6 +253,12 @@ class _Zoo(gf.ex.Analysis):
 
 def _rule(x: float) -> float:
     return x
+
+
+def _nested(levels: int) -> SimpleNamespace:
+    """An object holding a list and, ``levels - 1`` times over, another such object."""
+    inner = _nested(levels - 1) if levels > 1 else None
+    return SimpleNamespace(k=[2.0 * levels], inner=inner)
 
 
 def pinned_graph() -> gf.FactorGraphModel:
@@ -303,8 +310,8 @@ def test_the_fingerprints_of_a_graph_with_every_part_are_pinned():
     }
     assert model_hash(graph) == ("fbd526d7f6afef68b1b55a0e397b5043de5a05fd0edb7d2459c86ce5c3d3cbbb")
     assert data_fingerprint(graph) == (
-        "1cc878b87bf7b1fe2496e24065f05cb92a35a7851eb9a1d72131b494686e9f8c"
+        "3519574a0ad052e165a3b0b71427d074d17cf039e5cf4801b3ecc68e46874d10"
     )
     assert graph_fingerprint(graph) == (
-        "c4364f6828aa9499416139500d1957dc837a26d3c75b4a3c807fce0f98d75f07"
+        "511ed7360156321410660c23815ca260ad026e2d2fac60d2cbbe9767ffaa685c"
     )
