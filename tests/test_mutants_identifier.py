@@ -242,6 +242,8 @@ class _Zoo(gf.ex.Analysis):
             "scale": 0.5,
             "single": np.float32(1.5),
             "pair": (1, [2.0, "x"]),
+            # an object 3 lists down, at the depth whose state is read
+            "lists": [[[_nested(2)]]],
             # an object 3 levels down an object array: below the depth whose state is read
             "objects": np.array([None, 1, _nested(3)], dtype=object),
             "table": pd.Series([1.0, 2.0]),
@@ -310,8 +312,8 @@ def test_the_fingerprints_of_a_graph_with_every_part_are_pinned():
     }
     assert model_hash(graph) == ("fbd526d7f6afef68b1b55a0e397b5043de5a05fd0edb7d2459c86ce5c3d3cbbb")
     assert data_fingerprint(graph) == (
-        "3519574a0ad052e165a3b0b71427d074d17cf039e5cf4801b3ecc68e46874d10"
+        "6bdf2530d16e8ee2e3aff1c56fffdb7291bb6d54731102a448a34724f85d8f27"
     )
     assert graph_fingerprint(graph) == (
-        "511ed7360156321410660c23815ca260ad026e2d2fac60d2cbbe9767ffaa685c"
+        "eb5f059b89ee9208515abc5cc146b6c4a1ad66b8ec3627406cc18a43aaadbcd9"
     )
