@@ -14,7 +14,8 @@ again.  So:
 ``python benchmarks/mutation_state.py restore``
     writes them back as ``mutants/<source>.meta`` files (nothing else), before
     ``mutmut run --max-children 1`` continues the run: a function changed since the save is
-    checked again, and the mutants already judged are not.
+    checked again, and the mutants already judged are not; with ``--recheck-untested`` the
+    mutants that no test reached are checked again too, for a run whose test selection grew.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ MUTANTS = Path(__file__).resolve().parents[1] / "mutants"
 STATE = RESULTS / "mutation_state.json"
 #: mutmut's exit code of a check stopped by the user: no verdict, so checked again.
 INTERRUPTED = 2
+#: mutmut's code of a mutant that no test in the selection reached.
+NO_TESTS = 33
 
 
 def _status(code: int | None) -> str:
@@ -70,16 +73,21 @@ def save(path: Path = STATE) -> dict:
     return state
 
 
-def restore(path: Path = STATE) -> int:
+def restore(path: Path = STATE, recheck_untested: bool = False) -> int:
     """Write the verdicts saved in ``path`` back as ``mutants/<source>.meta``; returns how many
-    mutants have a verdict."""
+    mutants have a verdict.
+
+    With ``recheck_untested`` the mutants that no test reached lose their verdict, so that a run
+    with a larger test selection checks them (mutmut keeps a "no tests" verdict otherwise).
+    """
     state = json.loads(path.read_text())
+    dropped = {INTERRUPTED, NO_TESTS} if recheck_untested else {INTERRUPTED}
     judged = 0
     for source, entry in state["files"].items():
         meta = MUTANTS / f"{source}.meta"
         meta.parent.mkdir(parents=True, exist_ok=True)
         codes = {
-            key: None if code == INTERRUPTED else code
+            key: None if code in dropped else code
             for key, code in entry["exit_code_by_key"].items()
         }
         judged += sum(code is not None for code in codes.values())
@@ -102,12 +110,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["save", "restore"])
     parser.add_argument("--file", type=Path, default=STATE)
+    parser.add_argument(
+        "--recheck-untested",
+        action="store_true",
+        help="restore: drop the 'no tests' verdicts, for a run with a larger test selection",
+    )
     args = parser.parse_args()
     if args.action == "save":
         state = save(args.file)
         print(json.dumps(state["counts"], indent=1))
     else:
-        print(f"{restore(args.file)} mutants keep their verdict; run `mutmut run` to go on")
+        judged = restore(args.file, recheck_untested=args.recheck_untested)
+        print(f"{judged} mutants keep their verdict; run `mutmut run` to go on")
 
 
 if __name__ == "__main__":
