@@ -374,3 +374,106 @@ def test_a_classs_named_default_prior_keeps_its_name_in_each_new_model():
     first, second = gf.Model(Named), gf.Model(Named)
     assert first.centre.name == second.centre.name == "position"
     assert first.centre is not second.centre  # a new parameter in each model
+
+
+class _BlackBoxGaussian(gf.Analysis):
+    """The example Gaussian's likelihood as numpy code behind ``black_box = True``."""
+
+    black_box = True
+
+    def __init__(self, seed: int) -> None:
+        self.data, self.noise_map = gf.ex.simulate_gaussian_dataset(seed=seed)
+        self.x = np.arange(self.data.size, dtype=float)
+
+    def log_likelihood_function(self, instance):
+        model = instance.model_data_from(self.x)
+        return float(-0.5 * np.sum(((self.data - model) / self.noise_map) ** 2))
+
+
+def _centres_population(**settings) -> gf.HierarchicalFactor:
+    return gf.HierarchicalFactor(
+        gf.GaussianPrior,
+        mean=gf.UniformPrior(0.0, 100.0),
+        sigma=gf.UniformPrior(0.0, 50.0),
+        **settings,
+    )
+
+
+def _shared_drawn_variable(**settings) -> tuple[list, gf.HierarchicalFactor]:
+    population = _centres_population(**settings)
+    models = [gf.Model(gf.ex.Gaussian) for _ in range(3)]
+    models[1].centre = models[0].centre  # one drawn variable in two datasets' models
+    population.add_drawn_variable(models[0].centre)
+    population.add_drawn_variable(models[2].centre)
+    return [_gaussian_factor(m, seed) for seed, m in enumerate(models)], population
+
+
+def _two_drawn_in_one_model(**settings) -> tuple[list, gf.HierarchicalFactor]:
+    population = _centres_population(**settings)
+    models = [gf.Model(gf.ex.Gaussian) for _ in range(2)]
+    population.add_drawn_variable(models[0].centre)
+    population.add_drawn_variable(models[0].normalization)
+    population.add_drawn_variable(models[1].centre)
+    return [_gaussian_factor(m, seed) for seed, m in enumerate(models)], population
+
+
+def _black_box_dataset(**settings) -> tuple[list, gf.HierarchicalFactor]:
+    population = _centres_population(**settings)
+    models = [gf.Model(gf.ex.Gaussian) for _ in range(3)]
+    for model in models:
+        population.add_drawn_variable(model.centre)
+    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models[:2])]
+    factors.append(gf.AnalysisFactor(models[2], _BlackBoxGaussian(seed=2)))
+    return factors, population
+
+
+STRUCTURES = {
+    "a drawn variable shared by two datasets": (
+        _shared_drawn_variable,
+        r"drawn variable UniformPrior\(lower_limit=0\.0, upper_limit=100\.0\) is in 2 "
+        r"datasets' models",
+    ),
+    "two drawn variables in one dataset's model": (
+        _two_drawn_in_one_model,
+        r"a dataset's model holds two of its drawn variables",
+    ),
+    "a black-box dataset": (_black_box_dataset, r"a dataset has a black-box likelihood"),
+}
+
+
+@pytest.mark.parametrize("structure", list(STRUCTURES), ids=list(STRUCTURES))
+def test_a_structure_that_rules_out_marginalisation_is_named(structure):
+    # FactorGraphModel._measure_grids: each rule's problem set to None, `break` turned into
+    # `return` (no population measured), the rules of a dataset's model skipped (`and False`,
+    # `is not None`), `> 1` turned into `> 2`: a population was marginalised over the one
+    # dataset holding its drawn variable, or an explicit "marginalized" was not refused
+    build, problem = STRUCTURES[structure]
+    factors, population = build()
+    gf.FactorGraphModel(*factors, population)
+    assert population.grid is None and not population.marginalized
+    assert re.fullmatch(problem, population.grid_problem)
+    factors, population = build(parametrization="marginalized")
+    with pytest.raises(
+        gf.FactorGraphError,
+        match=rf"^FactorGraphModel: hierarchical factor 'hierarchical_0' cannot be "
+        rf"marginalised: {problem}\. Use parametrization='centred'",
+    ):
+        gf.FactorGraphModel(*factors, population)
+
+
+def test_a_dataset_holding_a_marginalised_variable_of_another_population_is_named():
+    # _measure_grids: `taken |= drawn` and the "also holds" rule: two populations over the
+    # same datasets (centres and normalisations) were both marginalised, each grid ignoring
+    # the other's parameter in the same likelihood
+    centres, normalizations = _centres_population(), _centres_population()
+    models = [gf.Model(gf.ex.Gaussian) for _ in range(3)]
+    for model in models:
+        centres.add_drawn_variable(model.centre)
+        normalizations.add_drawn_variable(model.normalization)
+    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    gf.FactorGraphModel(*factors, centres, normalizations)
+    assert centres.marginalized and centres.grid is not None
+    assert normalizations.grid is None and not normalizations.marginalized
+    assert normalizations.grid_problem == (
+        "a dataset also holds a marginalised drawn variable of another population"
+    )
