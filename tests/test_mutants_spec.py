@@ -456,7 +456,8 @@ def test_a_structure_that_rules_out_marginalisation_is_named(structure):
     with pytest.raises(
         gf.FactorGraphError,
         match=rf"^FactorGraphModel: hierarchical factor 'hierarchical_0' cannot be "
-        rf"marginalised: {problem}\. Use parametrization='centred'",
+        rf"marginalised: {problem}\. Use parametrization='centred' or 'non_centred' "
+        r"\(or 'auto'\)\.$",
     ):
         gf.FactorGraphModel(*factors, population)
 
@@ -477,3 +478,55 @@ def test_a_dataset_holding_a_marginalised_variable_of_another_population_is_name
     assert normalizations.grid_problem == (
         "a dataset also holds a marginalised drawn variable of another population"
     )
+
+
+def test_a_population_whose_drawn_variable_is_a_hyperparameter_is_not_marginalised():
+    # _measure_grids: the hyperparameter rule (`problem is None` inverted, `id(None)`, the
+    # problem set to None): the centres were marginalised although the first centre is also
+    # the mean of the widths' population, which then had no variable to read
+    centres = _centres_population()
+    models = [gf.Model(gf.ex.Gaussian) for _ in range(3)]
+    widths = gf.HierarchicalFactor(
+        gf.GaussianPrior, mean=models[0].centre, sigma=gf.UniformPrior(0.0, 50.0)
+    )
+    for model in models:
+        centres.add_drawn_variable(model.centre)
+        widths.add_drawn_variable(model.sigma)
+    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    gf.FactorGraphModel(*factors, centres, widths)
+    assert centres.grid is None and not centres.marginalized
+    assert centres.grid_problem == "its drawn variables are hyperparameters of a population"
+
+
+def test_a_marginalised_variable_rules_out_a_later_population_after_another_one():
+    # _measure_grids: `taken |= drawn` -> `taken = drawn`: the centres of datasets 3-5 replaced
+    # those of datasets 0-2 as taken, so the normalisations of datasets 0-2 were marginalised
+    # too, each grid ignoring the other marginalised parameter in the same likelihood
+    first, second, normalizations = (_centres_population() for _ in range(3))
+    models = [gf.Model(gf.ex.Gaussian) for _ in range(6)]
+    for model in models[:3]:
+        first.add_drawn_variable(model.centre)
+        normalizations.add_drawn_variable(model.normalization)
+    for model in models[3:]:
+        second.add_drawn_variable(model.centre)
+    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    gf.FactorGraphModel(*factors, first, second, normalizations)
+    assert first.marginalized and second.marginalized
+    assert not normalizations.marginalized
+    assert normalizations.grid_problem == (
+        "a dataset also holds a marginalised drawn variable of another population"
+    )
+
+
+def test_an_assertion_on_other_parameters_leaves_a_population_marginalised():
+    # _measure_grids: `problem is None and any(...)` -> `or`: any assertion in the graph ruled
+    # out marginalisation, also one on parameters the population does not draw
+    population = _centres_population()
+    models = [gf.Model(gf.ex.Gaussian) for _ in range(3)]
+    for model in models:
+        population.add_drawn_variable(model.centre)
+    models[0].add_assertion(models[0].sigma > 1.0)
+    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    gf.FactorGraphModel(*factors, population)
+    assert population.marginalized and population.grid is not None
+    assert population.grid_problem is None
