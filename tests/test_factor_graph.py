@@ -55,12 +55,15 @@ def test_bad_factor_arguments():
     ):
         gf.FactorGraphModel(gf.AnalysisFactor(model, analysis), 3)
     with pytest.raises(
-        gf.FactorGraphError, match=r"prior_model must be a gf.Model or gf.Collection, got 'm'"
+        gf.FactorGraphError,
+        match=r"^AnalysisFactor: prior_model must be a gf.Model or gf.Collection, got 'm' of "
+        r"type str\.$",
     ):
         gf.AnalysisFactor("m", analysis)
     with pytest.raises(
         gf.FactorGraphError,
-        match=r"analysis must be an instance of a gf.Analysis subclass, got 1.0",
+        match=r"^AnalysisFactor: analysis must be an instance of a gf.Analysis subclass, got "
+        r"1.0 of type float\.$",
     ):
         gf.AnalysisFactor(model, 1.0)
 

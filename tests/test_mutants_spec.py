@@ -530,3 +530,61 @@ def test_an_assertion_on_other_parameters_leaves_a_population_marginalised():
     gf.FactorGraphModel(*factors, population)
     assert population.marginalized and population.grid is not None
     assert population.grid_problem is None
+
+
+class _NoDefaults:
+    def __init__(self, a):
+        self.a = a
+
+
+def _graph_errors() -> dict[str, tuple]:
+    """Each graph-structure mistake: what builds it, and its whole message."""
+    models = [gf.Model(gf.ex.Gaussian) for _ in range(2)]
+    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+
+    def population(*drawn, name=None):
+        factor = gf.HierarchicalFactor(gf.GaussianPrior, mean=1.0, sigma=1.0, name=name)
+        for prior in drawn:
+            factor.add_drawn_variable(prior)
+        return factor
+
+    centre, other = models[0].centre, gf.UniformPrior(0.0, 1.0)
+    return {
+        "no factors": (
+            lambda: gf.FactorGraphModel(),
+            "FactorGraphModel needs at least one AnalysisFactor; got none. Pass them as "
+            "gf.FactorGraphModel(*analysis_factor_list).",
+        ),
+        "no drawn variables": (
+            lambda: gf.FactorGraphModel(*factors, population()),
+            "FactorGraphModel: hierarchical factor 'hierarchical_0' has no drawn variables; "
+            "call add_drawn_variable(model.parameter) for each dataset's parameter.",
+        ),
+        "drawn by two populations": (
+            lambda: gf.FactorGraphModel(*factors, population(centre), population(centre)),
+            f"FactorGraphModel: {centre!r} is a drawn variable of both 'hierarchical_0' and "
+            "'hierarchical_1'; a parameter can be drawn from one population only.",
+        ),
+        "drawn but in no model": (
+            lambda: gf.FactorGraphModel(*factors, population(other)),
+            f"FactorGraphModel: drawn variable {other!r} of 'hierarchical_0' is not a "
+            "parameter of any factor's model; add the prior object the model uses (e.g. "
+            "model.centre).",
+        ),
+        "a missing parameter, no name": (
+            lambda: gf.AnalysisFactor(gf.Model(_NoDefaults), factors[0].analysis),
+            "AnalysisFactor: 'a' (parameter of _NoDefaults) has neither a prior nor a value. "
+            "Assign one, e.g. model.a = gf.UniformPrior(lower_limit=0.0, upper_limit=1.0) or "
+            "model.a = 1.0, or declare it in the class's default_priors.",
+        ),
+    }
+
+
+@pytest.mark.parametrize("mistake", list(_graph_errors()), ids=list(_graph_errors()))
+def test_each_graph_structure_mistake_reads_in_full(mistake):
+    # FactorGraphModel.__init__ and _check_hierarchical: each message's words (mutmut's
+    # "XX...XX" and case changes), and AnalysisFactor's label of an unnamed factor
+    build, message = _graph_errors()[mistake]
+    with pytest.raises(gf.GraphfitError) as raised:
+        build()
+    assert str(raised.value) == message
