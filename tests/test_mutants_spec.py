@@ -537,6 +537,25 @@ class _NoDefaults:
         self.a = a
 
 
+class _TwoArguments:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+
+class _TwoArgumentsAndAThird:
+    default_priors = {"c": gf.UniformPrior(0.0, 1.0)}
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+
+class _NoArguments:
+    default_priors = {"b": gf.UniformPrior(0.0, 1.0)}
+
+    def __init__(self):
+        pass
+
+
 def _graph_errors() -> dict[str, tuple]:
     """Each graph-structure mistake: what builds it, and its whole message."""
     models = [gf.Model(gf.ex.Gaussian) for _ in range(2)]
@@ -571,6 +590,32 @@ def _graph_errors() -> dict[str, tuple]:
             "parameter of any factor's model; add the prior object the model uses (e.g. "
             "model.centre).",
         ),
+        "two missing parameters": (
+            lambda: gf.AnalysisFactor(gf.Model(_TwoArguments), factors[0].analysis),
+            "AnalysisFactor: 'a' (parameter of _TwoArguments), 'b' (parameter of _TwoArguments) "
+            "has neither a prior nor a value. Assign one, e.g. model.a = "
+            "gf.UniformPrior(lower_limit=0.0, upper_limit=1.0) or model.a = 1.0, or declare it "
+            "in the class's default_priors.",
+        ),
+        "a default prior of no argument": (
+            lambda: gf.Model(_NoArguments),
+            "_NoArguments.default_priors names 'b', which is not an argument of "
+            "_NoArguments.__init__ (arguments: none).",
+        ),
+        "a default prior of a third argument": (
+            lambda: gf.Model(_TwoArgumentsAndAThird),
+            "_TwoArgumentsAndAThird.default_priors names 'c', which is not an argument of "
+            "_TwoArgumentsAndAThird.__init__ (arguments: a, b).",
+        ),
+        "limits the wrong way round": (
+            lambda: gf.UniformPrior(2.0, 1.0),
+            "UniformPrior: lower_limit = 2.0 must be smaller than upper_limit = 1.0; swap them "
+            "or widen the range.",
+        ),
+        "a prior argument of one dimension": (
+            lambda: gf.UniformPrior(np.array([0.0]), 2.0),
+            "UniformPrior: lower_limit must be a real number, got array([0.]) of type ndarray.",
+        ),
         "a missing parameter, no name": (
             lambda: gf.AnalysisFactor(gf.Model(_NoDefaults), factors[0].analysis),
             "AnalysisFactor: 'a' (parameter of _NoDefaults) has neither a prior nor a value. "
@@ -582,9 +627,21 @@ def _graph_errors() -> dict[str, tuple]:
 
 @pytest.mark.parametrize("mistake", list(_graph_errors()), ids=list(_graph_errors()))
 def test_each_graph_structure_mistake_reads_in_full(mistake):
-    # FactorGraphModel.__init__ and _check_hierarchical: each message's words (mutmut's
-    # "XX...XX" and case changes), and AnalysisFactor's label of an unnamed factor
+    # FactorGraphModel.__init__, _check_hierarchical, check_complete's list, Model.__init__'s
+    # "(arguments: none)", check_limits: each message's words (mutmut's "XX...XX" and case
+    # changes); AnalysisFactor's label of an unnamed factor; check_number's `ndim == 0` turned
+    # into `!= 0` (a one-element array taken as its number)
     build, message = _graph_errors()[mistake]
     with pytest.raises(gf.GraphfitError) as raised:
         build()
     assert str(raised.value) == message
+
+
+def test_prior_arguments_take_zero_dimensional_arrays_and_uniform_defaults():
+    # check_number: `value.ndim == 0` -> `!= 0` or `== 1`, or `value.item()` -> None, refused
+    # a 0-d array (what NumPy reductions give); UniformPrior's default limits (0, 1)
+    prior = gf.UniformPrior(np.array(0.0), np.array(2.0))
+    assert (prior.lower_limit, prior.upper_limit) == (0.0, 2.0)
+    assert type(prior.lower_limit) is float
+    default = gf.UniformPrior()
+    assert (default.lower_limit, default.upper_limit) == (0.0, 1.0)
