@@ -44,7 +44,9 @@ CHILD = textwrap.dedent(
 
     real = pymc.sample
     def sample(*args, **kwargs):
-        print("SAMPLING", os.getpid(), flush=True)
+        # one write per line: with PYTHONUNBUFFERED, print's pieces from two workers interleave
+        sys.stdout.write(f"SAMPLING {os.getpid()}\\n")
+        sys.stdout.flush()
         return real(*args, **kwargs)
     pymc.sample = sample
 
@@ -121,7 +123,7 @@ def kill_while_sampling(tmp: Path, mode: str, workers: int) -> tuple[set[int], f
     try:
         marks = 0
         for line in process.stdout:
-            marks += line.startswith("SAMPLING")
+            marks += line.count("SAMPLING")
             if marks == (1 if mode == "pymc" else workers):
                 break
         deadline = time.monotonic() + 120

@@ -92,7 +92,7 @@ def _encode(value: Any, index: dict[int, int]) -> Any:
         }
     if isinstance(value, Collection):
         return {"collection": {k: _encode(v, index) for k, v in value.items()}}
-    if isinstance(value, AbstractModel):  # pragma: no cover - no other kinds today
+    if isinstance(value, AbstractModel):  # the other model kinds: gf.Array
         items = {k: _encode(v, index) for k, v in value.items()}
         return {"class": qualname(value), "items": items}
     if isinstance(value, np.ndarray):

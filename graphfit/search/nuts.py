@@ -64,11 +64,9 @@ class NUTS(Search):
         Chains run in parallel: processes (PyMC's sampler) or threads (nutpie); default: the
         cores this process may use, at most ``chains``; PyAutoFit's ``number_of_cores`` sets it.
     random_seed
-        Seed of the start search and the sampler.  A seed repeats a fit's draws exactly with
-        the same compiled code.  nutpie's log density compiled afresh (the first fit of a model
-        on a machine) and loaded from PyTensor's disk cache (every later one) can differ in the
-        last bits, and the chains then drift apart draw by draw: the posterior is the same, the
-        draws are not.
+        Seed of the start search and the sampler: same draws from the same compiled code.  A
+        model's first fit on a machine compiles nutpie's log density, later ones load it from
+        PyTensor's cache; the two can differ in the last bits (same posterior, other draws).
     name, path_prefix, output_path, unique_tag, plots
         Save the fit to ``<output_path>/<path_prefix>/<name>/<identifier>/`` and load it
         instead of sampling when rerun; ``unique_tag`` is part of the identifier (see
