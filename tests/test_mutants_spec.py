@@ -390,6 +390,11 @@ class _BlackBoxGaussian(gf.Analysis):
         return float(-0.5 * np.sum(((self.data - model) / self.noise_map) ** 2))
 
 
+def _factors(models: list[gf.Model]) -> list[gf.AnalysisFactor]:
+    """One simulated Gaussian dataset per model, seeded by its position."""
+    return [_gaussian_factor(model, seed) for seed, model in enumerate(models)]
+
+
 def _centres_population(**settings) -> gf.HierarchicalFactor:
     return gf.HierarchicalFactor(
         gf.GaussianPrior,
@@ -405,7 +410,7 @@ def _shared_drawn_variable(**settings) -> tuple[list, gf.HierarchicalFactor]:
     models[1].centre = models[0].centre  # one drawn variable in two datasets' models
     population.add_drawn_variable(models[0].centre)
     population.add_drawn_variable(models[2].centre)
-    return [_gaussian_factor(m, seed) for seed, m in enumerate(models)], population
+    return _factors(models), population
 
 
 def _two_drawn_in_one_model(**settings) -> tuple[list, gf.HierarchicalFactor]:
@@ -414,7 +419,7 @@ def _two_drawn_in_one_model(**settings) -> tuple[list, gf.HierarchicalFactor]:
     population.add_drawn_variable(models[0].centre)
     population.add_drawn_variable(models[0].normalization)
     population.add_drawn_variable(models[1].centre)
-    return [_gaussian_factor(m, seed) for seed, m in enumerate(models)], population
+    return _factors(models), population
 
 
 def _black_box_dataset(**settings) -> tuple[list, gf.HierarchicalFactor]:
@@ -471,7 +476,7 @@ def test_a_dataset_holding_a_marginalised_variable_of_another_population_is_name
     for model in models:
         centres.add_drawn_variable(model.centre)
         normalizations.add_drawn_variable(model.normalization)
-    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    factors = _factors(models)
     gf.FactorGraphModel(*factors, centres, normalizations)
     assert centres.marginalized and centres.grid is not None
     assert normalizations.grid is None and not normalizations.marginalized
@@ -492,7 +497,7 @@ def test_a_population_whose_drawn_variable_is_a_hyperparameter_is_not_marginalis
     for model in models:
         centres.add_drawn_variable(model.centre)
         widths.add_drawn_variable(model.sigma)
-    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    factors = _factors(models)
     gf.FactorGraphModel(*factors, centres, widths)
     assert centres.grid is None and not centres.marginalized
     assert centres.grid_problem == "its drawn variables are hyperparameters of a population"
@@ -509,7 +514,7 @@ def test_a_marginalised_variable_rules_out_a_later_population_after_another_one(
         normalizations.add_drawn_variable(model.normalization)
     for model in models[3:]:
         second.add_drawn_variable(model.centre)
-    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    factors = _factors(models)
     gf.FactorGraphModel(*factors, first, second, normalizations)
     assert first.marginalized and second.marginalized
     assert not normalizations.marginalized
@@ -526,7 +531,7 @@ def test_an_assertion_on_other_parameters_leaves_a_population_marginalised():
     for model in models:
         population.add_drawn_variable(model.centre)
     models[0].add_assertion(models[0].sigma > 1.0)
-    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    factors = _factors(models)
     gf.FactorGraphModel(*factors, population)
     assert population.marginalized and population.grid is not None
     assert population.grid_problem is None
@@ -559,7 +564,7 @@ class _NoArguments:
 def _graph_errors() -> dict[str, tuple]:
     """Each graph-structure mistake: what builds it, and its whole message."""
     models = [gf.Model(gf.ex.Gaussian) for _ in range(2)]
-    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models)]
+    factors = _factors(models)
 
     def population(*drawn, name=None):
         factor = gf.HierarchicalFactor(gf.GaussianPrior, mean=1.0, sigma=1.0, name=name)
