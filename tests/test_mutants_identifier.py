@@ -220,10 +220,8 @@ def test_a_fixed_element_of_a_gf_array_is_in_the_identifier():
     # fingerprint._encode, gf.Array's branch with each element encoded as `_encode(None)`:
     # an array whose first element is fixed at 1.0 and one fixed at 2.0 got one description,
     # so a rerun with the other value would resume the first fit
-    def fixed_first(value: float) -> gf.FactorGraphModel:
-        return array_graph(1.0, first=value)
-
-    first, other = model_description(fixed_first(1.0)), model_description(fixed_first(2.0))
+    first = model_description(array_graph(1.0, first=1.0))
+    other = model_description(array_graph(1.0, first=2.0))
     assert first != other
     items = first["factors"][0]["model"]["parameters"]["coefficients"]["items"]
     assert items == {"prior_0": 1.0, "prior_1": {"prior": 0}}

@@ -427,7 +427,7 @@ def _black_box_dataset(**settings) -> tuple[list, gf.HierarchicalFactor]:
     models = [gf.Model(gf.ex.Gaussian) for _ in range(3)]
     for model in models:
         population.add_drawn_variable(model.centre)
-    factors = [_gaussian_factor(m, seed) for seed, m in enumerate(models[:2])]
+    factors = _factors(models[:2])
     factors.append(gf.AnalysisFactor(models[2], _BlackBoxGaussian(seed=2)))
     return factors, population
 
